@@ -1,0 +1,3 @@
+fn main() {
+    println!("tessera-app: the web app arrives with issue 4");
+}
