@@ -125,7 +125,7 @@ impl Dimension {
     }
 
     /// Length of the coordinate array of this dimension.
-    pub fn len(self) -> u32 {
+    pub fn coordinate_len(self) -> u32 {
         match self {
             Dimension::Latitude => LATITUDE_PIXELS,
             Dimension::Longitude => LONGITUDE_PIXELS,
@@ -220,7 +220,10 @@ impl Variable {
 
     /// The zarr array shape.
     pub fn shape(self) -> Vec<u64> {
-        self.dimensions().iter().map(|d| d.len() as u64).collect()
+        self.dimensions()
+            .iter()
+            .map(|d| d.coordinate_len() as u64)
+            .collect()
     }
 
     /// The zarr chunk shape.
@@ -865,7 +868,8 @@ mod tests {
     #[test]
     fn bad_file_names_say_why() {
         use FileNameError as E;
-        let cases: &[(&str, fn(&FileNameError) -> bool)] = &[
+        type Check = fn(&FileNameError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("N36W121_winter_vv_COH13.tif", |e| {
                 matches!(e, E::RepeatInterval(_))
             }),
