@@ -1,1 +1,393 @@
-//! (in progress)
+//! Writing the fsspec ReferenceFileSystem JSON (version 0) of a listing.
+//!
+//! The output follows the seed's (tifffile + zarr 2) byte for byte from
+//! `"COH/.zattrs"` on: one coordinates part, then one section per variable in
+//! [`Variable::ALL`] order with its `.zattrs`, `.zarray` and one `[url]` per
+//! file, sorted by chunk index. The coordinates part holds the same keys,
+//! metadata and decoded values as the seed's; its Blosc frames come from our
+//! own LZ4 encoder, so their bytes differ.
+
+use std::io::{self, Write};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use crate::dataset::{Dimension, Variable};
+use crate::listing::{ListedFile, Listing};
+use crate::{blosc, coordinates, pyjson, zarr};
+
+/// The bucket's public HTTPS URL of `data/tiles/`, the default base URL.
+pub const BUCKET_TILES_URL: &str =
+    "https://sentinel-1-global-coherence-earthbigdata.s3.us-west-2.amazonaws.com/data/tiles/";
+
+/// What was written for one variable (the seed prints the same figures).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariableSummary {
+    pub variable: Variable,
+    /// Files (chunks with a URL).
+    pub files: u64,
+    /// Chunks of the grid without a file: they read as the fill value.
+    pub missing: u64,
+    /// The zarr array shape.
+    pub shape: Vec<u64>,
+}
+
+/// Progress of a write, reported between blocks of files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub files_written: u64,
+    pub files_total: u64,
+}
+
+/// The zarr `.zarray` of a data variable (tifffile writes it with indent 1).
+pub fn variable_zarray(variable: Variable) -> Value {
+    json!({
+        "chunks": variable.chunks(),
+        "compressor": {"id": "imagecodecs_tiff"},
+        "dtype": variable.dtype().zarr(),
+        "fill_value": 0,
+        "filters": null,
+        "order": "C",
+        "shape": variable.shape(),
+        "zarr_format": 2,
+    })
+}
+
+/// The `.zattrs` of an array: xarray's dimension names.
+pub fn dimensions_zattrs(names: &[&str]) -> Value {
+    json!({ "_ARRAY_DIMENSIONS": names })
+}
+
+/// Writes the whole reference JSON for `listing`, with each file's URL
+/// `base_url` + its path below `data/tiles/` (as tifffile makes it).
+pub fn write_references<W: Write>(
+    out: &mut W,
+    listing: &Listing,
+    base_url: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> io::Result<Vec<VariableSummary>> {
+    let mut base = String::new();
+    // Escaping is the identity for ordinary URLs and keeps odd ones valid JSON.
+    pyjson::push_string(&mut base, base_url);
+    base.pop();
+    base.remove(0);
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+
+    out.write_all(coordinates_part().as_bytes())?;
+    let total = listing.files().len() as u64;
+    let mut written = 0u64;
+    let mut summaries = Vec::with_capacity(Variable::ALL.len());
+    for variable in Variable::ALL {
+        out.write_all(variable_header(variable).as_bytes())?;
+        let files = listing.variable_files(variable);
+        let common = common_directory(files.iter().map(|f| listing.path(f)));
+        for block in files.chunks(BLOCK_FILES * threads()) {
+            for bytes in format_block(listing, block, variable, &base, common) {
+                out.write_all(&bytes)?;
+            }
+            written += block.len() as u64;
+            progress(Progress {
+                files_written: written,
+                files_total: total,
+            });
+        }
+        summaries.push(VariableSummary {
+            variable,
+            files: files.len() as u64,
+            missing: variable.chunk_grid_len() - files.len() as u64,
+            shape: variable.shape(),
+        });
+    }
+    out.write_all(b"\n}")?;
+    Ok(summaries)
+}
+
+/// Files formatted per task: large enough to amortize, small enough to
+/// keep memory flat.
+const BLOCK_FILES: usize = 32 * 1024;
+
+#[cfg(feature = "parallel")]
+fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn threads() -> usize {
+    1
+}
+
+#[cfg(feature = "parallel")]
+fn format_block(
+    listing: &Listing,
+    block: &[ListedFile],
+    variable: Variable,
+    base: &str,
+    common: usize,
+) -> Vec<Vec<u8>> {
+    use rayon::prelude::*;
+    block
+        .par_chunks(BLOCK_FILES)
+        .map(|files| format_chunk_refs(listing, files, variable, base, common))
+        .collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn format_block(
+    listing: &Listing,
+    block: &[ListedFile],
+    variable: Variable,
+    base: &str,
+    common: usize,
+) -> Vec<Vec<u8>> {
+    vec![format_chunk_refs(listing, block, variable, base, common)]
+}
+
+/// `,\n "<VAR>/<i>.<j>…": ["<base><path>"]` for each file.
+fn format_chunk_refs(
+    listing: &Listing,
+    files: &[ListedFile],
+    variable: Variable,
+    base: &str,
+    common: usize,
+) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(files.len() * (base.len() + 80));
+    let mut number = itoa::Buffer::new();
+    for file in files {
+        let Some(key) = file.key.unpack() else {
+            continue;
+        };
+        buf.extend_from_slice(b",\n \"");
+        buf.extend_from_slice(variable.name().as_bytes());
+        buf.push(b'/');
+        for (i, index) in key.indices().into_iter().enumerate() {
+            if i > 0 {
+                buf.push(b'.');
+            }
+            buf.extend_from_slice(number.format(index).as_bytes());
+        }
+        buf.extend_from_slice(b"\": [\"");
+        buf.extend_from_slice(base.as_bytes());
+        let path = &listing.path(file)[common..];
+        quote_into(&mut buf, path.strip_prefix('/').unwrap_or(path));
+        buf.extend_from_slice(b"\"]");
+    }
+    buf
+}
+
+/// Length of tifffile's common path: `os.path.commonpath` of the paths, or
+/// the directory of a lone path. With files in several tile directories it
+/// is 0, and URLs keep the tile directory.
+fn common_directory<'a>(mut paths: impl Iterator<Item = &'a str>) -> usize {
+    let Some(first) = paths.next() else {
+        return 0;
+    };
+    let dir = |p: &'a str| p.rfind('/').map_or("", |i| &p[..i]);
+    // os.path.commonpath of one file would be the file; tifffile takes
+    // its directory, which is where the loop below starts anyway.
+    let mut common = dir(first);
+    for path in paths {
+        while !(path.starts_with(common)
+            && (common.is_empty() || path.as_bytes().get(common.len()) == Some(&b'/')))
+        {
+            common = dir(common);
+        }
+        if common.is_empty() {
+            break;
+        }
+    }
+    common.len()
+}
+
+/// Python's `urllib.parse.quote(path)`: everything but letters, digits,
+/// `_.-~` and `/` becomes `%XX`.
+fn quote_into(buf: &mut Vec<u8>, path: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'/') {
+            buf.push(b);
+        } else {
+            buf.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        }
+    }
+}
+
+/// `,\n "<VAR>/.zattrs": "…",\n "<VAR>/.zarray": "…"`: tifffile's
+/// `json.dumps({...}, indent=1)[2:-2]` after a `,\n`.
+pub fn variable_header(variable: Variable) -> String {
+    let names: Vec<&str> = variable.dimensions().iter().map(|d| d.name()).collect();
+    let mut out = String::from(",\n ");
+    pyjson::push_string(&mut out, &format!("{variable}/.zattrs"));
+    out.push_str(": ");
+    pyjson::push_string(
+        &mut out,
+        &pyjson::dumps_indented(&dimensions_zattrs(&names), 1),
+    );
+    out.push_str(",\n ");
+    pyjson::push_string(&mut out, &format!("{variable}/.zarray"));
+    out.push_str(": ");
+    pyjson::push_string(
+        &mut out,
+        &pyjson::dumps_indented(&variable_zarray(variable), 1),
+    );
+    out
+}
+
+/// One coordinate array as zarr 2 writes it into a store: key → bytes.
+struct CoordinateArray {
+    name: &'static str,
+    zarray: Value,
+    chunks: Vec<Vec<u8>>,
+}
+
+/// zarr 2's default compressor for numeric arrays.
+fn blosc_lz4() -> Value {
+    json!({"blocksize": 0, "clevel": 5, "cname": "lz4", "id": "blosc", "shuffle": 1})
+}
+
+fn coordinate_arrays() -> Vec<CoordinateArray> {
+    fn numeric(
+        name: &'static str,
+        dtype: &str,
+        fill: Value,
+        bytes: Vec<u8>,
+        chunk: usize,
+        item: usize,
+    ) -> CoordinateArray {
+        let len = bytes.len() / item;
+        CoordinateArray {
+            name,
+            zarray: json!({
+                "chunks": [chunk], "compressor": blosc_lz4(), "dtype": dtype,
+                "fill_value": fill, "filters": null, "order": "C", "shape": [len], "zarr_format": 2,
+            }),
+            chunks: bytes
+                .chunks(chunk * item)
+                .map(|c| blosc::compress(c, item))
+                .collect(),
+        }
+    }
+    fn strings(dim: Dimension) -> CoordinateArray {
+        let labels = coordinates::labels(dim).unwrap_or_default();
+        CoordinateArray {
+            name: dim.name(),
+            zarray: json!({
+                "chunks": [labels.len()], "compressor": null, "dtype": "|O", "fill_value": 0,
+                "filters": [{"id": "vlen-utf8"}], "order": "C", "shape": [labels.len()], "zarr_format": 2,
+            }),
+            chunks: vec![zarr::encode_vlen_utf8(&labels)],
+        }
+    }
+    let f32_bytes = |v: Vec<f32>| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let coherence = coordinates::coherence();
+    vec![
+        CoordinateArray {
+            name: Dimension::Coherence.name(),
+            zarray: json!({
+                "chunks": [coherence.len()], "compressor": null, "dtype": "|u1", "fill_value": 0,
+                "filters": null, "order": "C", "shape": [coherence.len()], "zarr_format": 2,
+            }),
+            chunks: vec![coherence],
+        },
+        strings(Dimension::FlightDirection),
+        // zarr's automatic chunking of these lengths: 4 chunks each.
+        numeric(
+            "latitude",
+            "<f4",
+            json!(0.0),
+            f32_bytes(coordinates::latitude()),
+            48_300,
+            4,
+        ),
+        numeric(
+            "longitude",
+            "<f4",
+            json!(0.0),
+            f32_bytes(coordinates::longitude()),
+            108_000,
+            4,
+        ),
+        numeric(
+            "orbit",
+            "<i4",
+            json!(0),
+            coordinates::orbit()
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+            175,
+            4,
+        ),
+        strings(Dimension::Polarization),
+        strings(Dimension::Season),
+    ]
+}
+
+/// The coordinates part: the seed's `json.dumps(coords, indent=1,
+/// sort_keys=True)` without its closing `"\n}"`. It does not depend on the
+/// listing.
+pub fn coordinates_part() -> String {
+    let mut entries: Vec<(String, String)> = vec![(
+        ".zgroup".into(),
+        pyjson::dumps_indented(&json!({"zarr_format": 2}), 4),
+    )];
+    for array in coordinate_arrays() {
+        entries.push((
+            format!("{}/.zarray", array.name),
+            pyjson::dumps_indented(&array.zarray, 4),
+        ));
+        entries.push((
+            format!("{}/.zattrs", array.name),
+            pyjson::dumps_indented(&dimensions_zattrs(&[array.name]), 4),
+        ));
+        for (i, chunk) in array.chunks.into_iter().enumerate() {
+            // The seed stores chunk bytes as text when they are UTF-8.
+            let value = match String::from_utf8(chunk) {
+                Ok(text) => text,
+                Err(e) => format!(
+                    "base64:{}",
+                    base64::engine::general_purpose::STANDARD.encode(e.as_bytes())
+                ),
+            };
+            entries.push((format!("{}/{i}", array.name), value));
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::from("{");
+    for (i, (key, value)) in entries.iter().enumerate() {
+        out.push_str(if i == 0 { "\n " } else { ",\n " });
+        pyjson::push_string(&mut out, key);
+        out.push_str(": ");
+        pyjson::push_string(&mut out, value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_directory_is_tifffiles() {
+        let paths = ["N36W121/a_COH12.tif", "N36W120/b_COH12.tif"];
+        assert_eq!(common_directory(paths.into_iter()), 0);
+        let paths = ["N36W121/a_COH12.tif", "N36W121/b_COH12.tif"];
+        assert_eq!(common_directory(paths.into_iter()), 7);
+        assert_eq!(common_directory(["N36W121/a.tif"].into_iter()), 7);
+        assert_eq!(common_directory(["a.tif", "b.tif"].into_iter()), 0);
+        let paths = ["x/N36W121/a.tif", "x/N36W1210/b.tif"];
+        assert_eq!(common_directory(paths.into_iter()), 1);
+        assert_eq!(common_directory(std::iter::empty()), 0);
+    }
+
+    #[test]
+    fn quote_is_pythons() {
+        let mut b = Vec::new();
+        quote_into(&mut b, "N36W121/a b%é~_.-.tif");
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            "N36W121/a%20b%25%C3%A9~_.-.tif"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! `tessera refs` as a user runs it: the real binary on real listings.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn tessera(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tessera runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("tessera finishes")
+}
+
+const SEED_BASE: &str = "http://127.0.0.1:8765/data/tiles/";
+
+fn tail_from_coh(json: &[u8]) -> &[u8] {
+    let marker = b"\"COH/.zattrs\"";
+    let at = json
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("COH/.zattrs in output");
+    &json[at..]
+}
+
+#[test]
+fn output_is_byte_identical_to_the_seeds_from_coh_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("refs.json");
+    let listing = fixtures().join("earthbigdata_small.txt");
+    let run = tessera(
+        &[
+            "refs",
+            listing.to_str().unwrap(),
+            "--baseurl",
+            SEED_BASE,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let ours = std::fs::read(&out).unwrap();
+    let seed = std::fs::read(fixtures().join("small_refs.json")).unwrap();
+    assert!(
+        tail_from_coh(&ours) == tail_from_coh(&seed),
+        "output differs from the seed's after COH/.zattrs"
+    );
+    // The seed's per-variable figures, on stderr.
+    assert!(stderr.contains("COH   files: 2376 (5561784 missing)  shape: 4, 4, 6, 193200, 432000"));
+    assert!(stderr.contains("lsmap files: 148 (20285852 missing)  shape: 175, 2, 193200, 432000"));
+    assert!(stderr.contains("3692 files from 3697 lines (5 without .tif, 0 skipped)"));
+    // Nothing but the result is left in the output directory.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn stdin_and_stdout_work_and_the_default_base_is_the_bucket() {
+    let listing = std::fs::read(fixtures().join("earthbigdata_small.txt")).unwrap();
+    let run = tessera(&["refs", "-", "--quiet"], Some(&listing));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.stderr.is_empty());
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert!(out.contains(
+        "\"COH/0.0.0.45.59\": [\"https://sentinel-1-global-coherence-earthbigdata.s3.us-west-2.amazonaws.com/data/tiles/N37W121/N37W121_winter_vv_COH06.tif\"]"
+    ));
+    assert!(out.ends_with("_175D_lsmap.tif\"]\n}"));
+    serde_json::from_str::<serde_json::Value>(&out).expect("valid JSON");
+}
+
+const BAD_LISTING: &str = "\
+2021-03-17 18:11:28          0 data/tiles/
+2021-03-03 13:49:18     120331 data/tiles/N36W121/N36W121_winter_vv_COH12.tif
+2021-03-03 13:49:18     120331 data/tiles/N83W121/N83W121_winter_vv_COH12.tif
+2021-03-03 13:49:18     120331 data/tiles/N36W121/N36W121_winter_vv_COH12.tif
+2021-03-03 13:49:18     120331 data/tiles/N36W121/N36W121_176D_inc.tif
+2021-03-03 13:49:18     120331 data/tiles/N36W121/N36W121_winter_xx_AMP.tif
+2021-03-03 13:49:18     120331 data/tiles/N36W121/N36W121_winter_vv_COH07.tif
+2021-03-03 13:49:18     120331 data/tiles/N36W121/N36W121_autumn_vv_rho.tif
+2021-03-03 13:49:18     120331 data/tiles/E36W121/whatever.tif
+";
+
+#[test]
+fn bad_lines_are_reported_with_their_numbers_and_skipped() {
+    let run = tessera(
+        &["refs", "-", "--baseurl", SEED_BASE],
+        Some(BAD_LISTING.as_bytes()),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    for expected in [
+        "<stdin>: line 3: data/tiles/N83W121/N83W121_winter_vv_COH12.tif: tile \"N83W121\": outside",
+        "line 4: data/tiles/N36W121/N36W121_winter_vv_COH12.tif: second file for chunk COH/0.0.1.46.59 (first on line 2)",
+        "line 5: data/tiles/N36W121/N36W121_176D_inc.tif: orbit 176 outside 1..175",
+        "line 6: data/tiles/N36W121/N36W121_winter_xx_AMP.tif: unknown polarization \"xx\"",
+        "line 7: data/tiles/N36W121/N36W121_winter_vv_COH07.tif: unknown repeat interval COH07",
+        "line 8: data/tiles/N36W121/N36W121_autumn_vv_rho.tif: unknown season \"autumn\"",
+        "line 9: data/tiles/E36W121/whatever.tif: no variable",
+        "1 files from 9 lines (1 without .tif, 7 skipped)",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+    }
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert!(out.contains("\"COH/0.0.1.46.59\": [\"http://127.0.0.1:8765/data/tiles/N36W121_winter_vv_COH12.tif\"]"),
+        "a lone file's directory is dropped from its URL, as tifffile does");
+    serde_json::from_str::<serde_json::Value>(&out).expect("valid JSON");
+}
+
+#[test]
+fn strict_mode_fails_with_code_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = dir.path().join("listing.txt");
+    std::fs::write(&listing, BAD_LISTING).unwrap();
+    let out = dir.path().join("refs.json");
+    let run = tessera(
+        &[
+            "refs",
+            listing.to_str().unwrap(),
+            "--strict",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("line 3:"), "{stderr}");
+    assert!(stderr.contains("7 .tif lines of"), "{stderr}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_missing_listing_is_a_clear_error() {
+    let run = tessera(&["refs", "/nonexistent/listing.txt"], None);
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("reading the listing /nonexistent/listing.txt"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_explains_the_command() {
+    let run = tessera(&["refs", "--help"], None);
+    let help = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success());
+    for expected in ["aws s3 ls", "--baseurl", "--strict", "LISTING", "global"] {
+        assert!(help.contains(expected), "{expected} in\n{help}");
+    }
+}
