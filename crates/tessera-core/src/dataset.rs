@@ -587,12 +587,16 @@ impl ChunkKey {
     }
 
     /// All zarr chunk indices, in `.zarray` dimension order.
-    pub fn indices(self) -> Vec<u16> {
+    pub fn indices(self) -> ChunkIndices {
         let (layer, n) = self.layer.indices();
-        let mut v = layer[..n].to_vec();
-        v.push(self.tile.lat_index());
-        v.push(self.tile.lon_index());
-        v
+        let mut values = [0u16; 5];
+        values[..n].copy_from_slice(&layer[..n]);
+        values[n] = self.tile.lat_index();
+        values[n + 1] = self.tile.lon_index();
+        ChunkIndices {
+            values,
+            len: n as u8 + 2,
+        }
     }
 
     /// Parses the part of a zarr key after `<variable>/`, e.g. `0.0.1.46.59`.
@@ -624,7 +628,7 @@ impl ChunkKey {
 
     pub fn pack(self) -> PackedChunkKey {
         let mut linear = 0u32;
-        for (dim, index) in self.variable.dimensions().iter().zip(self.indices()) {
+        for (dim, &index) in self.variable.dimensions().iter().zip(self.indices().iter()) {
             linear = linear * dim.chunk_count() as u32 + index as u32;
         }
         PackedChunkKey((self.variable.index() as u32) << 29 | linear)
@@ -691,6 +695,21 @@ pub enum ChunkKeyError {
     Arity(usize),
     #[error("a chunk index is outside the variable's shape")]
     OutOfRange,
+}
+
+/// The zarr chunk indices of a key (4 or 5 of them), without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChunkIndices {
+    values: [u16; 5],
+    len: u8,
+}
+
+impl std::ops::Deref for ChunkIndices {
+    type Target = [u16];
+
+    fn deref(&self) -> &[u16] {
+        &self.values[..self.len as usize]
+    }
 }
 
 /// A file name of the bucket, such as `N36W121_winter_vv_COH12.tif`: the
@@ -923,7 +942,7 @@ mod tests {
                 assert_eq!(a.cmp(b), a.pack().cmp(&b.pack()), "{a} vs {b}");
                 assert_eq!(
                     a.cmp(b),
-                    (a.variable, a.indices()).cmp(&(b.variable, b.indices())),
+                    (a.variable, &*a.indices()).cmp(&(b.variable, &*b.indices())),
                     "{a} vs {b}"
                 );
             }

@@ -23,6 +23,6 @@ pub mod writer;
 pub mod zarr;
 
 pub use dataset::{
-    Bounds, ChunkKey, DType, Dimension, FileName, FlightDirection, Layer, Orbit, PackedChunkKey,
-    Polarization, RepeatInterval, Season, Tile, Variable,
+    Bounds, ChunkIndices, ChunkKey, DType, Dimension, FileName, FlightDirection, Layer, Orbit,
+    PackedChunkKey, Polarization, RepeatInterval, Season, Tile, Variable,
 };

@@ -60,24 +60,26 @@ impl fmt::Display for ListingProblem {
 pub struct ListingTooLarge(pub usize);
 
 /// A parsed listing: the data set's files sorted by chunk key, each key once.
+///
+/// It borrows the listing text (a memory-mapped file, say).
 #[derive(Debug, Clone)]
-pub struct Listing {
-    text: Vec<u8>,
+pub struct Listing<'a> {
+    text: &'a [u8],
     files: Vec<ListedFile>,
     problems: Vec<ListingProblem>,
     lines: u32,
     other_lines: u32,
 }
 
-impl Listing {
+impl<'a> Listing<'a> {
     /// Parses listing text. Never fails on content: bad lines become
     /// [`ListingProblem`]s.
-    pub fn parse(text: Vec<u8>) -> Result<Listing, ListingTooLarge> {
+    pub fn parse(text: &'a [u8]) -> Result<Listing<'a>, ListingTooLarge> {
         if u32::try_from(text.len()).is_err() {
             return Err(ListingTooLarge(text.len()));
         }
-        let pieces = split_at_lines(&text, piece_count(text.len()));
-        let parsed = map_pieces(&text, &pieces);
+        let pieces = split_at_lines(text, piece_count(text.len()));
+        let parsed = map_pieces(text, &pieces);
 
         let mut files = Vec::new();
         let mut problems = Vec::new();
@@ -139,9 +141,14 @@ impl Listing {
     }
 
     /// The path of a file below `data/tiles/`, as listed.
-    pub fn path(&self, file: &ListedFile) -> &str {
-        // Paths were checked to be UTF-8 when parsed.
-        std::str::from_utf8(&self.text[file.path_range()]).unwrap_or_default()
+    pub fn path(&self, file: &ListedFile) -> &'a str {
+        // Checked to be UTF-8 when parsed.
+        std::str::from_utf8(self.path_bytes(file)).unwrap_or_default()
+    }
+
+    /// [`Listing::path`] as bytes, without the UTF-8 check.
+    pub fn path_bytes(&self, file: &ListedFile) -> &'a [u8] {
+        self.text.get(file.path_range()).unwrap_or_default()
     }
 
     /// Skipped `.tif` lines, in line order.
@@ -229,25 +236,27 @@ fn sort_files(files: &mut [ListedFile]) {
 }
 
 /// Parses the lines in `range`; line numbers are relative to its start.
-fn parse_piece(text: &[u8], range: std::ops::Range<usize>) -> ParsedPiece {
+fn parse_piece(bytes: &[u8], range: std::ops::Range<usize>) -> ParsedPiece {
     let tif = memchr::memmem::Finder::new(b".tif");
     let mut piece = ParsedPiece {
-        files: Vec::new(),
+        // Real listing lines are ~75 bytes.
+        files: Vec::with_capacity(range.len() / 64),
         problems: Vec::new(),
         lines: 0,
         other_lines: 0,
     };
     let mut start = range.start;
     while start < range.end {
-        let end = memchr::memchr(b'\n', &text[start..range.end]).map_or(range.end, |i| start + i);
+        let end = memchr::memchr(b'\n', &bytes[start..range.end]).map_or(range.end, |i| start + i);
         piece.lines += 1;
-        let line = &text[start..end];
+        let line = &bytes[start..end];
         if tif.find(line).is_none() {
             piece.other_lines += 1;
         } else {
             let (path_start, path_len) = last_field(line);
             let path_start = start + path_start;
-            match parse_path(&text[path_start..path_start + path_len]) {
+            let path = &bytes[path_start..path_start + path_len];
+            match parse_path(path) {
                 Ok((key, prefix)) => piece.files.push(ListedFile {
                     key,
                     line: piece.lines,
@@ -256,7 +265,7 @@ fn parse_piece(text: &[u8], range: std::ops::Range<usize>) -> ParsedPiece {
                 }),
                 Err(kind) => piece.problems.push(ListingProblem {
                     line: piece.lines,
-                    path: shorten(&text[path_start..path_start + path_len]),
+                    path: shorten(path),
                     kind,
                 }),
             }
@@ -303,8 +312,8 @@ fn shorten(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn listing(text: &str) -> Listing {
-        Listing::parse(text.as_bytes().to_vec()).unwrap()
+    fn listing(text: &str) -> Listing<'_> {
+        Listing::parse(text.as_bytes()).unwrap()
     }
 
     #[test]

@@ -79,13 +79,17 @@ pub fn write_references<W: Write>(
     let total = listing.files().len() as u64;
     let mut written = 0u64;
     let mut summaries = Vec::with_capacity(Variable::ALL.len());
+    // One buffer per parallel task, reused: fresh multi-megabyte buffers
+    // would cost a page fault per 4 KiB written.
+    let mut buffers = vec![Vec::new(); threads()];
     for variable in Variable::ALL {
         out.write_all(variable_header(variable).as_bytes())?;
         let files = listing.variable_files(variable);
-        let common = common_directory(files.iter().map(|f| listing.path(f)));
+        let common = common_directory(files.iter().map(|f| listing.path_bytes(f)));
         for block in files.chunks(BLOCK_FILES * threads()) {
-            for bytes in format_block(listing, block, variable, &base, common) {
-                out.write_all(&bytes)?;
+            format_block(listing, block, variable, &base, common, &mut buffers);
+            for bytes in &buffers {
+                out.write_all(bytes)?;
             }
             written += block.len() as u64;
             progress(Progress {
@@ -125,12 +129,14 @@ fn format_block(
     variable: Variable,
     base: &str,
     common: usize,
-) -> Vec<Vec<u8>> {
+    buffers: &mut [Vec<u8>],
+) {
     use rayon::prelude::*;
+    buffers.iter_mut().for_each(Vec::clear);
     block
         .par_chunks(BLOCK_FILES)
-        .map(|files| format_chunk_refs(listing, files, variable, base, common))
-        .collect()
+        .zip(buffers.par_iter_mut())
+        .for_each(|(files, buf)| format_chunk_refs(buf, listing, files, variable, base, common));
 }
 
 #[cfg(not(feature = "parallel"))]
@@ -140,19 +146,26 @@ fn format_block(
     variable: Variable,
     base: &str,
     common: usize,
-) -> Vec<Vec<u8>> {
-    vec![format_chunk_refs(listing, block, variable, base, common)]
+    buffers: &mut [Vec<u8>],
+) {
+    for buf in buffers.iter_mut() {
+        buf.clear();
+    }
+    if let Some(buf) = buffers.first_mut() {
+        format_chunk_refs(buf, listing, block, variable, base, common);
+    }
 }
 
 /// `,\n "<VAR>/<i>.<j>…": ["<base><path>"]` for each file.
 fn format_chunk_refs(
+    buf: &mut Vec<u8>,
     listing: &Listing,
     files: &[ListedFile],
     variable: Variable,
     base: &str,
     common: usize,
-) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(files.len() * (base.len() + 80));
+) {
+    buf.reserve(files.len() * (base.len() + 80));
     let mut number = itoa::Buffer::new();
     for file in files {
         let Some(key) = file.key.unpack() else {
@@ -161,35 +174,38 @@ fn format_chunk_refs(
         buf.extend_from_slice(b",\n \"");
         buf.extend_from_slice(variable.name().as_bytes());
         buf.push(b'/');
-        for (i, index) in key.indices().into_iter().enumerate() {
+        for (i, index) in key.indices().iter().enumerate() {
             if i > 0 {
                 buf.push(b'.');
             }
-            buf.extend_from_slice(number.format(index).as_bytes());
+            buf.extend_from_slice(number.format(*index).as_bytes());
         }
         buf.extend_from_slice(b"\": [\"");
         buf.extend_from_slice(base.as_bytes());
-        let path = &listing.path(file)[common..];
-        quote_into(&mut buf, path.strip_prefix('/').unwrap_or(path));
+        let path = listing.path_bytes(file).get(common..).unwrap_or_default();
+        quote_into(buf, path.strip_prefix(b"/").unwrap_or(path));
         buf.extend_from_slice(b"\"]");
     }
-    buf
 }
 
 /// Length of tifffile's common path: `os.path.commonpath` of the paths, or
 /// the directory of a lone path. With files in several tile directories it
 /// is 0, and URLs keep the tile directory.
-fn common_directory<'a>(mut paths: impl Iterator<Item = &'a str>) -> usize {
+fn common_directory<'a>(mut paths: impl Iterator<Item = &'a [u8]>) -> usize {
     let Some(first) = paths.next() else {
         return 0;
     };
-    let dir = |p: &'a str| p.rfind('/').map_or("", |i| &p[..i]);
+    let dir = |p: &'a [u8]| {
+        p.iter()
+            .rposition(|&b| b == b'/')
+            .map_or(&p[..0], |i| &p[..i])
+    };
     // os.path.commonpath of one file would be the file; tifffile takes
     // its directory, which is where the loop below starts anyway.
     let mut common = dir(first);
     for path in paths {
         while !(path.starts_with(common)
-            && (common.is_empty() || path.as_bytes().get(common.len()) == Some(&b'/')))
+            && (common.is_empty() || path.get(common.len()) == Some(&b'/')))
         {
             common = dir(common);
         }
@@ -202,10 +218,16 @@ fn common_directory<'a>(mut paths: impl Iterator<Item = &'a str>) -> usize {
 
 /// Python's `urllib.parse.quote(path)`: everything but letters, digits,
 /// `_.-~` and `/` becomes `%XX`.
-fn quote_into(buf: &mut Vec<u8>, path: &str) {
+fn quote_into(buf: &mut Vec<u8>, path: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in path.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'/') {
+    let safe = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'/');
+    // The bucket's names are all safe: copy them whole.
+    if path.iter().all(|&b| safe(b)) {
+        buf.extend_from_slice(path);
+        return;
+    }
+    for &b in path {
+        if safe(b) {
             buf.push(b);
         } else {
             buf.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
@@ -370,21 +392,19 @@ mod tests {
 
     #[test]
     fn common_directory_is_tifffiles() {
-        let paths = ["N36W121/a_COH12.tif", "N36W120/b_COH12.tif"];
-        assert_eq!(common_directory(paths.into_iter()), 0);
-        let paths = ["N36W121/a_COH12.tif", "N36W121/b_COH12.tif"];
-        assert_eq!(common_directory(paths.into_iter()), 7);
-        assert_eq!(common_directory(["N36W121/a.tif"].into_iter()), 7);
-        assert_eq!(common_directory(["a.tif", "b.tif"].into_iter()), 0);
-        let paths = ["x/N36W121/a.tif", "x/N36W1210/b.tif"];
-        assert_eq!(common_directory(paths.into_iter()), 1);
-        assert_eq!(common_directory(std::iter::empty()), 0);
+        let common = |paths: &[&str]| common_directory(paths.iter().map(|p| p.as_bytes()));
+        assert_eq!(common(&["N36W121/a_COH12.tif", "N36W120/b_COH12.tif"]), 0);
+        assert_eq!(common(&["N36W121/a_COH12.tif", "N36W121/b_COH12.tif"]), 7);
+        assert_eq!(common(&["N36W121/a.tif"]), 7);
+        assert_eq!(common(&["a.tif", "b.tif"]), 0);
+        assert_eq!(common(&["x/N36W121/a.tif", "x/N36W1210/b.tif"]), 1);
+        assert_eq!(common(&[]), 0);
     }
 
     #[test]
     fn quote_is_pythons() {
         let mut b = Vec::new();
-        quote_into(&mut b, "N36W121/a b%é~_.-.tif");
+        quote_into(&mut b, "N36W121/a b%é~_.-.tif".as_bytes());
         assert_eq!(
             String::from_utf8(b).unwrap(),
             "N36W121/a%20b%25%C3%A9~_.-.tif"

@@ -32,14 +32,15 @@ fn chunk_key() -> impl Strategy<Value = ChunkKey> {
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
-        let listing = Listing::parse(bytes).unwrap();
+        let listing = Listing::parse(&bytes).unwrap();
         prop_assert!(listing.files().len() + listing.problems().len() <= listing.line_count() as usize);
     }
 
     #[test]
     fn mangled_lines_never_panic(lines in proptest::collection::vec(
         "[0-9 :-]{0,30}data/tiles/[NSEW0-9]{0,8}/[A-Za-z0-9_]{0,30}\\.tif[a-z.]{0,4}\r?", 0..50)) {
-        let listing = Listing::parse(lines.join("\n").into_bytes()).unwrap();
+        let text = lines.join("\n");
+        let listing = Listing::parse(text.as_bytes()).unwrap();
         for p in listing.problems() {
             prop_assert!(p.line >= 1 && p.line <= listing.line_count());
         }
@@ -54,7 +55,7 @@ proptest! {
             prop_assert_eq!(key.pack().unpack(), Some(*key));
             text.push_str(&format!("2021-03-03 13:49:18     120331 data/tiles/{}/{name}\n", key.tile));
         }
-        let listing = Listing::parse(text.into_bytes()).unwrap();
+        let listing = Listing::parse(text.as_bytes()).unwrap();
         let mut expected = keys.clone();
         expected.sort();
         let duplicates = expected.len();
