@@ -10,7 +10,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tessera_core::listing::Listing;
+use tessera_core::reader::{ChunkRef, References};
 use tessera_core::writer::{self, BUCKET_TILES_URL};
+use tessera_core::zarr::ArrayValues;
+use tessera_core::{ChunkKey, FileName, Variable};
 
 /// Tessera: the Sentinel-1 Global Seasonal Coherence and Backscatter data set
 /// (Earth Big Data) as one lazy multi-dimensional dataset.
@@ -46,6 +49,31 @@ enum Command {
     ///   tessera refs earthbigdata.txt -o earthbigdata.json
     #[command(verbatim_doc_comment)]
     Refs(RefsArgs),
+
+    /// Read a reference JSON (fsspec version 0 or 1) and summarize it:
+    /// variables, file counts, shapes, coordinates; or resolve chunk keys.
+    ///
+    /// Checks what the web app and xarray rely on: every data variable's
+    /// .zarray matches the global grid, every chunk key parses, every
+    /// coordinate array decodes. Errors name the key at fault.
+    ///
+    /// Example:
+    ///
+    ///   tessera info earthbigdata.json --key COH/0.0.1.46.59
+    #[command(verbatim_doc_comment)]
+    Info(InfoArgs),
+}
+
+#[derive(clap::Args)]
+struct InfoArgs {
+    /// The reference JSON; "-" reads standard input.
+    #[arg(value_name = "REFS")]
+    refs: PathBuf,
+
+    /// Print where this chunk is (e.g. COH/0.0.1.46.59 or the file name
+    /// N36W121_winter_vv_COH12.tif); may be given several times.
+    #[arg(long, value_name = "KEY")]
+    key: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -82,6 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Refs(args) => refs(&args),
+        Command::Info(args) => info(&args),
     };
     match result {
         Ok(code) => code,
@@ -93,7 +122,7 @@ fn main() -> ExitCode {
 }
 
 fn refs(args: &RefsArgs) -> Result<ExitCode> {
-    let text = read_listing(&args.listing)?;
+    let text = read_input(&args.listing, "the listing")?;
     let listing = Listing::parse(&text).with_context(|| display(&args.listing))?;
 
     let problems = listing.problems();
@@ -164,6 +193,142 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn info(args: &InfoArgs) -> Result<ExitCode> {
+    let source = display(&args.refs);
+    let bytes = read_input(&args.refs, "the references")?;
+    let started = std::time::Instant::now();
+    let refs = References::from_json(&bytes).with_context(|| format!("reading {source}"))?;
+    let elapsed = started.elapsed();
+
+    let mut code = ExitCode::SUCCESS;
+    if !args.key.is_empty() {
+        for text in &args.key {
+            match parse_key(text) {
+                Err(why) => {
+                    eprintln!("tessera: {text}: {why}");
+                    code = ExitCode::FAILURE;
+                }
+                Ok(key) => match refs.chunk(key) {
+                    Some(ChunkRef::Remote(remote)) => match remote.range {
+                        None => println!("{key}\t{}\t{remote}", key.file_name()),
+                        Some(r) => println!(
+                            "{key}\t{}\t{remote}\tbytes {}+{}",
+                            key.file_name(),
+                            r.offset,
+                            r.length
+                        ),
+                    },
+                    Some(ChunkRef::Inline(data)) => {
+                        println!("{key}\t{}\tinline, {} bytes", key.file_name(), data.len())
+                    }
+                    None => println!("{key}\t{}\tno file: reads as 0", key.file_name()),
+                },
+            }
+        }
+        return Ok(code);
+    }
+
+    println!(
+        "{source}: fsspec references version {}, {} bytes, read in {:.2} s",
+        refs.version(),
+        bytes.len(),
+        elapsed.as_secs_f64()
+    );
+    println!("URL prefix: {}", refs.url_prefix());
+    println!();
+    println!(
+        "{:<6} {:>9}  {:<30} {:<7} dimensions",
+        "array", "files", "shape", "dtype"
+    );
+    for variable in refs.variables() {
+        let shape: Vec<String> = variable.shape().iter().map(u64::to_string).collect();
+        let dims: Vec<&str> = variable.dimensions().iter().map(|d| d.name()).collect();
+        println!(
+            "{:<6} {:>9}  {:<30} {:<7} {}",
+            variable.name(),
+            refs.chunk_count(variable),
+            shape.join(", "),
+            variable.dtype().name(),
+            dims.join(", ")
+        );
+    }
+    let absent: Vec<&str> = Variable::ALL
+        .iter()
+        .filter(|v| !refs.variables().any(|w| w == **v))
+        .map(|v| v.name())
+        .collect();
+    if !absent.is_empty() {
+        println!("not in these references: {}", absent.join(", "));
+    }
+    println!();
+    println!("coordinates:");
+    for dim in [
+        tessera_core::Dimension::Latitude,
+        tessera_core::Dimension::Longitude,
+        tessera_core::Dimension::Season,
+        tessera_core::Dimension::Polarization,
+        tessera_core::Dimension::Coherence,
+        tessera_core::Dimension::Orbit,
+        tessera_core::Dimension::FlightDirection,
+    ] {
+        if refs.array_metadata(dim.name()).is_none() {
+            println!("  {:<16} (absent)", dim.name());
+            continue;
+        }
+        match refs.coordinate(dim) {
+            Ok(values) => println!("  {:<16} {}", dim.name(), describe(&values)),
+            Err(e) => {
+                println!("  {:<16} error: {e}", dim.name());
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// A chunk key as `VAR/i.j.k…` or as a file name of the bucket.
+fn parse_key(text: &str) -> Result<ChunkKey, String> {
+    let name = text.rsplit('/').next().unwrap_or(text);
+    if name.ends_with(".tif") {
+        return FileName::parse(name)
+            .map(FileName::key)
+            .map_err(|e| e.to_string());
+    }
+    let (variable, indices) = text
+        .split_once('/')
+        .ok_or("expected VARIABLE/i.j… or a file name like N36W121_winter_vv_COH12.tif")?;
+    let variable = Variable::from_name(variable).ok_or_else(|| {
+        format!("unknown variable {variable:?} (COH, AMP, tau, rmse, rho, inc, lsmap)")
+    })?;
+    ChunkKey::parse_indices(variable, indices).map_err(|e| e.to_string())
+}
+
+/// Length, first and last values of a coordinate array.
+fn describe(values: &ArrayValues) -> String {
+    fn ends<T: std::fmt::Debug>(v: &[T]) -> String {
+        match v {
+            [] => "empty".into(),
+            [one] => format!("{one:?}"),
+            [a, b] => format!("{a:?}, {b:?}"),
+            [first, .., last] if v.len() > 8 => format!("{first:?} … {last:?}"),
+            all => all
+                .iter()
+                .map(|x| format!("{x:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+    let (dtype, text) = match values {
+        ArrayValues::U8(v) => ("uint8", ends(v)),
+        ArrayValues::U16(v) => ("uint16", ends(v)),
+        ArrayValues::I32(v) => ("int32", ends(v)),
+        ArrayValues::F32(v) => ("float32", ends(v)),
+        ArrayValues::F64(v) => ("float64", ends(v)),
+        ArrayValues::Str(v) => ("str", ends(v)),
+    };
+    format!("{:>7} {dtype:<8} {text}", values.len())
+}
+
 fn display(path: &Path) -> String {
     if path == Path::new("-") {
         "<stdin>".into()
@@ -172,46 +337,46 @@ fn display(path: &Path) -> String {
     }
 }
 
-/// The listing's bytes: a memory map of a file, or standard input read whole.
-enum ListingBytes {
+/// An input's bytes: a memory map of a file, or standard input read whole.
+enum InputBytes {
     Mapped(memmap2::Mmap),
     Read(Vec<u8>),
 }
 
-impl std::ops::Deref for ListingBytes {
+impl std::ops::Deref for InputBytes {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
         match self {
-            ListingBytes::Mapped(map) => map,
-            ListingBytes::Read(bytes) => bytes,
+            InputBytes::Mapped(map) => map,
+            InputBytes::Read(bytes) => bytes,
         }
     }
 }
 
-fn read_listing(path: &Path) -> Result<ListingBytes> {
-    let context = || format!("reading the listing {}", path.display());
+fn read_input(path: &Path, what: &str) -> Result<InputBytes> {
+    let context = || format!("reading {what} {}", path.display());
     if path == Path::new("-") {
         let mut text = Vec::new();
         io::stdin()
             .lock()
             .read_to_end(&mut text)
-            .context("reading the listing from standard input")?;
-        return Ok(ListingBytes::Read(text));
+            .with_context(|| format!("reading {what} from standard input"))?;
+        return Ok(InputBytes::Read(text));
     }
     let file = File::open(path).with_context(context)?;
     let is_file = file.metadata().with_context(context)?.is_file();
     if is_file {
         // SAFETY: the map is only read, and only while this run lasts; as
-        // with ripgrep, a listing truncated by another process meanwhile
-        // is outside what we guard against. Mapping saves copying ~100 MB.
+        // with ripgrep, a file truncated by another process meanwhile is
+        // outside what we guard against. Mapping saves copying ~100 MB.
         if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-            return Ok(ListingBytes::Mapped(map));
+            return Ok(InputBytes::Mapped(map));
         }
     }
     let mut text = Vec::new();
     (&file).read_to_end(&mut text).with_context(context)?;
-    Ok(ListingBytes::Read(text))
+    Ok(InputBytes::Read(text))
 }
 
 /// Writes through a temporary file beside `path` and renames it into place,
