@@ -59,7 +59,13 @@ pub fn dimensions_zattrs(names: &[&str]) -> Value {
 }
 
 /// Writes the whole reference JSON for `listing`, with each file's URL
-/// `base_url` + its path below `data/tiles/` (as tifffile makes it).
+/// `base_url` + its path below `data/tiles/`, percent-quoted as tifffile
+/// quotes it.
+///
+/// tifffile first strips the directory that all files of a variable share:
+/// none when they span several tiles (every real listing), but the tile
+/// directory when they all sit in one, which makes those URLs point where
+/// no file is. We always keep the whole path.
 pub fn write_references<W: Write>(
     out: &mut W,
     listing: &Listing,
@@ -85,9 +91,8 @@ pub fn write_references<W: Write>(
     for variable in Variable::ALL {
         out.write_all(variable_header(variable).as_bytes())?;
         let files = listing.variable_files(variable);
-        let common = common_directory(files.iter().map(|f| listing.path_bytes(f)));
         for block in files.chunks(BLOCK_FILES * threads()) {
-            format_block(listing, block, variable, &base, common, &mut buffers);
+            format_block(listing, block, variable, &base, &mut buffers);
             for bytes in &buffers {
                 out.write_all(bytes)?;
             }
@@ -128,7 +133,6 @@ fn format_block(
     block: &[ListedFile],
     variable: Variable,
     base: &str,
-    common: usize,
     buffers: &mut [Vec<u8>],
 ) {
     use rayon::prelude::*;
@@ -136,7 +140,7 @@ fn format_block(
     block
         .par_chunks(BLOCK_FILES)
         .zip(buffers.par_iter_mut())
-        .for_each(|(files, buf)| format_chunk_refs(buf, listing, files, variable, base, common));
+        .for_each(|(files, buf)| format_chunk_refs(buf, listing, files, variable, base));
 }
 
 #[cfg(not(feature = "parallel"))]
@@ -145,14 +149,13 @@ fn format_block(
     block: &[ListedFile],
     variable: Variable,
     base: &str,
-    common: usize,
     buffers: &mut [Vec<u8>],
 ) {
     for buf in buffers.iter_mut() {
         buf.clear();
     }
     if let Some(buf) = buffers.first_mut() {
-        format_chunk_refs(buf, listing, block, variable, base, common);
+        format_chunk_refs(buf, listing, block, variable, base);
     }
 }
 
@@ -163,7 +166,6 @@ fn format_chunk_refs(
     files: &[ListedFile],
     variable: Variable,
     base: &str,
-    common: usize,
 ) {
     buf.reserve(files.len() * (base.len() + 80));
     let mut number = itoa::Buffer::new();
@@ -182,38 +184,9 @@ fn format_chunk_refs(
         }
         buf.extend_from_slice(b"\": [\"");
         buf.extend_from_slice(base.as_bytes());
-        let path = listing.path_bytes(file).get(common..).unwrap_or_default();
-        quote_into(buf, path.strip_prefix(b"/").unwrap_or(path));
+        quote_into(buf, listing.path_bytes(file));
         buf.extend_from_slice(b"\"]");
     }
-}
-
-/// Length of tifffile's common path: `os.path.commonpath` of the paths, or
-/// the directory of a lone path. With files in several tile directories it
-/// is 0, and URLs keep the tile directory.
-fn common_directory<'a>(mut paths: impl Iterator<Item = &'a [u8]>) -> usize {
-    let Some(first) = paths.next() else {
-        return 0;
-    };
-    let dir = |p: &'a [u8]| {
-        p.iter()
-            .rposition(|&b| b == b'/')
-            .map_or(&p[..0], |i| &p[..i])
-    };
-    // os.path.commonpath of one file would be the file; tifffile takes
-    // its directory, which is where the loop below starts anyway.
-    let mut common = dir(first);
-    for path in paths {
-        while !(path.starts_with(common)
-            && (common.is_empty() || path.get(common.len()) == Some(&b'/')))
-        {
-            common = dir(common);
-        }
-        if common.is_empty() {
-            break;
-        }
-    }
-    common.len()
 }
 
 /// Python's `urllib.parse.quote(path)`: everything but letters, digits,
@@ -389,17 +362,6 @@ pub fn coordinates_part() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn common_directory_is_tifffiles() {
-        let common = |paths: &[&str]| common_directory(paths.iter().map(|p| p.as_bytes()));
-        assert_eq!(common(&["N36W121/a_COH12.tif", "N36W120/b_COH12.tif"]), 0);
-        assert_eq!(common(&["N36W121/a_COH12.tif", "N36W121/b_COH12.tif"]), 7);
-        assert_eq!(common(&["N36W121/a.tif"]), 7);
-        assert_eq!(common(&["a.tif", "b.tif"]), 0);
-        assert_eq!(common(&["x/N36W121/a.tif", "x/N36W1210/b.tif"]), 1);
-        assert_eq!(common(&[]), 0);
-    }
 
     #[test]
     fn quote_is_pythons() {
