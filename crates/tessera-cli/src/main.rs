@@ -114,6 +114,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `tessera info … | head` closing the pipe early is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("tessera: error: {e:#}");
             ExitCode::FAILURE
@@ -200,6 +209,7 @@ fn info(args: &InfoArgs) -> Result<ExitCode> {
     let refs = References::from_json(&bytes).with_context(|| format!("reading {source}"))?;
     let elapsed = started.elapsed();
 
+    let mut out = io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     if !args.key.is_empty() {
         for text in &args.key {
@@ -210,47 +220,54 @@ fn info(args: &InfoArgs) -> Result<ExitCode> {
                 }
                 Ok(key) => match refs.chunk(key) {
                     Some(ChunkRef::Remote(remote)) => match remote.range {
-                        None => println!("{key}\t{}\t{remote}", key.file_name()),
-                        Some(r) => println!(
+                        None => writeln!(out, "{key}\t{}\t{remote}", key.file_name())?,
+                        Some(r) => writeln!(
+                            out,
                             "{key}\t{}\t{remote}\tbytes {}+{}",
                             key.file_name(),
                             r.offset,
                             r.length
-                        ),
+                        )?,
                     },
-                    Some(ChunkRef::Inline(data)) => {
-                        println!("{key}\t{}\tinline, {} bytes", key.file_name(), data.len())
-                    }
-                    None => println!("{key}\t{}\tno file: reads as 0", key.file_name()),
+                    Some(ChunkRef::Inline(data)) => writeln!(
+                        out,
+                        "{key}\t{}\tinline, {} bytes",
+                        key.file_name(),
+                        data.len()
+                    )?,
+                    None => writeln!(out, "{key}\t{}\tno file: reads as 0", key.file_name())?,
                 },
             }
         }
         return Ok(code);
     }
 
-    println!(
+    writeln!(
+        out,
         "{source}: fsspec references version {}, {} bytes, read in {:.2} s",
         refs.version(),
         bytes.len(),
         elapsed.as_secs_f64()
-    );
-    println!("URL prefix: {}", refs.url_prefix());
-    println!();
-    println!(
+    )?;
+    writeln!(out, "URL prefix: {}", refs.url_prefix())?;
+    writeln!(out)?;
+    writeln!(
+        out,
         "{:<6} {:>9}  {:<30} {:<7} dimensions",
         "array", "files", "shape", "dtype"
-    );
+    )?;
     for variable in refs.variables() {
         let shape: Vec<String> = variable.shape().iter().map(u64::to_string).collect();
         let dims: Vec<&str> = variable.dimensions().iter().map(|d| d.name()).collect();
-        println!(
+        writeln!(
+            out,
             "{:<6} {:>9}  {:<30} {:<7} {}",
             variable.name(),
             refs.chunk_count(variable),
             shape.join(", "),
             variable.dtype().name(),
             dims.join(", ")
-        );
+        )?;
     }
     let absent: Vec<&str> = Variable::ALL
         .iter()
@@ -258,10 +275,10 @@ fn info(args: &InfoArgs) -> Result<ExitCode> {
         .map(|v| v.name())
         .collect();
     if !absent.is_empty() {
-        println!("not in these references: {}", absent.join(", "));
+        writeln!(out, "not in these references: {}", absent.join(", "))?;
     }
-    println!();
-    println!("coordinates:");
+    writeln!(out)?;
+    writeln!(out, "coordinates:")?;
     for dim in [
         tessera_core::Dimension::Latitude,
         tessera_core::Dimension::Longitude,
@@ -272,13 +289,13 @@ fn info(args: &InfoArgs) -> Result<ExitCode> {
         tessera_core::Dimension::FlightDirection,
     ] {
         if refs.array_metadata(dim.name()).is_none() {
-            println!("  {:<16} (absent)", dim.name());
+            writeln!(out, "  {:<16} (absent)", dim.name())?;
             continue;
         }
         match refs.coordinate(dim) {
-            Ok(values) => println!("  {:<16} {}", dim.name(), describe(&values)),
+            Ok(values) => writeln!(out, "  {:<16} {}", dim.name(), describe(&values))?,
             Err(e) => {
-                println!("  {:<16} error: {e}", dim.name());
+                writeln!(out, "  {:<16} error: {e}", dim.name())?;
                 code = ExitCode::FAILURE;
             }
         }

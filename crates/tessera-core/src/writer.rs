@@ -193,20 +193,31 @@ fn format_chunk_refs(
 /// `_.-~` and `/` becomes `%XX`.
 fn quote_into(buf: &mut Vec<u8>, path: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let safe = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'/');
-    // The bucket's names are all safe: copy them whole.
-    if path.iter().all(|&b| safe(b)) {
+    // The bucket's names are all safe: check with a table, copy them whole.
+    if path.iter().all(|&b| URL_SAFE[b as usize]) {
         buf.extend_from_slice(path);
         return;
     }
     for &b in path {
-        if safe(b) {
+        if URL_SAFE[b as usize] {
             buf.push(b);
         } else {
             buf.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
         }
     }
 }
+
+/// Bytes `urllib.parse.quote` leaves alone: letters, digits, `_.-~/`.
+const URL_SAFE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'~' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// `,\n "<VAR>/.zattrs": "…",\n "<VAR>/.zarray": "…"`: tifffile's
 /// `json.dumps({...}, indent=1)[2:-2]` after a `,\n`.
