@@ -15,13 +15,10 @@ import imagecodecs
 import numpy
 import tifffile
 
-errors = []
+from interop_common import Problems
 
-
-def check(ok, message):
-    if not ok:
-        errors.append(message)
-        print('MISMATCH:', message)
+problems = Problems('MISMATCH')
+check = problems.check
 
 
 def geokeys(directory):
@@ -105,12 +102,7 @@ def main():
         spec = json.load(fh)
     for f in spec:
         check_file(f)
-    if errors:
-        print(f'FAILED: {len(errors)} problems', file=sys.stderr)
-        for e in errors:
-            print('  ' + e, file=sys.stderr)
-        sys.exit(1)
-    print(f'OK: {len(spec)} GeoTIFFs')
+    problems.finish('problems', f'{len(spec)} GeoTIFFs')
 
 
 if __name__ == '__main__':

@@ -17,10 +17,9 @@ Exits 1 listing every difference, 0 if none.
 import json
 import sys
 
-import fsspec
-import imagecodecs.numcodecs
 import numpy
-import xarray
+
+from interop_common import Problems, open_like_the_seed
 
 COORDINATES = (
     'latitude',
@@ -33,27 +32,8 @@ COORDINATES = (
 )
 ENCODING_KEYS = ('chunks', 'preferred_chunks', 'dtype')
 
-errors = []
-
-
-def fail(message):
-    errors.append(message)
-    print('DIFFERENCE:', message)
-
-
-def open_like_the_seed(refs):
-    mapper = fsspec.get_mapper(
-        'reference://',
-        fo=refs,
-        target_protocol='file',
-        remote_protocol='http',
-    )
-    return xarray.open_dataset(
-        mapper,
-        engine='zarr',
-        mask_and_scale=False,
-        backend_kwargs={'consolidated': False},
-    )
+problems = Problems('DIFFERENCE')
+fail = problems.add
 
 
 def is_coordinate_key(key):
@@ -133,20 +113,15 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     ours_path, seed_path = sys.argv[1:]
-    imagecodecs.numcodecs.register_codecs()
     ours = open_like_the_seed(ours_path)
     seed = open_like_the_seed(seed_path)
     print(ours)
     compare_datasets(ours, seed)
     data_keys, chunk_refs = compare_json(ours_path, seed_path)
-    if errors:
-        print(f'FAILED: {len(errors)} differences', file=sys.stderr)
-        for e in errors:
-            print('  ' + e, file=sys.stderr)
-        sys.exit(1)
-    print(
-        f'OK: {len(seed.data_vars)} variables, {len(COORDINATES)} coordinates, '
-        f'{data_keys} data-variable keys ({chunk_refs} chunk URLs) identical'
+    problems.finish(
+        'differences',
+        f'{len(seed.data_vars)} variables, {len(COORDINATES)} coordinates, '
+        f'{data_keys} data-variable keys ({chunk_refs} chunk URLs) identical',
     )
 
 

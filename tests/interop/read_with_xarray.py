@@ -19,38 +19,17 @@ Exits 1 with a list of every mismatch, 0 if everything matches.
 import json
 import sys
 
-import fsspec
-import imagecodecs.numcodecs
 import numpy
-import xarray
+
+from interop_common import Problems, open_like_the_seed
 
 TILE = 1200
 NORTH_EDGE = 82
 WEST_EDGE = -180
 COORD_TOLERANCE = 1e-5
 
-errors = []
-
-
-def fail(message):
-    errors.append(message)
-    print('MISMATCH:', message)
-
-
-def open_like_the_seed(refs):
-    imagecodecs.numcodecs.register_codecs()
-    mapper = fsspec.get_mapper(
-        'reference://',
-        fo=refs,
-        target_protocol='file',
-        remote_protocol='http',
-    )
-    return xarray.open_dataset(
-        mapper,
-        engine='zarr',
-        mask_and_scale=False,
-        backend_kwargs={'consolidated': False},
-    )
+problems = Problems('MISMATCH')
+fail = problems.add
 
 
 def pixel_centres(first, count, axis):
@@ -254,12 +233,7 @@ def main():
         f'{len(expected["mosaics"])} blocks, {len(expected["sel_windows"])} .sel windows, '
         f'{len(expected["loc"])} .loc reads'
     )
-    if errors:
-        print(f'FAILED: {len(errors)} mismatches ({checked})', file=sys.stderr)
-        for e in errors:
-            print('  ' + e, file=sys.stderr)
-        sys.exit(1)
-    print(f'OK: {checked}')
+    problems.finish('mismatches', checked)
 
 
 if __name__ == '__main__':

@@ -1,33 +1,13 @@
 //! `tessera info`: the reference reader as a user meets it.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-}
-
-fn tessera(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tessera runs");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin).expect("write stdin");
-    drop(input);
-    child.wait_with_output().expect("tessera finishes")
-}
+use common::{fixture, tessera};
 
 #[test]
 fn summarizes_the_seeds_references() {
     let refs = fixture("small_refs.json");
-    let run = tessera(&["info", refs.to_str().unwrap()], b"");
+    let run = tessera(&["info", refs.to_str().unwrap()], None);
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
@@ -59,7 +39,7 @@ fn resolves_keys_and_file_names() {
             "--key",
             "N10E010_winter_vv_AMP.tif",
         ],
-        b"",
+        None,
     );
     assert!(run.status.success());
     let out = String::from_utf8_lossy(&run.stdout);
@@ -69,7 +49,7 @@ fn resolves_keys_and_file_names() {
         "{out}"
     );
 
-    let run = tessera(&["info", refs.to_str().unwrap(), "--key", "COH/9.9"], b"");
+    let run = tessera(&["info", refs.to_str().unwrap(), "--key", "COH/9.9"], None);
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("COH/9.9: expected 5 chunk indices"));
 }
@@ -85,7 +65,7 @@ fn malformed_references_name_the_key_and_the_problem() {
         ),
     ];
     for (doc, expected) in cases {
-        let run = tessera(&["info", "-"], doc);
+        let run = tessera(&["info", "-"], Some(doc));
         assert_eq!(run.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(stderr.contains("reading <stdin>: "), "{stderr}");

@@ -1,28 +1,8 @@
 //! `tessera refs` as a user runs it: the real binary on real listings.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn tessera(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tessera runs");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("tessera finishes")
-}
+use common::{fixture, tessera};
 
 const SEED_BASE: &str = "http://127.0.0.1:8765/data/tiles/";
 
@@ -39,7 +19,7 @@ fn tail_from_coh(json: &[u8]) -> &[u8] {
 fn output_is_byte_identical_to_the_seeds_from_coh_on() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("refs.json");
-    let listing = fixtures().join("earthbigdata_small.txt");
+    let listing = fixture("earthbigdata_small.txt");
     let run = tessera(
         &[
             "refs",
@@ -54,7 +34,7 @@ fn output_is_byte_identical_to_the_seeds_from_coh_on() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     let ours = std::fs::read(&out).unwrap();
-    let seed = std::fs::read(fixtures().join("small_refs.json")).unwrap();
+    let seed = std::fs::read(fixture("small_refs.json")).unwrap();
     assert!(
         tail_from_coh(&ours) == tail_from_coh(&seed),
         "output differs from the seed's after COH/.zattrs"
@@ -69,7 +49,7 @@ fn output_is_byte_identical_to_the_seeds_from_coh_on() {
 
 #[test]
 fn stdin_and_stdout_work_and_the_default_base_is_the_bucket() {
-    let listing = std::fs::read(fixtures().join("earthbigdata_small.txt")).unwrap();
+    let listing = std::fs::read(fixture("earthbigdata_small.txt")).unwrap();
     let run = tessera(&["refs", "-", "--quiet"], Some(&listing));
     assert!(
         run.status.success(),

@@ -10,17 +10,11 @@ use tessera_core::{ChunkKey, Dimension, FileName, Layer, Tile, Variable};
 
 /// A variable's `.zarray` as tifffile writes it, with `shape` replaceable.
 fn zarray(variable: Variable, shape: Option<Vec<u64>>) -> String {
-    json!({
-        "chunks": variable.chunks(),
-        "compressor": {"id": "imagecodecs_tiff"},
-        "dtype": variable.dtype().zarr(),
-        "fill_value": 0,
-        "filters": null,
-        "order": "C",
-        "shape": shape.unwrap_or_else(|| variable.shape()),
-        "zarr_format": 2,
-    })
-    .to_string()
+    let mut zarray = tessera_core::writer::variable_zarray(variable);
+    if let Some(shape) = shape {
+        zarray["shape"] = json!(shape);
+    }
+    zarray.to_string()
 }
 
 fn read(doc: &Value) -> Result<References, ReaderError> {
