@@ -6,6 +6,19 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+# Cargo probes rustc with its source read from /dev/null. An earlier
+# `tessera refs -o /dev/null` (since fixed) renamed a regular file over the
+# device, and every probe then read garbage: repair that if we can.
+if [ ! -c /dev/null ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: /dev/null is not a device; recreating it" >&2
+    rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+  else
+    echo "setup: /dev/null is not a device (as root: rm /dev/null; mknod -m 666 /dev/null c 1 3)" >&2
+    exit 1
+  fi
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust with rustup first" >&2
   exit 1

@@ -4,9 +4,6 @@
 # for wasm32. Installs what is missing first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing here reads input, but rustc's target probe reads its source from
-# stdin: a stray inherited stdin once fed it garbage. Give it nothing.
-exec </dev/null
 
 step() { printf '\n== %s\n' "$*" >&2; }
 

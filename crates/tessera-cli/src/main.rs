@@ -398,10 +398,22 @@ fn read_input(path: &Path, what: &str) -> Result<InputBytes> {
 
 /// Writes through a temporary file beside `path` and renames it into place,
 /// so that a failed run never leaves a truncated reference file behind.
+/// Anything but a regular file (`/dev/null`, a FIFO) is written directly:
+/// renaming over it would replace the device with a file.
 fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<T>,
 ) -> Result<T> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if special {
+        let direct = (|| -> io::Result<T> {
+            let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+            let value = write(&mut out)?;
+            out.flush()?;
+            Ok(value)
+        })();
+        return direct.with_context(|| format!("writing {}", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -148,3 +148,42 @@ fn help_explains_the_command() {
         assert!(help.contains(expected), "{expected} in\n{help}");
     }
 }
+
+#[test]
+fn writing_to_a_fifo_keeps_it_a_fifo() {
+    // `-o /dev/null` once renamed a regular file over the device: special
+    // files must be written in place. A FIFO shows it without touching /dev.
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("refs.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let listing = fixture("earthbigdata_small.txt");
+    let run = tessera(
+        &[
+            "refs",
+            listing.to_str().unwrap(),
+            "-q",
+            "-o",
+            fifo.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Checked before joining: had it been replaced, the reader would wait forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let written = reader.join().unwrap();
+    assert!(written.ends_with(b"_175D_lsmap.tif\"]\n}"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
