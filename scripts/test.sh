@@ -19,4 +19,19 @@ step "cargo clippy (tessera-core for wasm32-unknown-unknown)"
 cargo clippy -p tessera-core --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "cargo test"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for all test binaries: cargo's own last line is the doc
+# tests' (often "0 passed"), which says nothing about the rest.
+awk '/^test result:/ {
+       for (i = 1; i < NF; i++) {
+         if ($(i + 1) ~ /^passed/) passed += $i
+         if ($(i + 1) ~ /^failed/) failed += $i
+       }
+     }
+     END { printf "\ntests: %d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"
