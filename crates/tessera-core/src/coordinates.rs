@@ -10,10 +10,11 @@ use crate::dataset::{
     LATITUDE_TILES, LONGITUDE_PIXELS, LONGITUDE_TILES, NORTH_EDGE, TILE_PIXELS, WEST_EDGE,
 };
 
-/// The seed's pixel size in degrees (3 arc-seconds, written to 11 digits).
-pub const PIXEL_DEGREES: f64 = 0.00083333333;
+/// The seed's pixel size in degrees: 1/1200 written to 11 digits (the exact
+/// value is [`crate::geotiff::PIXEL_DEGREES`]).
+pub const SEED_PIXEL_DEGREES: f64 = 0.00083333333;
 /// The seed's half pixel, the offset of a pixel centre from its edge.
-pub const HALF_PIXEL_DEGREES: f64 = 0.000416666665;
+pub const SEED_HALF_PIXEL_DEGREES: f64 = 0.000416666665;
 
 /// Latitude of every pixel row, north to south (193,200 values): the seed's
 /// `j * -0.00083333333 - 0.000416666665 + i` for i in 82..-79, j in 0..1200.
@@ -22,7 +23,7 @@ pub fn latitude() -> Vec<f32> {
     for tile in 0..LATITUDE_TILES as i32 {
         let i = (NORTH_EDGE - tile) as f64;
         for j in 0..TILE_PIXELS {
-            values.push((j as f64 * -PIXEL_DEGREES - HALF_PIXEL_DEGREES + i) as f32);
+            values.push((j as f64 * -SEED_PIXEL_DEGREES - SEED_HALF_PIXEL_DEGREES + i) as f32);
         }
     }
     values
@@ -35,7 +36,7 @@ pub fn longitude() -> Vec<f32> {
     for tile in 0..LONGITUDE_TILES as i32 {
         let i = (WEST_EDGE + tile) as f64;
         for j in 0..TILE_PIXELS {
-            values.push((j as f64 * PIXEL_DEGREES + HALF_PIXEL_DEGREES + i) as f32);
+            values.push((j as f64 * SEED_PIXEL_DEGREES + SEED_HALF_PIXEL_DEGREES + i) as f32);
         }
     }
     values
