@@ -631,7 +631,7 @@ impl ChunkKey {
         for (dim, &index) in self.variable.dimensions().iter().zip(self.indices().iter()) {
             linear = linear * dim.chunk_count() as u32 + index as u32;
         }
-        PackedChunkKey((self.variable.index() as u32) << 29 | linear)
+        PackedChunkKey((self.variable.index() as u32) << PackedChunkKey::VARIABLE_SHIFT | linear)
     }
 
     /// The file name of this chunk in the bucket, e.g.
@@ -642,13 +642,24 @@ impl ChunkKey {
 }
 
 impl PackedChunkKey {
+    const VARIABLE_SHIFT: u32 = 29;
+
+    /// All packed keys of one variable: those of a sorted list are a
+    /// contiguous run.
+    pub fn variable_range(variable: Variable) -> std::ops::Range<PackedChunkKey> {
+        let v = variable.index() as u32;
+        PackedChunkKey(v << Self::VARIABLE_SHIFT)..PackedChunkKey((v + 1) << Self::VARIABLE_SHIFT)
+    }
+
     pub fn variable(self) -> Option<Variable> {
-        Variable::ALL.get((self.0 >> 29) as usize).copied()
+        Variable::ALL
+            .get((self.0 >> Self::VARIABLE_SHIFT) as usize)
+            .copied()
     }
 
     /// The chunk's linear number in its variable's chunk grid.
     pub fn linear(self) -> u32 {
-        self.0 & ((1 << 29) - 1)
+        self.0 & ((1 << Self::VARIABLE_SHIFT) - 1)
     }
 
     /// The key back; `None` for a number that no key packs to.

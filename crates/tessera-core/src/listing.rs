@@ -131,12 +131,9 @@ impl<'a> Listing<'a> {
 
     /// The files of one variable, sorted by chunk key.
     pub fn variable_files(&self, variable: Variable) -> &[ListedFile] {
-        let start = self
-            .files
-            .partition_point(|f| f.key.variable().is_some_and(|v| v < variable));
-        let end = self
-            .files
-            .partition_point(|f| f.key.variable().is_some_and(|v| v <= variable));
+        let keys = PackedChunkKey::variable_range(variable);
+        let start = self.files.partition_point(|f| f.key < keys.start);
+        let end = self.files.partition_point(|f| f.key < keys.end);
         &self.files[start..end]
     }
 

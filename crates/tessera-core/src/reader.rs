@@ -43,8 +43,7 @@ use crate::zarr::{self, ArrayMetadata, ArrayValues, ZarrError};
 /// Most references one document may generate through `"gen"`.
 pub const MAX_GENERATED_REFS: u64 = 10_000_000;
 
-/// The compressor id tifffile writes for chunks that are whole TIFF files.
-pub const TIFF_COMPRESSOR: &str = "imagecodecs_tiff";
+pub use crate::zarr::TIFF_COMPRESSOR;
 
 /// A byte range of a remote file: `[url, offset, length]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -371,9 +370,8 @@ impl References {
         &self,
         variable: Variable,
     ) -> impl Iterator<Item = (&PackedChunkKey, &Vec<u8>)> + '_ {
-        let v = variable.index() as u32;
         self.inline_chunks
-            .range(PackedChunkKey(v << 29)..PackedChunkKey((v + 1) << 29))
+            .range(PackedChunkKey::variable_range(variable))
     }
 
     fn remote_at<'a>(
@@ -823,9 +821,8 @@ impl Builder {
                 .get(variable.index())
                 .and_then(|c| c.keys.first().copied())
                 .or_else(|| {
-                    let v = variable.index() as u32;
                     self.inline_chunks
-                        .range(PackedChunkKey(v << 29)..PackedChunkKey((v + 1) << 29))
+                        .range(PackedChunkKey::variable_range(variable))
                         .next()
                         .map(|(k, _)| *k)
                 });

@@ -1,12 +1,15 @@
 //! zarr v2 metadata (`.zarray`) and the codecs the references use: Blosc for
 //! the numeric coordinate arrays, VLenUTF8 for the string ones, and no
-//! compression for `coherence`. The data variables' chunks are GeoTIFF files
-//! (`imagecodecs_tiff`), which [`crate::geotiff`] reads.
+//! compression for `coherence`. The data variables' chunks are whole GeoTIFF
+//! files ([`TIFF_COMPRESSOR`]; [`crate::geotiff`] writes them).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::blosc::{self, BloscError};
+
+/// The compressor id tifffile writes for chunks that are whole TIFF files.
+pub const TIFF_COMPRESSOR: &str = "imagecodecs_tiff";
 
 /// Largest 1-D array [`decode_1d`] builds in memory (the longitude
 /// coordinate, the largest the data set has, is 432,000 long). Guards
