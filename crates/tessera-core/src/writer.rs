@@ -43,7 +43,7 @@ pub struct Progress {
 pub fn variable_zarray(variable: Variable) -> Value {
     json!({
         "chunks": variable.chunks(),
-        "compressor": {"id": "imagecodecs_tiff"},
+        "compressor": {"id": zarr::TIFF_COMPRESSOR},
         "dtype": variable.dtype().zarr(),
         "fill_value": 0,
         "filters": null,
@@ -92,7 +92,7 @@ pub fn write_references<W: Write>(
         out.write_all(variable_header(variable).as_bytes())?;
         let files = listing.variable_files(variable);
         for block in files.chunks(BLOCK_FILES * threads()) {
-            format_block(listing, block, variable, &base, &mut buffers);
+            format_block(listing, block, &base, &mut buffers);
             for bytes in &buffers {
                 out.write_all(bytes)?;
             }
@@ -128,45 +128,27 @@ fn threads() -> usize {
 }
 
 #[cfg(feature = "parallel")]
-fn format_block(
-    listing: &Listing,
-    block: &[ListedFile],
-    variable: Variable,
-    base: &str,
-    buffers: &mut [Vec<u8>],
-) {
+fn format_block(listing: &Listing, block: &[ListedFile], base: &str, buffers: &mut [Vec<u8>]) {
     use rayon::prelude::*;
     buffers.iter_mut().for_each(Vec::clear);
     block
         .par_chunks(BLOCK_FILES)
         .zip(buffers.par_iter_mut())
-        .for_each(|(files, buf)| format_chunk_refs(buf, listing, files, variable, base));
+        .for_each(|(files, buf)| format_chunk_refs(buf, listing, files, base));
 }
 
 #[cfg(not(feature = "parallel"))]
-fn format_block(
-    listing: &Listing,
-    block: &[ListedFile],
-    variable: Variable,
-    base: &str,
-    buffers: &mut [Vec<u8>],
-) {
+fn format_block(listing: &Listing, block: &[ListedFile], base: &str, buffers: &mut [Vec<u8>]) {
     for buf in buffers.iter_mut() {
         buf.clear();
     }
     if let Some(buf) = buffers.first_mut() {
-        format_chunk_refs(buf, listing, block, variable, base);
+        format_chunk_refs(buf, listing, block, base);
     }
 }
 
 /// `,\n "<VAR>/<i>.<j>…": ["<base><path>"]` for each file.
-fn format_chunk_refs(
-    buf: &mut Vec<u8>,
-    listing: &Listing,
-    files: &[ListedFile],
-    variable: Variable,
-    base: &str,
-) {
+fn format_chunk_refs(buf: &mut Vec<u8>, listing: &Listing, files: &[ListedFile], base: &str) {
     buf.reserve(files.len() * (base.len() + 80));
     let mut number = itoa::Buffer::new();
     for file in files {
@@ -174,7 +156,7 @@ fn format_chunk_refs(
             continue;
         };
         buf.extend_from_slice(b",\n \"");
-        buf.extend_from_slice(variable.name().as_bytes());
+        buf.extend_from_slice(key.variable.name().as_bytes());
         buf.push(b'/');
         for (i, index) in key.indices().iter().enumerate() {
             if i > 0 {
@@ -242,88 +224,101 @@ pub fn variable_header(variable: Variable) -> String {
 
 /// One coordinate array as zarr 2 writes it into a store: key → bytes.
 struct CoordinateArray {
-    name: &'static str,
+    dim: Dimension,
     zarray: Value,
     chunks: Vec<Vec<u8>>,
 }
 
-/// zarr 2's default compressor for numeric arrays.
-fn blosc_lz4() -> Value {
-    json!({"blocksize": 0, "clevel": 5, "cname": "lz4", "id": "blosc", "shuffle": 1})
+/// A 1-D `.zarray` as zarr 2 writes it for a coordinate array.
+fn coordinate_zarray(
+    len: usize,
+    chunk: usize,
+    dtype: &str,
+    compressor: Value,
+    fill_value: Value,
+    filters: Value,
+) -> Value {
+    json!({
+        "chunks": [chunk], "compressor": compressor, "dtype": dtype, "fill_value": fill_value,
+        "filters": filters, "order": "C", "shape": [len], "zarr_format": 2,
+    })
 }
 
 fn coordinate_arrays() -> Vec<CoordinateArray> {
-    fn numeric(
-        name: &'static str,
+    /// Numbers as little-endian bytes, Blosc/LZ4-compressed by zarr's
+    /// default compressor in chunks of `chunk` items.
+    fn numeric<const N: usize>(
+        dim: Dimension,
         dtype: &str,
-        fill: Value,
-        bytes: Vec<u8>,
+        fill_value: Value,
+        items: impl ExactSizeIterator<Item = [u8; N]>,
         chunk: usize,
-        item: usize,
     ) -> CoordinateArray {
-        let len = bytes.len() / item;
+        let len = items.len();
+        let bytes: Vec<u8> = items.flatten().collect();
+        let blosc_lz4 =
+            json!({"blocksize": 0, "clevel": 5, "cname": "lz4", "id": "blosc", "shuffle": 1});
         CoordinateArray {
-            name,
-            zarray: json!({
-                "chunks": [chunk], "compressor": blosc_lz4(), "dtype": dtype,
-                "fill_value": fill, "filters": null, "order": "C", "shape": [len], "zarr_format": 2,
-            }),
+            dim,
+            zarray: coordinate_zarray(len, chunk, dtype, blosc_lz4, fill_value, Value::Null),
             chunks: bytes
-                .chunks(chunk * item)
-                .map(|c| blosc::compress(c, item))
+                .chunks(chunk * N)
+                .map(|c| blosc::compress(c, N))
                 .collect(),
         }
     }
     fn strings(dim: Dimension) -> CoordinateArray {
         let labels = coordinates::labels(dim).unwrap_or_default();
+        let filters = json!([{"id": "vlen-utf8"}]);
         CoordinateArray {
-            name: dim.name(),
-            zarray: json!({
-                "chunks": [labels.len()], "compressor": null, "dtype": "|O", "fill_value": 0,
-                "filters": [{"id": "vlen-utf8"}], "order": "C", "shape": [labels.len()], "zarr_format": 2,
-            }),
+            dim,
+            zarray: coordinate_zarray(
+                labels.len(),
+                labels.len(),
+                "|O",
+                Value::Null,
+                json!(0),
+                filters,
+            ),
             chunks: vec![zarr::encode_vlen_utf8(&labels)],
         }
     }
-    let f32_bytes = |v: Vec<f32>| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let coherence = coordinates::coherence();
     vec![
         CoordinateArray {
-            name: Dimension::Coherence.name(),
-            zarray: json!({
-                "chunks": [coherence.len()], "compressor": null, "dtype": "|u1", "fill_value": 0,
-                "filters": null, "order": "C", "shape": [coherence.len()], "zarr_format": 2,
-            }),
+            dim: Dimension::Coherence,
+            zarray: coordinate_zarray(
+                coherence.len(),
+                coherence.len(),
+                "|u1",
+                Value::Null,
+                json!(0),
+                Value::Null,
+            ),
             chunks: vec![coherence],
         },
         strings(Dimension::FlightDirection),
         // zarr's automatic chunking of these lengths: 4 chunks each.
         numeric(
-            "latitude",
+            Dimension::Latitude,
             "<f4",
             json!(0.0),
-            f32_bytes(coordinates::latitude()),
+            coordinates::latitude().into_iter().map(f32::to_le_bytes),
             48_300,
-            4,
         ),
         numeric(
-            "longitude",
+            Dimension::Longitude,
             "<f4",
             json!(0.0),
-            f32_bytes(coordinates::longitude()),
+            coordinates::longitude().into_iter().map(f32::to_le_bytes),
             108_000,
-            4,
         ),
         numeric(
-            "orbit",
+            Dimension::Orbit,
             "<i4",
             json!(0),
-            coordinates::orbit()
-                .iter()
-                .flat_map(|x| x.to_le_bytes())
-                .collect(),
+            coordinates::orbit().into_iter().map(i32::to_le_bytes),
             175,
-            4,
         ),
         strings(Dimension::Polarization),
         strings(Dimension::Season),
@@ -339,13 +334,14 @@ pub fn coordinates_part() -> String {
         pyjson::dumps_indented(&json!({"zarr_format": 2}), 4),
     )];
     for array in coordinate_arrays() {
+        let name = array.dim.name();
         entries.push((
-            format!("{}/.zarray", array.name),
+            format!("{name}/.zarray"),
             pyjson::dumps_indented(&array.zarray, 4),
         ));
         entries.push((
-            format!("{}/.zattrs", array.name),
-            pyjson::dumps_indented(&dimensions_zattrs(&[array.name]), 4),
+            format!("{name}/.zattrs"),
+            pyjson::dumps_indented(&dimensions_zattrs(&[name]), 4),
         ));
         for (i, chunk) in array.chunks.into_iter().enumerate() {
             // The seed stores chunk bytes as text when they are UTF-8.
@@ -356,7 +352,7 @@ pub fn coordinates_part() -> String {
                     base64::engine::general_purpose::STANDARD.encode(e.as_bytes())
                 ),
             };
-            entries.push((format!("{}/{i}", array.name), value));
+            entries.push((format!("{name}/{i}"), value));
         }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
