@@ -24,6 +24,7 @@ use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+use tessera_core::listing::TILES_PREFIX;
 use tessera_core::{
     ChunkKey, FileName, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile,
     Variable,
@@ -42,8 +43,6 @@ const COUNTS: [(Variable, usize); 7] = [
 
 /// Tiles with data in the bucket.
 const LAND_TILES: usize = 25_334;
-
-const PREFIX: &str = "data/tiles/";
 
 /// splitmix64: a good 64-bit mix, enough for deterministic pseudo-randomness.
 fn mix(mut z: u64) -> u64 {
@@ -306,7 +305,10 @@ fn main() -> ExitCode {
     let mut paths: Vec<(String, Option<u64>)> = Vec::with_capacity(keys.len() + 8);
     for key in &keys {
         per_variable[key.variable.index()] += 1;
-        paths.push((format!("{PREFIX}{}/{}", key.tile, FileName(*key)), None));
+        paths.push((
+            format!("{TILES_PREFIX}{}/{}", key.tile, FileName(*key)),
+            None,
+        ));
     }
     for (name, size) in [
         ("", 0),
@@ -315,7 +317,7 @@ fn main() -> ExitCode {
         ("README.json", 2_417),
         ("global_winter_vv_COH12.vrt", 48_301_772),
     ] {
-        paths.push((format!("{PREFIX}{name}"), Some(size)));
+        paths.push((format!("{TILES_PREFIX}{name}"), Some(size)));
     }
     // aws s3 ls lists keys in byte order.
     paths.sort_unstable_by(|a, b| a.0.cmp(&b.0));

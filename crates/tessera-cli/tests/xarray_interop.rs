@@ -15,11 +15,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tessera_core::coordinates::GlobalPixel;
 use tessera_core::geotiff::{encode_tile, TilePixels};
 use tessera_core::{
     ChunkKey, DType, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile,
     Variable,
 };
+
+mod common;
 
 const TILE: u32 = 1200;
 /// Longest a Python script may run before the test gives up on it.
@@ -48,10 +51,7 @@ fn python() -> PathBuf {
 }
 
 fn tessera(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
-        .output()
-        .expect("tessera runs");
+    let out = common::tessera(args, None);
     assert!(
         out.status.success(),
         "tessera {args:?} failed ({}):\n{}",
@@ -330,7 +330,7 @@ fn write_data_set(root: &Path, files: &[Synth]) -> String {
 /// The expected value of a global pixel: the formula where a file exists,
 /// fill value 0 elsewhere.
 fn expected(files: &[Synth], variable: Variable, layer: Layer, row: u32, col: u32) -> u16 {
-    let Some(t) = Tile::from_indices((row / TILE) as u16, (col / TILE) as u16) else {
+    let Some((t, r, c)) = GlobalPixel { row, column: col }.tile_pixel() else {
         return 0;
     };
     files
@@ -343,7 +343,7 @@ fn expected(files: &[Synth], variable: Variable, layer: Layer, row: u32, col: u3
                     tile: t,
                 }
         })
-        .map_or(0, |f| pixel(f.id, variable.dtype(), row % TILE, col % TILE))
+        .map_or(0, |f| pixel(f.id, variable.dtype(), r, c))
 }
 
 /// The coordinate labels that select a layer in xarray.
@@ -357,16 +357,6 @@ fn labels(layer: Layer) -> Value {
     }
 }
 
-/// Latitude/longitude of a global pixel's centre, from the tile's bounds.
-fn pixel_centre(row: u32, col: u32) -> (f64, f64) {
-    let t = Tile::from_indices((row / TILE) as u16, (col / TILE) as u16).expect("in the grid");
-    let b = t.bounds();
-    (
-        b.north - ((row % TILE) as f64 + 0.5) / TILE as f64,
-        b.west + ((col % TILE) as f64 + 0.5) / TILE as f64,
-    )
-}
-
 fn pixel_check(
     files: &[Synth],
     variable: Variable,
@@ -375,7 +365,8 @@ fn pixel_check(
     col: u32,
     why: &str,
 ) -> Value {
-    let (lat, lon) = pixel_centre(row, col);
+    let centre = GlobalPixel { row, column: col };
+    let (lat, lon) = (centre.latitude(), centre.longitude());
     json!({
         "variable": variable.name(),
         "labels": labels(layer),
@@ -649,12 +640,10 @@ fn xarray_reads_synthetic_geotiffs_through_our_references() {
 #[test]
 fn our_references_open_like_the_seeds() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let fixtures = workspace_root().join("tests/fixtures");
     let ours = dir.path().join("ours.json");
     tessera(&[
         "refs",
-        fixtures
-            .join("earthbigdata_small.txt")
+        common::fixture("earthbigdata_small.txt")
             .to_str()
             .expect("utf-8 path"),
         "-o",
@@ -662,7 +651,7 @@ fn our_references_open_like_the_seeds() {
         "--baseurl",
         "http://127.0.0.1:8765/data/tiles/",
     ]);
-    let seed = fixtures.join("small_refs.json");
+    let seed = common::fixture("small_refs.json");
     assert_python("compare_with_seed.py", &[&ours, &seed], String::new);
 }
 
