@@ -1,5 +1,8 @@
 //! `tessera`: the command line of Tessera, a thin shell over `tessera-core`.
 
+mod demo;
+mod serve;
+
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +65,45 @@ enum Command {
     ///   tessera info earthbigdata.json --key COH/0.0.1.46.59
     #[command(verbatim_doc_comment)]
     Info(InfoArgs),
+
+    /// Write the offline demo data set: GeoTIFFs named, laid out and
+    /// encoded like the bucket's files, the listing they correspond to and
+    /// the reference JSON made from it.
+    ///
+    /// DIR/data/tiles/<TILE>/<FILE>.tif   1200x1200 GeoTIFFs (LZW, 6-row strips)
+    /// DIR/listing.txt                    the aws s3 ls --recursive listing
+    /// DIR/refs.json                      its reference JSON (tessera refs)
+    /// DIR/tessera-demo.json              what was made, to reuse next time
+    ///
+    /// The values follow a synthetic landscape over Natural Earth's
+    /// coastlines: coherence decaying with the repeat interval as
+    /// (1 - rho) exp(-t/tau) + rho with the rho and tau files written,
+    /// seasons, vegetation, lakes, backscatter in dB, incidence angles across
+    /// each orbit's swath, layover and shadow on steep terrain. Sea is no
+    /// data. The same seed and tiles give the same bytes, and a second run
+    /// with them reuses the files (only refs.json is written again).
+    ///
+    /// Example:
+    ///
+    ///   tessera demo --out demo && tessera serve demo
+    #[command(verbatim_doc_comment)]
+    Demo(demo::DemoArgs),
+
+    /// Serve a folder over HTTP for local use, as the data set's S3 bucket
+    /// serves its files: Range requests, ETag and Last-Modified, and with
+    /// --cors the CORS headers of a bucket set up for browser access.
+    ///
+    /// Once listening it prints one line on standard output,
+    /// "Serving DIR at http://127.0.0.1:PORT/" (--port 0 picks a free port),
+    /// then one line per request on standard error (-q: none). Directories
+    /// serve their index.html; FILE.gz beside FILE is sent, gzip-encoded,
+    /// to clients that accept it. Ctrl-C or SIGTERM stops the server.
+    ///
+    /// Example:
+    ///
+    ///   tessera serve demo --cors '*'
+    #[command(verbatim_doc_comment)]
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -111,6 +153,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Refs(args) => refs(&args),
         Command::Info(args) => info(&args),
+        Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

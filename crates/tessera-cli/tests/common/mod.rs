@@ -1,5 +1,11 @@
 //! What the CLI tests share: running the real `tessera` binary.
 
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code)]
+
+pub mod python;
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -26,4 +32,17 @@ pub fn tessera(args: &[&str], stdin: Option<&[u8]>) -> Output {
     }
     drop(input);
     child.wait_with_output().expect("tessera finishes")
+}
+
+/// The coordinate labels that select a layer in xarray (`ds[v].sel(**labels)`).
+pub fn labels(layer: tessera_core::Layer) -> serde_json::Value {
+    use serde_json::json;
+    use tessera_core::Layer;
+    match layer {
+        Layer::Coherence(s, p, c) => {
+            json!({"season": s.name(), "polarization": p.name(), "coherence": c.days()})
+        }
+        Layer::Seasonal(s, p) => json!({"season": s.name(), "polarization": p.name()}),
+        Layer::Orbital(o, d) => json!({"orbit": o.number(), "flightdirection": d.name()}),
+    }
 }

@@ -1,0 +1,105 @@
+//! `tessera demo`: the offline demo data set (a thin shell over
+//! `tessera-demo`).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tessera_demo::generate::RELATIVE_BASE_URL;
+use tessera_demo::{BoundingBox, Coverage, Model};
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// The folder to write into (made if missing).
+    #[arg(long, value_name = "DIR", default_value = "demo")]
+    out: PathBuf,
+
+    /// Only the land tiles overlapping this box, WEST,SOUTH,EAST,NORTH in
+    /// degrees (default: latitude 32–37 N, longitude 122–114 W around the
+    /// seed's selection, plus 20 land tiles around the world).
+    #[arg(long, value_name = "W,S,E,N", allow_hyphen_values = true)]
+    bbox: Option<BoundingBox>,
+
+    /// Seed of the synthetic landscape and noise: the same seed and tiles
+    /// give the same bytes.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+
+    /// URL of the data/tiles/ folder written into refs.json (default: the
+    /// relative "data/tiles/", which works wherever DIR is served).
+    #[arg(long, value_name = "URL", default_value = RELATIVE_BASE_URL)]
+    baseurl: String,
+
+    /// Print nothing on standard error but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(args: &DemoArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let model = Model::new(args.seed).context("loading the land polygons")?;
+    let coverage = match &args.bbox {
+        Some(bbox) => Coverage::bounding_box(model.land(), bbox),
+        None => Coverage::default_tiles(model.land()),
+    };
+    if coverage.tiles().is_empty() {
+        anyhow::bail!(
+            "no land tile overlaps --bbox {}: the data set has no sea tiles",
+            args.bbox.map(|b| b.to_string()).unwrap_or_default()
+        );
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+
+    let bar = ProgressBar::with_draw_target(
+        None,
+        if args.quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} generating {pos}/{len} files {wide_bar} {msg} ETA {eta}",
+        )
+        .expect("a valid progress template")
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let outcome = tessera_demo::generate(&model, &coverage, &args.out, &args.baseurl, &|p| {
+        bar.set_length(p.files_total);
+        bar.set_position(p.files_done);
+        bar.set_message(format!("{} MB", p.bytes / 1_000_000));
+    })
+    .with_context(|| format!("generating the demo in {}", args.out.display()))?;
+    bar.finish_and_clear();
+
+    if !args.quiet {
+        let m = &outcome.manifest;
+        eprintln!(
+            "{} {} GeoTIFFs ({:.1} GB) on {} tiles in {}, seed {}{}",
+            if outcome.reused { "Reused" } else { "Wrote" },
+            m.files,
+            m.bytes as f64 / 1e9,
+            m.tiles.len(),
+            args.out.display(),
+            m.seed,
+            if outcome.reused {
+                " (same generator, seed and tiles)".to_string()
+            } else {
+                format!(" in {:.1} s", started.elapsed().as_secs_f64())
+            },
+        );
+        eprintln!("Listing:    {}", outcome.listing.display());
+        eprintln!(
+            "References: {} (base URL {})",
+            outcome.refs.display(),
+            args.baseurl
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
