@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -19,7 +20,7 @@ pub struct DemoArgs {
 
     /// Only the land tiles overlapping this box, WEST,SOUTH,EAST,NORTH in
     /// degrees (default: latitude 32–37 N, longitude 122–114 W around the
-    /// seed's selection, plus 20 land tiles around the world).
+    /// seed's selection, plus 8 land tiles around the world).
     #[arg(long, value_name = "W,S,E,N", allow_hyphen_values = true)]
     bbox: Option<BoundingBox>,
 
@@ -54,14 +55,17 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
 
+    let terminal = std::io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(
         None,
-        if args.quiet || !std::io::stderr().is_terminal() {
+        if args.quiet || !terminal {
             ProgressDrawTarget::hidden()
         } else {
             ProgressDrawTarget::stderr()
         },
     );
+    // Without a terminal (CI logs, pipes), a line at every tenth instead.
+    let tenths_shown = AtomicU64::new(0);
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} generating {pos}/{len} files {wide_bar} {msg} ETA {eta}",
@@ -74,6 +78,16 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         bar.set_length(p.files_total);
         bar.set_position(p.files_done);
         bar.set_message(format!("{} MB", p.bytes / 1_000_000));
+        let tenths = (p.files_done * 10).checked_div(p.files_total).unwrap_or(0);
+        if !args.quiet && !terminal && tenths > tenths_shown.fetch_max(tenths, Ordering::Relaxed) {
+            eprintln!(
+                "generated {}/{} files, {} MB, {:.0} s",
+                p.files_done,
+                p.files_total,
+                p.bytes / 1_000_000,
+                started.elapsed().as_secs_f64()
+            );
+        }
     })
     .with_context(|| format!("generating the demo in {}", args.out.display()))?;
     bar.finish_and_clear();

@@ -28,8 +28,9 @@ pub const SEED_SURROUNDINGS: BoundingBox = BoundingBox {
 };
 
 /// Land tiles elsewhere, so that panning across the globe finds data: high
-/// mountains, deserts, deltas, rain forest, lake districts, coasts and
-/// islands on every continent.
+/// mountains, a delta, rain forest, coasts and islands on every inhabited
+/// continent. (Each tile adds about 88 files, 85 MB and 1.2 s to the
+/// default demo, which must stay well under a minute on 2 cores.)
 pub const SCATTER: &[&str] = &[
     "N47E010", // Alps: Ötztal and Bernina
     "N28E086", // Himalaya: Everest
@@ -38,19 +39,7 @@ pub const SCATTER: &[&str] = &[
     "S33E151", // Sydney and the Blue Mountains
     "N36E138", // Japan: Mount Fuji
     "N65W020", // Iceland
-    "S01E029", // Rwanda and Lake Kivu
-    "N24E005", // Sahara: Hoggar
-    "S22W069", // Atacama
     "N40W107", // Colorado Rockies
-    "N56W004", // Scotland: Edinburgh
-    "N52E005", // Netherlands
-    "N24E090", // Ganges delta: Dhaka
-    "S19E047", // Madagascar
-    "N61E024", // Finland: Helsinki
-    "N64W152", // Alaska Range: Denali
-    "S49W074", // Patagonian ice field
-    "N40E116", // Beijing
-    "S03E037", // Kilimanjaro
 ];
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -471,7 +471,7 @@ impl Model {
             return 0;
         }
         let climate = RowClimate::new(pixel.row);
-        let noise = || self.file_noise(variable, layer, pixel.row, pixel.column);
+        let noise = || self.file_noise(file_stream(variable, layer), pixel.row, pixel.column);
         match (variable, layer) {
             (Variable::Coh, Layer::Coherence(s, p, interval)) => {
                 let d = decay(&g, &climate, s, p);
@@ -552,13 +552,8 @@ impl Model {
     }
 
     /// Estimation noise and speckle of one file at one pixel.
-    fn file_noise(&self, variable: Variable, layer: Layer, row: u32, column: u32) -> f64 {
-        pixel_normal(
-            self.seed,
-            field::FILE + layer_id(variable, layer),
-            row,
-            column,
-        )
+    fn file_noise(&self, stream: u64, row: u32, column: u32) -> f64 {
+        pixel_normal(self.seed, stream, row, column)
     }
 
     /// The ten files of one season and polarization over a tile: COH for
@@ -588,11 +583,12 @@ impl Model {
             })
             .collect();
         let mut amp = vec![0u16; TILE_LEN];
+        let amp_stream = file_stream(Variable::Amp, layer);
         land.par_rows(&mut amp, |climate, row, ground, out| {
             for (c, (g, v)) in ground.iter().zip(out.iter_mut()).enumerate() {
                 if g.land {
                     let column = land.tile.first_column() + c as u32;
-                    let noise = self.file_noise(Variable::Amp, layer, row, column);
+                    let noise = self.file_noise(amp_stream, row, column);
                     *v = amplitude_dn(g, climate, season, pol, noise);
                 }
             }
@@ -601,6 +597,7 @@ impl Model {
         for &interval in RepeatInterval::ALL {
             let layer = Layer::Coherence(season, pol, interval);
             let mut coh = vec![0u8; TILE_LEN];
+            let coh_stream = file_stream(Variable::Coh, layer);
             let n = TILE_PIXELS as usize;
             land.par_rows(&mut coh, |_, row, ground, out| {
                 let r = (row - land.tile.first_row()) as usize;
@@ -610,7 +607,7 @@ impl Model {
                 {
                     if g.land {
                         let column = land.tile.first_column() + c as u32;
-                        let noise = self.file_noise(Variable::Coh, layer, row, column);
+                        let noise = self.file_noise(coh_stream, row, column);
                         *v = coherence_dn(d, e6, interval, noise) as u8;
                     }
                 }
@@ -719,16 +716,26 @@ fn wrap_column(column: u32) -> u32 {
     column % LONGITUDE_PIXELS
 }
 
-fn wrap180(degrees: f64) -> f64 {
-    (degrees + 180.0).rem_euclid(360.0) - 180.0
+/// Longitude difference into [-180, 180). (Branches rather than `rem_euclid`,
+/// a libm `fmod` call, because it runs per pixel; inputs are a few turns
+/// at most.)
+fn wrap180(mut degrees: f64) -> f64 {
+    while degrees >= 180.0 {
+        degrees -= 360.0;
+    }
+    while degrees < -180.0 {
+        degrees += 360.0;
+    }
+    degrees
 }
 
-/// A stable id for one file's layer, to seed its noise.
-fn layer_id(variable: Variable, layer: Layer) -> u64 {
+/// The noise stream of one file: a stable id of its variable and layer.
+fn file_stream(variable: Variable, layer: Layer) -> u64 {
     let (idx, n) = layer.indices();
-    idx[..n]
-        .iter()
-        .fold(variable.index() as u64, |id, &i| (id << 8) | u64::from(i))
+    field::FILE
+        + idx[..n]
+            .iter()
+            .fold(variable.index() as u64, |id, &i| (id << 8) | u64::from(i))
 }
 
 /// Rounds a value to the nearest DN within [min, max]. (Adding ½ and
@@ -816,20 +823,33 @@ impl Decay {
     /// exp(−6/τ): the decay over the shortest repeat interval, from the
     /// stored τ.
     fn e6(self) -> f64 {
-        (-6000.0 / f64::from(self.tau_dn)).exp()
+        e6_table()[usize::from(self.tau_dn)]
     }
+}
+
+/// exp(−6/τ) for every stored τ (DN 0..65535), computed once: looking it up
+/// is several times cheaper than a division and an `exp` per pixel.
+fn e6_table() -> &'static [f64] {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|dn| (-6000.0 / f64::from(dn)).exp())
+            .collect()
+    })
 }
 
 /// COH DN: γ(t) = (1 − ρ)·exp(−t/τ) + ρ from the stored ρ and τ, with
 /// exp(−t/τ) = e6^(t/6), plus estimation noise of the stored rmse.
 fn coherence_dn(d: Decay, e6: f64, interval: RepeatInterval, noise: f64) -> u16 {
-    let rho = f64::from(d.rho_dn) / 1000.0;
+    // Multiplying by 0.001 rather than dividing by 1000: a division per
+    // pixel costs more than the rest of the formula.
+    let rho = f64::from(d.rho_dn) * 0.001;
     let mut decayed = e6;
     for _ in 1..interval.days() / 6 {
         decayed *= e6;
     }
     let gamma = (1.0 - rho) * decayed + rho;
-    let gamma = gamma + f64::from(d.rmse_dn) / 1000.0 * noise;
+    let gamma = gamma + f64::from(d.rmse_dn) * 0.001 * noise;
     quantize(gamma * 100.0, 1.0, 100.0)
 }
 
@@ -901,7 +921,8 @@ fn amplitude_dn(
         }
         // Slopes facing west and north (towards most looks) are brighter.
         let facing = -f64::from(g.slope_east) + 0.3 * f64::from(g.slope_north);
-        db + 10.0 * (2.0 * facing).tanh()
+        let facing = 2.0 * facing;
+        db + 10.0 * facing / (1.0 + facing.abs())
     };
     let db = db + 0.8 * noise;
     // 10^((dB + 83) / 20)
