@@ -107,16 +107,13 @@ pub enum FileGroup {
 }
 
 impl FileGroup {
-    /// Files in the group (some orbital ones may turn out empty).
-    pub fn len(self) -> u64 {
+    /// Files in the group (some orbital ones may turn out empty and are
+    /// not written).
+    pub fn file_count(self) -> u64 {
         match self {
             FileGroup::Seasonal(..) => RepeatInterval::ALL.len() as u64 + 4,
             FileGroup::Orbital(..) => 2,
         }
-    }
-
-    pub fn is_empty(self) -> bool {
-        false
     }
 }
 
@@ -230,7 +227,7 @@ fn write_tiles(
         .collect();
     let total: u64 = jobs
         .iter()
-        .flat_map(|(_, groups)| groups.iter().map(|g| g.len()))
+        .flat_map(|(_, groups)| groups.iter().map(|g| g.file_count()))
         .sum();
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
