@@ -8,6 +8,7 @@
 //! * [`reader`]: fsspec reference JSON (versions 0 and 1) into a compact index.
 //! * [`zarr`], [`blosc`]: the zarr v2 metadata and codecs the references use.
 //! * [`geotiff`]: GeoTIFF tiles in the bucket's file layout.
+//! * [`viewport`]: a map view in plate carrée and the tiles it needs.
 //!
 //! Pure and synchronous, with no web dependencies: it builds for native
 //! targets and for `wasm32-unknown-unknown`.
@@ -19,6 +20,7 @@ pub mod geotiff;
 pub mod listing;
 pub mod pyjson;
 pub mod reader;
+pub mod viewport;
 pub mod writer;
 pub mod zarr;
 
