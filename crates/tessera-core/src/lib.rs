@@ -9,6 +9,7 @@
 //! * [`zarr`], [`blosc`]: the zarr v2 metadata and codecs the references use.
 //! * [`geotiff`]: GeoTIFF tiles in the bucket's file layout.
 //! * [`viewport`]: a map view in plate carrée and the tiles it needs.
+//! * [`mosaic`]: decoded tiles stitched into what a view shows.
 //!
 //! Pure and synchronous, with no web dependencies: it builds for native
 //! targets and for `wasm32-unknown-unknown`.
@@ -18,6 +19,7 @@ pub mod coordinates;
 pub mod dataset;
 pub mod geotiff;
 pub mod listing;
+pub mod mosaic;
 pub mod pyjson;
 pub mod reader;
 pub mod viewport;

@@ -1,0 +1,143 @@
+//! Stitching decoded tiles into what a view shows: for every screen pixel,
+//! the stored value of the data pixel under its centre (nearest neighbour,
+//! so full zoom shows every data pixel sharp, never blurred).
+
+use crate::coordinates::GlobalPixel;
+use crate::dataset::{Tile, FILL_VALUE, TILE_PIXELS};
+use crate::viewport::Viewport;
+
+/// The decoded values of one tile, row-major, 1200×1200, in its stored
+/// dtype.
+#[derive(Debug, Clone, Copy)]
+pub enum TileSamples<'a> {
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+}
+
+impl TileSamples<'_> {
+    fn get(&self, index: usize) -> u16 {
+        match self {
+            TileSamples::U8(v) => v.get(index).map_or(FILL_VALUE, |&x| u16::from(x)),
+            TileSamples::U16(v) => v.get(index).copied().unwrap_or(FILL_VALUE),
+        }
+    }
+}
+
+/// The stored value under each screen pixel of `view`, row-major
+/// (width × height), [`FILL_VALUE`] where the grid ends or `tile` has
+/// nothing (a file that is absent, not loaded yet or broken).
+pub fn stitch<'a>(view: &Viewport, tile: impl Fn(Tile) -> Option<TileSamples<'a>>) -> Vec<u16> {
+    let (width, height) = view.size();
+    let mut out = vec![FILL_VALUE; width as usize * height as usize];
+    let n = TILE_PIXELS as usize;
+    for (y, row_out) in out.chunks_mut(width as usize).enumerate() {
+        // One tile lookup per run of screen pixels in the same tile.
+        let mut current: Option<(Tile, Option<TileSamples<'a>>)> = None;
+        for (x, value) in row_out.iter_mut().enumerate() {
+            let (lat, lon) = view.screen_to_lat_lon(x as f64 + 0.5, y as f64 + 0.5);
+            let Some((t, r, c)) =
+                GlobalPixel::containing(lat, lon).and_then(GlobalPixel::tile_pixel)
+            else {
+                continue;
+            };
+            let samples = match current {
+                Some((known, samples)) if known == t => samples,
+                _ => {
+                    let samples = tile(t);
+                    current = Some((t, samples));
+                    samples
+                }
+            };
+            if let Some(samples) = samples {
+                *value = samples.get(r as usize * n + c as usize);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Bounds;
+    use crate::geotiff::TILE_LEN;
+    use std::collections::HashMap;
+
+    /// A value telling every global pixel apart (mod 65535, never 0).
+    fn value(p: GlobalPixel) -> u16 {
+        ((u64::from(p.row) * 7919 + u64::from(p.column) * 104_729) % 65_535 + 1) as u16
+    }
+
+    fn tiles(names: &[&str]) -> HashMap<Tile, Vec<u16>> {
+        names
+            .iter()
+            .map(|name| {
+                let tile = Tile::parse(name).unwrap();
+                let values = (0..TILE_LEN)
+                    .map(|i| {
+                        value(GlobalPixel {
+                            row: tile.first_row() + (i / 1200) as u32,
+                            column: tile.first_column() + (i % 1200) as u32,
+                        })
+                    })
+                    .collect();
+                (tile, values)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn full_zoom_shows_every_data_pixel_once() {
+        // One screen pixel per data pixel, aligned on the pixel grid, across
+        // the corner of four tiles.
+        let tiles = tiles(&["N35W119", "N35W118", "N34W119", "N34W118"]);
+        let view = Viewport::new(34.0, -118.0, 1.0 / 1200.0, 64, 48).unwrap();
+        let out = stitch(&view, |t| tiles.get(&t).map(|v| TileSamples::U16(v)));
+        // The top-left screen pixel's centre is a data pixel's centre.
+        let first = GlobalPixel::containing(34.0 + 23.5 / 1200.0, -118.0 - 31.5 / 1200.0).unwrap();
+        for y in 0..48u32 {
+            for x in 0..64u32 {
+                let p = GlobalPixel {
+                    row: first.row + y,
+                    column: first.column + x,
+                };
+                assert_eq!(out[(y * 64 + x) as usize], value(p), "screen ({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn each_screen_pixel_shows_the_data_pixel_under_its_centre() {
+        let names = ["N36W121", "N36W120", "N35W121", "N35W120"];
+        let tiles = tiles(&names);
+        let bounds = Bounds {
+            south: 34.0,
+            north: 36.0,
+            west: -121.0,
+            east: -119.0,
+        };
+        let view = Viewport::fit(bounds, 300, 300).unwrap();
+        let out = stitch(&view, |t| tiles.get(&t).map(|v| TileSamples::U16(v)));
+        for (x, y) in [(0u32, 0u32), (150, 150), (299, 299), (17, 250), (280, 3)] {
+            let (lat, lon) = view.screen_to_lat_lon(f64::from(x) + 0.5, f64::from(y) + 0.5);
+            let p = GlobalPixel::containing(lat, lon).unwrap();
+            assert_eq!(out[(y * 300 + x) as usize], value(p));
+        }
+    }
+
+    #[test]
+    fn missing_tiles_and_the_world_beyond_the_grid_are_fill() {
+        let tiles = tiles(&["N36W121"]);
+        let u8_values: Vec<u8> = vec![7; TILE_LEN];
+        // Around the antimeridian at the equator: nothing east of 180.
+        let view = Viewport::new(0.5, 180.0, 0.01, 100, 100).unwrap();
+        let out = stitch(&view, |_| Some(TileSamples::U8(&u8_values)));
+        assert!(out[..50].iter().all(|&v| v == 7));
+        assert!(out[50..100].iter().all(|&v| v == FILL_VALUE));
+        // Only N36W121 exists: the rest of the view is fill.
+        let view = Viewport::new(35.5, -120.5, 0.01, 200, 100).unwrap();
+        let out = stitch(&view, |t| tiles.get(&t).map(|v| TileSamples::U16(v)));
+        let filled = out.iter().filter(|&&v| v != FILL_VALUE).count();
+        assert_eq!(filled, 100 * 100);
+    }
+}
