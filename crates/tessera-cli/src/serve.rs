@@ -373,11 +373,9 @@ async fn log_request(req: Request, next: Next) -> Response {
             .exact()
             .map_or_else(|| "-".to_owned(), |n| n.to_string())
     };
-    let _ = writeln!(
-        io::stderr().lock(),
-        "{method} {target} {} {bytes}",
-        status.as_u16()
-    );
+    // One write per line, so that a reader never sees half of one.
+    let line = format!("{method} {target} {} {bytes}\n", status.as_u16());
+    let _ = io::stderr().lock().write_all(line.as_bytes());
     response
 }
 

@@ -455,7 +455,8 @@ fn logs_requests_on_stderr_unless_quiet() {
     server.request("HEAD", "/refs.json", &[]);
     // The log line is written as the response goes out.
     let start = Instant::now();
-    while !server.stderr().contains("HEAD /refs.json") && start.elapsed() < Duration::from_secs(10)
+    while !server.stderr().contains("HEAD /refs.json 200 0\n")
+        && start.elapsed() < Duration::from_secs(10)
     {
         thread::sleep(Duration::from_millis(20));
     }
