@@ -45,3 +45,46 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 fi
+
+# ---- The web app's toolchain (see README "Building the web app") ----
+# Versions are pinned together: wasm-bindgen-cli must equal the
+# wasm-bindgen crate in Cargo.lock, and wasm-opt must be binaryen 132 from
+# npm (Debian's 108 emits a wasm that fails to instantiate).
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+
+have_version() { # command, expected version substring
+  command -v "$1" >/dev/null && "$1" --version 2>/dev/null | grep -qF "$2"
+}
+
+if ! have_version trunk "$TRUNK_VERSION"; then
+  step "cargo install trunk@$TRUNK_VERSION (about 15 minutes on 2 cores)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+fi
+
+if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  # Not --locked: its lock pins a webpki-roots the registry here lacks.
+  step "cargo install wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+  cargo install --force "wasm-bindgen-cli@$WASM_BINDGEN_VERSION"
+fi
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  step "apt-get install chromium chromium-driver"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi
+
+# npm: binaryen (wasm-opt) and playwright-core, exactly as package-lock.json
+# says. Never `playwright install`: it downloads a browser.
+stamp=node_modules/.package-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi

@@ -10,18 +10,28 @@
 //! * [`geotiff`]: GeoTIFF tiles in the bucket's file layout.
 //! * [`viewport`]: a map view in plate carrée and the tiles it needs.
 //! * [`mosaic`]: decoded tiles stitched into what a view shows.
+//! * [`physical`]: stored values (DN) in physical units, per variable.
+//! * [`colormap`]: colormaps and the colours of a mosaic.
+//! * [`tile_cache`]: decoded tiles kept in memory, bounded in bytes.
+//! * [`view_state`]: the app's whole selection, to and from the page URL.
+//! * [`topojson`]: coastlines from TopoJSON (world-atlas).
 //!
 //! Pure and synchronous, with no web dependencies: it builds for native
 //! targets and for `wasm32-unknown-unknown`.
 
 pub mod blosc;
+pub mod colormap;
 pub mod coordinates;
 pub mod dataset;
 pub mod geotiff;
 pub mod listing;
 pub mod mosaic;
+pub mod physical;
 pub mod pyjson;
 pub mod reader;
+pub mod tile_cache;
+pub mod topojson;
+pub mod view_state;
 pub mod viewport;
 pub mod writer;
 pub mod zarr;
