@@ -32,3 +32,174 @@ impl Colormap {
         Colormap::ALL.into_iter().find(|c| c.name() == name)
     }
 }
+
+use crate::dataset::{Variable, FILL_VALUE};
+use crate::physical;
+
+/// lsmap's categories in their own colours: plain terrain neutral, the
+/// radar geometry problems loud and distinct.
+const LSMAP_COLOURS: [(u16, [u8; 3]); 4] = [
+    (1, [200, 200, 190]),  // no layover or shadow
+    (5, [230, 159, 0]),    // layover
+    (17, [0, 90, 181]),    // shadow
+    (21, [204, 121, 167]), // shadow in layover
+];
+
+impl Colormap {
+    /// The colour at `t` in 0..1 (clamped). For [`Colormap::Categories`],
+    /// one of ten qualitative colours, stepping along `t`.
+    pub fn rgb(self, t: f64) -> [u8; 3] {
+        let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
+        let c = match self {
+            Colormap::Viridis => colorous::VIRIDIS.eval_continuous(t),
+            Colormap::Magma => colorous::MAGMA.eval_continuous(t),
+            Colormap::Gray => {
+                let v = (t * 255.0).round() as u8;
+                return [v, v, v];
+            }
+            Colormap::Categories => {
+                let n = colorous::TABLEAU10.len();
+                let i = ((t * n as f64) as usize).min(n - 1);
+                colorous::TABLEAU10[i]
+            }
+        };
+        [c.r, c.g, c.b]
+    }
+
+    /// The colour of one category code: lsmap's own colours, or for other
+    /// variables a qualitative colour per distinct value.
+    fn category_rgb(variable: Variable, dn: u16) -> [u8; 3] {
+        if physical::is_categorical(variable) {
+            if let Some((_, rgb)) = LSMAP_COLOURS.iter().find(|(code, _)| *code == dn) {
+                return *rgb;
+            }
+        }
+        let c = colorous::TABLEAU10[usize::from(dn) % colorous::TABLEAU10.len()];
+        [c.r, c.g, c.b]
+    }
+}
+
+/// The colormap a variable opens with: categories for lsmap, viridis for
+/// the rest.
+pub fn default_for(variable: Variable) -> Colormap {
+    if physical::is_categorical(variable) {
+        Colormap::Categories
+    } else {
+        Colormap::Viridis
+    }
+}
+
+/// The colour of every possible DN of a variable, for one colormap and
+/// physical range: drawing a mosaic is then one table lookup per pixel.
+pub struct Palette {
+    /// RGBA per DN (65536 entries covers uint8 and uint16 variables).
+    table: Vec<[u8; 4]>,
+}
+
+impl Palette {
+    /// Builds the table. No data (DN 0) is transparent; other values map
+    /// their physical value's place in `range` to the colormap.
+    pub fn new(variable: Variable, colormap: Colormap, range: (f64, f64)) -> Palette {
+        let len = match variable.dtype() {
+            crate::dataset::DType::U8 => 1 << 8,
+            crate::dataset::DType::U16 => 1 << 16,
+        };
+        let mut table = vec![[0u8; 4]; len];
+        for (dn, rgba) in table.iter_mut().enumerate().skip(1) {
+            let dn = dn as u16;
+            let rgb = if colormap == Colormap::Categories {
+                Colormap::category_rgb(variable, dn)
+            } else {
+                match physical::normalized(variable, dn, range) {
+                    Some(t) => colormap.rgb(t),
+                    None => continue,
+                }
+            };
+            *rgba = [rgb[0], rgb[1], rgb[2], 255];
+        }
+        Palette { table }
+    }
+
+    /// The colour of one DN: transparent for no data, and for values the
+    /// variable's dtype cannot hold.
+    pub fn rgba(&self, dn: u16) -> [u8; 4] {
+        if dn == FILL_VALUE {
+            return [0; 4];
+        }
+        self.table.get(usize::from(dn)).copied().unwrap_or([0; 4])
+    }
+
+    /// Colours `values` into `rgba` (4 bytes per value, as canvas
+    /// ImageData wants them); stops at the shorter of the two.
+    pub fn paint(&self, values: &[u16], rgba: &mut [u8]) {
+        for (dn, out) in values.iter().zip(rgba.chunks_exact_mut(4)) {
+            out.copy_from_slice(&self.rgba(*dn));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for c in Colormap::ALL {
+            assert_eq!(Colormap::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Colormap::from_name("jet"), None);
+    }
+
+    #[test]
+    fn ends_of_the_colormaps() {
+        assert_eq!(Colormap::Gray.rgb(0.0), [0, 0, 0]);
+        assert_eq!(Colormap::Gray.rgb(1.0), [255, 255, 255]);
+        assert_eq!(Colormap::Gray.rgb(7.0), [255, 255, 255]);
+        assert_eq!(Colormap::Viridis.rgb(0.0), [68, 1, 84]);
+        assert_eq!(Colormap::Viridis.rgb(1.0), [253, 231, 37]);
+        assert_eq!(Colormap::Magma.rgb(f64::NAN), Colormap::Magma.rgb(0.0));
+    }
+
+    #[test]
+    fn no_data_is_transparent_and_values_follow_the_range() {
+        let p = Palette::new(Variable::Coh, Colormap::Gray, (0.0, 1.0));
+        assert_eq!(p.rgba(0), [0, 0, 0, 0]);
+        assert_eq!(p.rgba(100), [255, 255, 255, 255]);
+        assert_eq!(p.rgba(50), [128, 128, 128, 255]);
+        // Beyond uint8: not a COH value, drawn as nothing.
+        assert_eq!(p.rgba(300), [0, 0, 0, 0]);
+        let narrow = Palette::new(Variable::Coh, Colormap::Gray, (0.5, 1.0));
+        assert_eq!(narrow.rgba(40), [0, 0, 0, 255]);
+        assert_eq!(narrow.rgba(75), [128, 128, 128, 255]);
+    }
+
+    #[test]
+    fn amp_is_coloured_in_decibels() {
+        let p = Palette::new(Variable::Amp, Colormap::Gray, (-30.0, 5.0));
+        // 20·log10(10000) − 83 = −3 dB: (−3 + 30) / 35 of the way.
+        let v = ((27.0 / 35.0) * 255.0_f64).round() as u8;
+        assert_eq!(p.rgba(10_000), [v, v, v, 255]);
+        assert_eq!(p.rgba(65_535)[3], 255);
+    }
+
+    #[test]
+    fn lsmap_categories_have_distinct_colours() {
+        let p = Palette::new(Variable::Lsmap, default_for(Variable::Lsmap), (1.0, 21.0));
+        let colours: Vec<[u8; 4]> = [1, 5, 17, 21].iter().map(|&c| p.rgba(c)).collect();
+        for (i, a) in colours.iter().enumerate() {
+            assert_eq!(a[3], 255);
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(p.rgba(0)[3], 0);
+    }
+
+    #[test]
+    fn paints_row_major_rgba() {
+        let p = Palette::new(Variable::Coh, Colormap::Gray, (0.0, 1.0));
+        let mut out = [9u8; 12];
+        p.paint(&[0, 100, 50], &mut out);
+        assert_eq!(out, [0, 0, 0, 0, 255, 255, 255, 255, 128, 128, 128, 255]);
+    }
+}

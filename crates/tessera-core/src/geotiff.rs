@@ -9,10 +9,13 @@
 
 use std::io::Cursor;
 
+use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::encoder::TiffEncoder;
 use tiff::tags::{CompressionMethod, PhotometricInterpretation, PlanarConfiguration, Tag};
+use tiff::ColorType;
 
-use crate::dataset::{DType, Tile, TILE_PIXELS};
+use crate::dataset::{DType, Tile, FILL_VALUE, TILE_PIXELS};
+use crate::mosaic::TileSamples;
 
 /// Rows in each strip of a real file (1200 / 6 = 200 strips).
 pub const ROWS_PER_STRIP: u32 = 6;
@@ -281,6 +284,138 @@ impl BitWriter<'_> {
     }
 }
 
+/// A decoded tile: 1200×1200 values, row-major from the north-west corner,
+/// in the variable's stored type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodedTile {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+}
+
+impl DecodedTile {
+    pub fn dtype(&self) -> DType {
+        match self {
+            DecodedTile::U8(_) => DType::U8,
+            DecodedTile::U16(_) => DType::U16,
+        }
+    }
+
+    /// Memory the values take, for caches bounded in bytes.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            DecodedTile::U8(v) => v.len(),
+            DecodedTile::U16(v) => v.len() * 2,
+        }
+    }
+
+    /// The values, for stitching.
+    pub fn samples(&self) -> TileSamples<'_> {
+        match self {
+            DecodedTile::U8(v) => TileSamples::U8(v),
+            DecodedTile::U16(v) => TileSamples::U16(v),
+        }
+    }
+
+    /// The DN at (row, column) of the tile; no data outside it.
+    pub fn get(&self, row: u32, column: u32) -> u16 {
+        if row >= TILE_PIXELS || column >= TILE_PIXELS {
+            return FILL_VALUE;
+        }
+        let i = row as usize * TILE_PIXELS as usize + column as usize;
+        match self {
+            DecodedTile::U8(v) => v.get(i).map_or(FILL_VALUE, |&x| u16::from(x)),
+            DecodedTile::U16(v) => v.get(i).copied().unwrap_or(FILL_VALUE),
+        }
+    }
+}
+
+/// Why a file could not be read as a tile of the data set.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a TIFF file ({0})")]
+    NotTiff(tiff::TiffError),
+    #[error("the image is {width}×{height} pixels; tiles are 1200×1200")]
+    Shape { width: u32, height: u32 },
+    #[error("the image has {0}; tiles have one grayscale sample per pixel")]
+    Samples(String),
+    #[error("the file holds {found}, the references' .zarray says {expected}")]
+    DType {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("the pixel data cannot be decoded: {0}")]
+    Pixels(tiff::TiffError),
+}
+
+/// Bounds on what a file from outside may make us allocate: a tile is at
+/// most 2.9 MB decoded.
+fn decode_limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = 16 << 20;
+    limits.intermediate_buffer_size = 16 << 20;
+    limits.ifd_value_size = 1 << 20;
+    limits
+}
+
+/// Decodes one tile file: any layout the `tiff` crate reads (strips or
+/// tiles; LZW, Deflate, PackBits or none; with or without a horizontal
+/// predictor; either byte order), checked to be a 1200×1200 single-sample
+/// image of the `expected` stored type. Only the first image is read.
+pub fn decode_tile(bytes: &[u8], expected: DType) -> Result<DecodedTile, DecodeError> {
+    let mut decoder = Decoder::new(Cursor::new(bytes))
+        .map_err(DecodeError::NotTiff)?
+        .with_limits(decode_limits());
+    let (width, height) = decoder.dimensions().map_err(DecodeError::NotTiff)?;
+    if (width, height) != (TILE_PIXELS, TILE_PIXELS) {
+        return Err(DecodeError::Shape { width, height });
+    }
+    let found = match decoder.colortype() {
+        Ok(ColorType::Gray(bits)) => bits,
+        Ok(other) => return Err(DecodeError::Samples(format!("colour type {other:?}"))),
+        Err(e) => return Err(DecodeError::Samples(e.to_string())),
+    };
+    let wrong_type = |found: &str| DecodeError::DType {
+        expected: expected.name(),
+        found: found.to_string(),
+    };
+    match (expected, found) {
+        (DType::U8, 8) | (DType::U16, 16) => {}
+        (_, bits) => return Err(wrong_type(&format!("{bits}-bit samples"))),
+    }
+    let decoded = match decoder.read_image().map_err(DecodeError::Pixels)? {
+        DecodingResult::U8(v) if expected == DType::U8 => DecodedTile::U8(v),
+        DecodingResult::U16(v) if expected == DType::U16 => DecodedTile::U16(v),
+        // Signed or floating-point samples of the right width.
+        other => return Err(wrong_type(result_type(&other))),
+    };
+    let len = match &decoded {
+        DecodedTile::U8(v) => v.len(),
+        DecodedTile::U16(v) => v.len(),
+    };
+    if len != TILE_LEN {
+        return Err(DecodeError::Samples(format!(
+            "{len} values for 1200×1200 pixels"
+        )));
+    }
+    Ok(decoded)
+}
+
+fn result_type(result: &DecodingResult) -> &'static str {
+    match result {
+        DecodingResult::U8(_) => "uint8",
+        DecodingResult::U16(_) => "uint16",
+        DecodingResult::U32(_) => "uint32",
+        DecodingResult::U64(_) => "uint64",
+        DecodingResult::I8(_) => "int8",
+        DecodingResult::I16(_) => "int16",
+        DecodingResult::I32(_) => "int32",
+        DecodingResult::I64(_) => "int64",
+        DecodingResult::F16(_) => "float16",
+        DecodingResult::F32(_) => "float32",
+        DecodingResult::F64(_) => "float64",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,5 +566,117 @@ mod tests {
             }
         ));
         assert!(encode_tile(tile, TilePixels::U16(&[])).is_err());
+    }
+
+    /// The pattern `tests/fixtures/tiff-variants/make.py` writes.
+    fn variant_pattern(row: u32, col: u32) -> u16 {
+        if row == 0 {
+            0
+        } else {
+            ((row / 8 * 7 + col / 8 * 3) % 250 + 1) as u16
+        }
+    }
+
+    fn variant(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../../tests/fixtures/tiff-variants/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn decodes_what_it_encodes() {
+        let tile = Tile::parse("N36W121").unwrap();
+        let pixels: Vec<u8> = (0..TILE_LEN)
+            .map(|i| (pattern(i / 1200, i % 1200) % 251) as u8)
+            .collect();
+        let bytes = encode_tile(tile, TilePixels::U8(&pixels)).unwrap();
+        let decoded = decode_tile(&bytes, DType::U8).unwrap();
+        assert_eq!(decoded, DecodedTile::U8(pixels.clone()));
+        assert_eq!(decoded.byte_len(), TILE_LEN);
+        assert_eq!(decoded.get(5, 7), u16::from(pixels[5 * 1200 + 7]));
+        assert_eq!(decoded.get(1200, 0), FILL_VALUE);
+        let words: Vec<u16> = (0..TILE_LEN).map(|i| pattern(i / 1200, i % 1200)).collect();
+        let bytes = encode_tile(tile, TilePixels::U16(&words)).unwrap();
+        let decoded = decode_tile(&bytes, DType::U16).unwrap();
+        assert_eq!(decoded.byte_len(), 2 * TILE_LEN);
+        assert_eq!(decoded.get(1199, 1199), words[TILE_LEN - 1]);
+        assert_eq!(decoded, DecodedTile::U16(words));
+    }
+
+    #[test]
+    fn decodes_other_layouts_tifffile_writes() {
+        for (name, dtype, scale) in [
+            ("u8_deflate_predictor_tiled.tif", DType::U8, 1),
+            ("u8_packbits_strips.tif", DType::U8, 1),
+            ("u16_lzw_predictor.tif", DType::U16, 200),
+            ("u16_deflate_bigendian_tiled.tif", DType::U16, 200),
+        ] {
+            let tile = decode_tile(&variant(name), dtype).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(tile.dtype(), dtype, "{name}");
+            for (row, col) in [(0, 0), (1, 1), (17, 900), (640, 333), (1199, 1199)] {
+                assert_eq!(
+                    tile.get(row, col),
+                    variant_pattern(row, col) * scale,
+                    "{name} ({row}, {col})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_tiles_say_why() {
+        let message =
+            |name: &str, dtype| decode_tile(&variant(name), dtype).unwrap_err().to_string();
+        assert_eq!(
+            message("u8_small.tif", DType::U8),
+            "the image is 100×100 pixels; tiles are 1200×1200"
+        );
+        assert!(message("u8_rgb.tif", DType::U8).contains("one grayscale sample"));
+        assert_eq!(
+            message("u8_packbits_strips.tif", DType::U16),
+            "the file holds 8-bit samples, the references' .zarray says uint16"
+        );
+        assert_eq!(
+            message("i16_deflate.tif", DType::U16),
+            "the file holds int16, the references' .zarray says uint16"
+        );
+        let not_tiff = decode_tile(b"<html>404 Not Found</html>", DType::U8).unwrap_err();
+        assert!(
+            not_tiff.to_string().starts_with("not a TIFF file"),
+            "{not_tiff}"
+        );
+        assert!(matches!(
+            decode_tile(&[], DType::U8),
+            Err(DecodeError::NotTiff(_))
+        ));
+        // A cut file: the header and directory are there, the strips are not.
+        let tile = Tile::parse("N00E000").unwrap();
+        let words = noise(TILE_LEN);
+        let full = encode_tile(tile, TilePixels::U16(&words)).unwrap();
+        for cut in [8, full.len() / 3, full.len() - 10] {
+            assert!(
+                decode_tile(&full[..cut], DType::U16).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let tile = Tile::parse("N00E000").unwrap();
+        let flat = vec![7u8; TILE_LEN];
+        let good = encode_tile(tile, TilePixels::U8(&flat)).unwrap();
+        let mut x: u32 = 99;
+        for _ in 0..300 {
+            let mut bytes = good.clone();
+            for _ in 0..8 {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let i = (x as usize >> 8) % bytes.len().min(4096);
+                bytes[i] = (x >> 24) as u8;
+            }
+            let _ = decode_tile(&bytes, DType::U8);
+        }
     }
 }

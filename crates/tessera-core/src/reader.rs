@@ -31,6 +31,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::iter::Peekable;
 
 use base64::Engine;
@@ -173,6 +174,8 @@ pub enum ReaderError {
     RemoteCoordinate(String),
     #[error("the document is too large for this reader's 32-bit index")]
     TooLarge,
+    #[error("gzip: {0}")]
+    Gzip(String),
 }
 
 fn entry_error(key: &str, problem: EntryProblem) -> ReaderError {
@@ -231,6 +234,21 @@ impl References {
             first
         };
         builder.finish()
+    }
+
+    /// Reads a reference document that may be gzip-compressed (a
+    /// `.json.gz` served as is): gzip is recognised by its magic bytes,
+    /// whatever the file name or content type said.
+    pub fn from_bytes(bytes: &[u8]) -> Result<References, ReaderError> {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut json = Vec::with_capacity(bytes.len().saturating_mul(8));
+            flate2::read::MultiGzDecoder::new(bytes)
+                .read_to_end(&mut json)
+                .map_err(|e| ReaderError::Gzip(e.to_string()))?;
+            References::from_json(&json)
+        } else {
+            References::from_json(bytes)
+        }
     }
 
     /// 0 or 1: the layout the document had.
@@ -1646,6 +1664,26 @@ fn floor_divide(a: i64, b: i64) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_documents_are_recognised_by_their_magic() {
+        use std::io::Write;
+        let json = include_bytes!("../../../tests/fixtures/small_refs.json");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(json).unwrap();
+        let gz = gz.finish().unwrap();
+        let plain = References::from_bytes(json).unwrap();
+        let unzipped = References::from_bytes(&gz).unwrap();
+        assert_eq!(
+            plain.variables().collect::<Vec<_>>(),
+            unzipped.variables().collect::<Vec<_>>()
+        );
+        for v in plain.variables() {
+            assert_eq!(plain.chunk_count(v), unzipped.chunk_count(v));
+        }
+        let cut = References::from_bytes(&gz[..gz.len() / 2]).unwrap_err();
+        assert!(matches!(cut, ReaderError::Gzip(_)), "{cut}");
+    }
 
     fn eval(expression: &str) -> Result<TemplateValue, String> {
         let lookup = |name: &str| match name {

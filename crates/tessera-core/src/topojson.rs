@@ -1,0 +1,283 @@
+//! TopoJSON as world-atlas writes it (Natural Earth land and coastlines):
+//! the topology, its arcs in degrees, and the polylines of an object, for
+//! the map's coastlines and the demo's land mask.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TopoJsonError {
+    #[error("not TopoJSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the topology has no object {0:?}")]
+    NoObject(String),
+    #[error("the topology has no objects")]
+    NoObjects,
+    #[error("a geometry refers to arc {0}, which does not exist")]
+    BadArc(i64),
+    #[error("a {kind} geometry's \"arcs\" are not {expected}")]
+    ArcList {
+        kind: String,
+        expected: &'static str,
+    },
+    #[error("arc {arc} has a position with fewer than two numbers")]
+    Position { arc: usize },
+}
+
+/// A parsed topology: arcs as stored, and the named geometry objects.
+#[derive(Debug, Deserialize)]
+pub struct Topology {
+    /// Present for quantized topologies, whose arcs are delta-encoded.
+    #[serde(default)]
+    transform: Option<Transform>,
+    arcs: Vec<Vec<Vec<f64>>>,
+    objects: HashMap<String, Geometry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Transform {
+    scale: [f64; 2],
+    translate: [f64; 2],
+}
+
+/// One geometry object (possibly a collection of others).
+#[derive(Debug, Deserialize)]
+pub struct Geometry {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    geometries: Vec<Geometry>,
+    #[serde(default)]
+    arcs: serde_json::Value,
+}
+
+impl Topology {
+    pub fn from_json(json: &[u8]) -> Result<Topology, TopoJsonError> {
+        Ok(serde_json::from_slice(json)?)
+    }
+
+    pub fn object(&self, name: &str) -> Result<&Geometry, TopoJsonError> {
+        self.objects
+            .get(name)
+            .ok_or_else(|| TopoJsonError::NoObject(name.to_string()))
+    }
+
+    /// Every arc as (longitude, latitude) positions in degrees.
+    pub fn decoded_arcs(&self) -> Result<Vec<Vec<(f64, f64)>>, TopoJsonError> {
+        self.arcs
+            .iter()
+            .enumerate()
+            .map(|(i, arc)| {
+                let (mut x, mut y) = (0.0, 0.0);
+                arc.iter()
+                    .map(|p| {
+                        let (&px, &py) = match p.as_slice() {
+                            [px, py, ..] => (px, py),
+                            _ => return Err(TopoJsonError::Position { arc: i }),
+                        };
+                        Ok(match &self.transform {
+                            Some(t) => {
+                                x += px;
+                                y += py;
+                                (
+                                    x * t.scale[0] + t.translate[0],
+                                    y * t.scale[1] + t.translate[1],
+                                )
+                            }
+                            None => (px, py),
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+impl Geometry {
+    /// The geometry's type ("Polygon", "GeometryCollection", …).
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("")
+    }
+
+    /// Its rings (polygons) or lines (line strings) as lists of arc
+    /// indices, collections flattened; points and null geometries have none.
+    pub fn arc_lists(&self) -> Result<Vec<Vec<i64>>, TopoJsonError> {
+        let parse = |expected: &'static str| TopoJsonError::ArcList {
+            kind: self.kind().to_string(),
+            expected,
+        };
+        Ok(match self.kind() {
+            "GeometryCollection" => {
+                let mut all = Vec::new();
+                for g in &self.geometries {
+                    all.extend(g.arc_lists()?);
+                }
+                all
+            }
+            "LineString" => vec![serde_json::from_value(self.arcs.clone())
+                .map_err(|_| parse("a list of arc indices"))?],
+            "Polygon" | "MultiLineString" => serde_json::from_value(self.arcs.clone())
+                .map_err(|_| parse("lists of arc indices"))?,
+            "MultiPolygon" => {
+                let polygons: Vec<Vec<Vec<i64>>> = serde_json::from_value(self.arcs.clone())
+                    .map_err(|_| parse("lists of lists of arc indices"))?;
+                polygons.into_iter().flatten().collect()
+            }
+            _ => Vec::new(),
+        })
+    }
+}
+
+/// A position: (longitude, latitude) in degrees.
+pub type Position = (f64, f64);
+
+/// Arc `index` of `arcs` and whether it runs reversed (TopoJSON writes arc
+/// i reversed as !i, i.e. −i − 1).
+pub fn arc(arcs: &[Vec<Position>], index: i64) -> Result<(&[Position], bool), TopoJsonError> {
+    let reversed = index < 0;
+    usize::try_from(if reversed { !index } else { index })
+        .ok()
+        .and_then(|i| arcs.get(i))
+        .map(|a| (a.as_slice(), reversed))
+        .ok_or(TopoJsonError::BadArc(index))
+}
+
+/// The outlines of object "land" (or, without one, of the first object),
+/// as (longitude, latitude) polylines in degrees for drawing: each ring's
+/// arcs joined in order, and cut where they cross the antimeridian so that
+/// no line spans the map.
+pub fn coastlines(json: &[u8]) -> Result<Vec<Vec<(f32, f32)>>, TopoJsonError> {
+    let topology = Topology::from_json(json)?;
+    let object = match topology.object("land") {
+        Ok(o) => o,
+        Err(_) => {
+            let mut names: Vec<&String> = topology.objects.keys().collect();
+            names.sort();
+            let first = names.first().ok_or(TopoJsonError::NoObjects)?;
+            topology.object(first)?
+        }
+    };
+    let arcs = topology.decoded_arcs()?;
+    let mut lines = Vec::new();
+    for list in object.arc_lists()? {
+        let mut line: Vec<(f32, f32)> = Vec::new();
+        for &index in &list {
+            let (positions, reversed) = arc(&arcs, index)?;
+            let mut push = |&(lon, lat): &(f64, f64)| {
+                let p = (lon as f32, lat as f32);
+                match line.last() {
+                    // Consecutive arcs share their joining position.
+                    Some(&last) if last == p => {}
+                    Some(&(last_lon, _)) if (p.0 - last_lon).abs() > 180.0 => {
+                        lines.push(std::mem::take(&mut line));
+                        line.push(p);
+                    }
+                    _ => line.push(p),
+                }
+            };
+            if reversed {
+                positions.iter().rev().for_each(&mut push);
+            } else {
+                positions.iter().for_each(&mut push);
+            }
+        }
+        lines.push(line);
+    }
+    lines.retain(|l| l.len() >= 2);
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A unit square ring from two arcs, the second one stored reversed;
+    /// quantized with scale 0.5 and translate (10, 20).
+    const SQUARE: &str = r#"{
+        "type": "Topology",
+        "transform": {"scale": [0.5, 0.5], "translate": [10, 20]},
+        "arcs": [
+            [[0, 0], [2, 0], [0, 2]],
+            [[0, 0], [0, 2], [2, 0]]
+        ],
+        "objects": {"land": {"type": "GeometryCollection", "geometries": [
+            {"type": "Polygon", "arcs": [[0, -2]]},
+            {"type": null}
+        ]}}
+    }"#;
+
+    #[test]
+    fn joins_a_quantized_ring() {
+        let lines = coastlines(SQUARE.as_bytes()).unwrap();
+        assert_eq!(
+            lines,
+            [vec![
+                (10.0, 20.0),
+                (11.0, 20.0),
+                (11.0, 21.0),
+                (10.0, 21.0),
+                (10.0, 20.0)
+            ]]
+        );
+    }
+
+    #[test]
+    fn reads_absolute_positions_and_cuts_at_the_antimeridian() {
+        let json = r#"{
+            "type": "Topology",
+            "arcs": [[[170.5, 10.25], [179.5, 10.5], [-179.5, 11], [-170, 12]]],
+            "objects": {"coast": {"type": "MultiLineString", "arcs": [[0]]}}
+        }"#;
+        let lines = coastlines(json.as_bytes()).unwrap();
+        assert_eq!(
+            lines,
+            [
+                vec![(170.5, 10.25), (179.5, 10.5)],
+                vec![(-179.5, 11.0), (-170.0, 12.0)]
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let bad_arc = SQUARE.replace("[[0, -2]]", "[[0, 7]]");
+        assert_eq!(
+            coastlines(bad_arc.as_bytes()).unwrap_err().to_string(),
+            "a geometry refers to arc 7, which does not exist"
+        );
+        let bad_list = SQUARE.replace("[[0, -2]]", "\"x\"");
+        assert_eq!(
+            coastlines(bad_list.as_bytes()).unwrap_err().to_string(),
+            "a Polygon geometry's \"arcs\" are not lists of arc indices"
+        );
+        let no_objects = r#"{"type": "Topology", "arcs": [], "objects": {}}"#;
+        assert!(matches!(
+            coastlines(no_objects.as_bytes()),
+            Err(TopoJsonError::NoObjects)
+        ));
+        let err = coastlines(b"{\"type\": \"Topology\",\n \"arcs\": [}").unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_coastlines_are_the_world() {
+        let json = include_bytes!("../../../www/land-50m.json");
+        let lines = coastlines(json).unwrap();
+        assert!(lines.len() > 1000, "{} lines", lines.len());
+        let points = || lines.iter().flatten();
+        assert!(points()
+            .all(|&(lon, lat)| (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)));
+        // San Francisco's coast, and no jump across the map.
+        let near = |lon: f32, lat: f32| {
+            points().any(|&(x, y)| (x - lon).abs() < 0.3 && (y - lat).abs() < 0.3)
+        };
+        assert!(near(-122.5, 37.8));
+        assert!(!near(-40.0, 30.0), "a coast in the middle of the Atlantic");
+        for line in &lines {
+            for w in line.windows(2) {
+                assert!((w[1].0 - w[0].0).abs() <= 180.0);
+            }
+        }
+    }
+}

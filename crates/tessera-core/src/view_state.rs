@@ -1,0 +1,498 @@
+//! The app's whole selection (references, variable, layer, view, colours,
+//! budget) to and from the page URL's query, so that a link restores
+//! exactly what its sender saw.
+//!
+//! Parameters: `refs`, `var`, `season`, `pol`, `days`, `orbit`, `dir`,
+//! `lat`, `lon`, `zoom`, `cmap`, `min`, `max`, `budget`. Reading never
+//! fails: a parameter that cannot be used is dropped with a [`Notice`]
+//! saying which and why, and the rest still applies.
+
+use std::fmt;
+
+use crate::colormap::Colormap;
+use crate::dataset::{
+    Bounds, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
+};
+
+/// The seed's selection: 36–32.5 N, 121–115 W.
+pub const SEED_BOUNDS: Bounds = Bounds {
+    south: 32.5,
+    north: 36.0,
+    west: -121.0,
+    east: -115.0,
+};
+
+/// Files a view may load at most, unless the URL says otherwise.
+pub const DEFAULT_BUDGET: u32 = 64;
+/// The most a URL may ask for (each COH file is 1.4 MB decoded).
+pub const MAX_BUDGET: u32 = 4096;
+/// Zoom limits: degrees per CSS pixel is 2^-zoom.
+pub const MIN_ZOOM: f64 = -4.0;
+pub const MAX_ZOOM: f64 = 16.0;
+
+/// The map's centre and zoom, as in the URL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Camera {
+    pub lat: f64,
+    pub lon: f64,
+    /// Degrees per CSS pixel is 2^-zoom.
+    pub zoom: f64,
+}
+
+/// Everything the user selected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewState {
+    /// The references' URL as given (absolute or relative to the page).
+    pub refs: Option<String>,
+    pub variable: Variable,
+    pub season: Season,
+    pub polarization: Polarization,
+    pub interval: RepeatInterval,
+    /// inc and lsmap only; `None` until one with files in view is chosen.
+    pub orbit: Option<Orbit>,
+    pub direction: FlightDirection,
+    /// `None`: fit the seed's selection to the canvas.
+    pub camera: Option<Camera>,
+    /// `None`: the variable's default.
+    pub colormap: Option<Colormap>,
+    /// Colormap range in physical units; `None`: the variable's default.
+    pub range: Option<(f64, f64)>,
+    pub budget: u32,
+}
+
+impl Default for ViewState {
+    /// The seed's selection: COH, winter, vv, 12 days.
+    fn default() -> ViewState {
+        ViewState {
+            refs: None,
+            variable: Variable::Coh,
+            season: Season::Winter,
+            polarization: Polarization::Vv,
+            interval: RepeatInterval::Days12,
+            orbit: None,
+            direction: FlightDirection::Ascending,
+            camera: None,
+            colormap: None,
+            range: None,
+            budget: DEFAULT_BUDGET,
+        }
+    }
+}
+
+/// A URL parameter that was not used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub parameter: String,
+    pub value: String,
+    pub problem: String,
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values come from whoever wrote the link: shown short.
+        let mut value: String = self.value.chars().take(60).collect();
+        if value.len() < self.value.len() {
+            value.push('…');
+        }
+        write!(
+            f,
+            "URL parameter {}={:?}: {}",
+            self.parameter, value, self.problem
+        )
+    }
+}
+
+impl ViewState {
+    /// The layer the selection shows, `None` for inc/lsmap without an orbit.
+    pub fn layer(&self) -> Option<Layer> {
+        Some(match self.variable {
+            Variable::Coh => Layer::Coherence(self.season, self.polarization, self.interval),
+            Variable::Amp | Variable::Tau | Variable::Rmse | Variable::Rho => {
+                Layer::Seasonal(self.season, self.polarization)
+            }
+            Variable::Inc | Variable::Lsmap => Layer::Orbital(self.orbit?, self.direction),
+        })
+    }
+
+    /// Reads a page URL's query (with or without the leading `?`).
+    pub fn from_query(query: &str) -> (ViewState, Vec<Notice>) {
+        let mut state = ViewState::default();
+        let mut notices = Vec::new();
+        let mut camera = (None, None, None);
+        let mut range = (None, None);
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut seen: Vec<String> = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (name, value) = match (decode_component(raw_name), decode_component(raw_value)) {
+                (Ok(n), Ok(v)) => (n, v),
+                _ => {
+                    notices.push(Notice {
+                        parameter: raw_name.to_string(),
+                        value: raw_value.to_string(),
+                        problem: "not valid percent-encoded UTF-8; ignored".into(),
+                    });
+                    continue;
+                }
+            };
+            let mut notice = |problem: &str| {
+                notices.push(Notice {
+                    parameter: name.clone(),
+                    value: value.clone(),
+                    problem: problem.to_string(),
+                })
+            };
+            if seen.contains(&name) {
+                notice("given more than once; the last one is used");
+            } else {
+                seen.push(name.clone());
+            }
+            let v = value.as_str();
+            match name.as_str() {
+                "refs" => {
+                    if v.trim().is_empty() {
+                        notice("empty; the default references are used");
+                    } else {
+                        state.refs = Some(v.to_string());
+                    }
+                }
+                "var" => match Variable::from_name(v) {
+                    Some(x) => state.variable = x,
+                    None => notice("not a variable (COH, AMP, tau, rmse, rho, inc, lsmap)"),
+                },
+                "season" => match Season::from_name(v) {
+                    Some(x) => state.season = x,
+                    None => notice("not a season (winter, spring, summer, fall)"),
+                },
+                "pol" => match Polarization::from_name(v) {
+                    Some(x) => state.polarization = x,
+                    None => notice("not a polarization (vv, vh, hv, hh)"),
+                },
+                "days" => match v.parse::<u8>().ok().and_then(RepeatInterval::from_days) {
+                    Some(x) => state.interval = x,
+                    None => notice("not a repeat interval (6, 12, 18, 24, 36, 48 days)"),
+                },
+                "orbit" => match v.parse::<u16>().ok().and_then(Orbit::new) {
+                    Some(x) => state.orbit = Some(x),
+                    None => notice("not a relative orbit (1 to 175)"),
+                },
+                "dir" => match FlightDirection::from_name(v) {
+                    Some(x) => state.direction = x,
+                    None => notice("not a flight direction (A, D)"),
+                },
+                "lat" => camera.0 = number_in(v, -90.0, 90.0).map_err(|e| notice(&e)).ok(),
+                "lon" => camera.1 = number_in(v, -180.0, 180.0).map_err(|e| notice(&e)).ok(),
+                "zoom" => {
+                    camera.2 = number_in(v, MIN_ZOOM, MAX_ZOOM)
+                        .map_err(|e| notice(&e))
+                        .ok()
+                }
+                "cmap" => match Colormap::from_name(v) {
+                    Some(x) => state.colormap = Some(x),
+                    None => notice("not a colormap (viridis, magma, gray, lsmap)"),
+                },
+                "min" => {
+                    range.0 = number_in(v, f64::MIN, f64::MAX)
+                        .map_err(|e| notice(&e))
+                        .ok()
+                }
+                "max" => {
+                    range.1 = number_in(v, f64::MIN, f64::MAX)
+                        .map_err(|e| notice(&e))
+                        .ok()
+                }
+                "budget" => match v.parse::<u32>() {
+                    Ok(n) if (1..=MAX_BUDGET).contains(&n) => state.budget = n,
+                    _ => notice(&format!(
+                        "not a number of files from 1 to {MAX_BUDGET}; using {DEFAULT_BUDGET}"
+                    )),
+                },
+                _ => notice("unknown parameter; ignored"),
+            }
+        }
+        match camera {
+            (Some(lat), Some(lon), Some(zoom)) => state.camera = Some(Camera { lat, lon, zoom }),
+            (None, None, None) => {}
+            _ => notices.push(Notice {
+                parameter: "lat, lon, zoom".into(),
+                value: String::new(),
+                problem: "a view needs all three valid; showing the seed's selection".into(),
+            }),
+        }
+        let default = crate::physical::default_range(state.variable);
+        match range {
+            (None, None) => {}
+            (lo, hi) => {
+                let (lo, hi) = (lo.unwrap_or(default.0), hi.unwrap_or(default.1));
+                if lo == hi {
+                    notices.push(Notice {
+                        parameter: "min, max".into(),
+                        value: format!("{lo}"),
+                        problem: "an empty range; using the default".into(),
+                    });
+                } else {
+                    state.range = Some((lo, hi));
+                }
+            }
+        }
+        (state, notices)
+    }
+
+    /// The query that [`ViewState::from_query`] reads back into this state
+    /// (numbers in Rust's shortest round-trip form, so views restore to the
+    /// pixel). Only the parameters the variable uses are written.
+    pub fn to_query(&self) -> String {
+        let mut out: Vec<(&str, String)> = Vec::new();
+        if let Some(refs) = &self.refs {
+            out.push(("refs", encode_component(refs)));
+        }
+        out.push(("var", self.variable.name().into()));
+        match self.variable {
+            Variable::Coh => {
+                out.push(("season", self.season.name().into()));
+                out.push(("pol", self.polarization.name().into()));
+                out.push(("days", self.interval.days().to_string()));
+            }
+            Variable::Amp | Variable::Tau | Variable::Rmse | Variable::Rho => {
+                out.push(("season", self.season.name().into()));
+                out.push(("pol", self.polarization.name().into()));
+            }
+            Variable::Inc | Variable::Lsmap => {
+                if let Some(orbit) = self.orbit {
+                    out.push(("orbit", orbit.number().to_string()));
+                    out.push(("dir", self.direction.name().into()));
+                }
+            }
+        }
+        if let Some(c) = self.camera {
+            out.push(("lat", c.lat.to_string()));
+            out.push(("lon", c.lon.to_string()));
+            out.push(("zoom", c.zoom.to_string()));
+        }
+        if let Some(c) = self.colormap {
+            out.push(("cmap", c.name().into()));
+        }
+        if let Some((lo, hi)) = self.range {
+            out.push(("min", lo.to_string()));
+            out.push(("max", hi.to_string()));
+        }
+        if self.budget != DEFAULT_BUDGET {
+            out.push(("budget", self.budget.to_string()));
+        }
+        out.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// A finite number within `lo..=hi`, or what is wrong with it.
+fn number_in(text: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (lo..=hi).contains(&x) => Ok(x),
+        Ok(x) if x.is_finite() => Err(format!("out of range ({lo} to {hi}); ignored")),
+        _ => Err("not a number; ignored".into()),
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters and `/:`
+/// kept, so that URLs in `refs` stay readable).
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Decodes a query component (`%XX` escapes, `+` as space).
+pub fn decode_component(text: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    // A lone '%' is kept as written, as browsers do.
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn an_empty_query_is_the_seed_selection() {
+        let (state, notices) = ViewState::from_query("");
+        assert_eq!(state, ViewState::default());
+        assert!(notices.is_empty());
+        assert_eq!(
+            state.layer(),
+            Some(Layer::Coherence(
+                Season::Winter,
+                Polarization::Vv,
+                RepeatInterval::Days12
+            ))
+        );
+        assert_eq!(state.to_query(), "var=COH&season=winter&pol=vv&days=12");
+    }
+
+    #[test]
+    fn reads_every_parameter() {
+        let (state, notices) = ViewState::from_query(
+            "?refs=https%3A%2F%2Fexample.org%2Frefs.json&var=inc&orbit=64&dir=D&lat=34.5&lon=-118.25&zoom=9.5&cmap=magma&min=20&max=45&budget=12",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(state.refs.as_deref(), Some("https://example.org/refs.json"));
+        assert_eq!(state.variable, Variable::Inc);
+        assert_eq!(state.orbit, Orbit::new(64));
+        assert_eq!(state.direction, FlightDirection::Descending);
+        assert_eq!(
+            state.camera,
+            Some(Camera {
+                lat: 34.5,
+                lon: -118.25,
+                zoom: 9.5
+            })
+        );
+        assert_eq!(state.colormap, Some(Colormap::Magma));
+        assert_eq!(state.range, Some((20.0, 45.0)));
+        assert_eq!(state.budget, 12);
+        assert_eq!(ViewState::from_query(&state.to_query()).0, state);
+    }
+
+    #[test]
+    fn bad_parameters_become_notices_and_the_rest_applies() {
+        let (state, notices) = ViewState::from_query(
+            "var=COH&season=monsoon&days=7&lat=abc&lon=-118&zoom=8&budget=0&what=1&cmap=jet&orbit=176",
+        );
+        let named: Vec<&str> = notices.iter().map(|n| n.parameter.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "season",
+                "days",
+                "lat",
+                "budget",
+                "what",
+                "cmap",
+                "orbit",
+                "lat, lon, zoom"
+            ]
+        );
+        assert_eq!(state.season, Season::Winter);
+        assert_eq!(state.camera, None);
+        assert_eq!(state.budget, DEFAULT_BUDGET);
+        assert!(notices[2].to_string().contains("lat=\"abc\": not a number"));
+        let (_, notices) = ViewState::from_query("zoom=99&lat=0&lon=0");
+        assert!(notices[0].problem.contains("out of range"), "{notices:?}");
+    }
+
+    #[test]
+    fn markup_in_values_is_kept_as_text() {
+        let (state, _) = ViewState::from_query("refs=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E");
+        assert_eq!(state.refs.as_deref(), Some("<img src=x onerror=alert(1)>"));
+        let q = state.to_query();
+        assert!(!q.contains('<') && !q.contains(' '), "{q}");
+        assert_eq!(ViewState::from_query(&q).0.refs, state.refs);
+    }
+
+    #[test]
+    fn decodes_leniently() {
+        assert_eq!(decode_component("a+b%2Fc").unwrap(), "a b/c");
+        assert_eq!(decode_component("100%").unwrap(), "100%");
+        assert_eq!(decode_component("%zz").unwrap(), "%zz");
+        assert!(decode_component("%FF").is_err());
+        let (_, notices) = ViewState::from_query("refs=%FF");
+        assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn one_sided_and_empty_ranges() {
+        let (state, _) = ViewState::from_query("min=0.2");
+        assert_eq!(state.range, Some((0.2, 1.0)));
+        let (state, notices) = ViewState::from_query("min=0.5&max=0.5");
+        assert_eq!(state.range, None);
+        assert_eq!(notices.len(), 1);
+    }
+
+    fn any_state() -> impl Strategy<Value = ViewState> {
+        (
+            (
+                0usize..7,
+                0usize..4,
+                0usize..4,
+                0usize..6,
+                1u16..=175,
+                any::<bool>(),
+            ),
+            (-90.0f64..=90.0, -180.0f64..=180.0, MIN_ZOOM..=MAX_ZOOM),
+            (
+                proptest::option::of(0usize..4),
+                proptest::option::of((-1e3f64..1e3, 1e-3f64..1e3)),
+            ),
+            (1u32..=MAX_BUDGET, proptest::option::of("[ -~]{1,40}")),
+        )
+            .prop_map(
+                |((v, s, p, i, o, d), (lat, lon, zoom), (c, r), (budget, refs))| {
+                    let variable = Variable::ALL[v];
+                    let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
+                    ViewState {
+                        refs: refs.filter(|r| !r.trim().is_empty()),
+                        variable,
+                        season: Season::ALL[s],
+                        polarization: Polarization::ALL[p],
+                        interval: RepeatInterval::ALL[i],
+                        orbit: if orbital { Orbit::new(o) } else { None },
+                        direction: if d && orbital {
+                            FlightDirection::Descending
+                        } else {
+                            FlightDirection::Ascending
+                        },
+                        camera: Some(Camera { lat, lon, zoom }),
+                        colormap: c.map(|c| Colormap::ALL[c]),
+                        range: r.map(|(lo, span)| (lo, lo + span)),
+                        budget,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn the_query_round_trips(state in any_state()) {
+            let (back, notices) = ViewState::from_query(&state.to_query());
+            prop_assert!(notices.is_empty(), "{:?}", notices);
+            // Unused layer values are not written: compare what is shown.
+            prop_assert_eq!(back.layer(), state.layer());
+            prop_assert_eq!(back.to_query(), state.to_query());
+            prop_assert_eq!(back.camera, state.camera);
+            prop_assert_eq!(back.range, state.range);
+            prop_assert_eq!(back.refs, state.refs);
+        }
+    }
+}

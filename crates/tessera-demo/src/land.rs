@@ -8,9 +8,9 @@
 
 use std::io::Read;
 
-use serde::Deserialize;
 use tessera_core::coordinates::GlobalPixel;
 use tessera_core::dataset::TILE_PIXELS;
+use tessera_core::topojson::{arc, TopoJsonError, Topology};
 use tessera_core::Tile;
 
 /// The shipped TopoJSON (world-atlas 2.0.2 `land-10m.json`, gzipped).
@@ -23,14 +23,8 @@ const BANDS: usize = 180;
 pub enum LandError {
     #[error("the land polygons are not gzip: {0}")]
     Gzip(#[from] std::io::Error),
-    #[error("the land polygons are not TopoJSON: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error("the land TopoJSON has no object \"land\"")]
-    NoLandObject,
-    #[error("the land TopoJSON refers to arc {0}, which does not exist")]
-    BadArc(i64),
-    #[error("the land TopoJSON has a geometry of type {0:?} (expected Polygon or MultiPolygon)")]
-    Geometry(String),
+    #[error("the land polygons: {0}")]
+    TopoJson(#[from] TopoJsonError),
 }
 
 /// One polygon edge in degrees, from (x0, y0) to (x1, y1) with y0 < y1.
@@ -90,29 +84,6 @@ impl RowCrossings {
     }
 }
 
-#[derive(Deserialize)]
-struct Topology {
-    transform: Transform,
-    arcs: Vec<Vec<[i64; 2]>>,
-    objects: std::collections::HashMap<String, GeometryObject>,
-}
-
-#[derive(Deserialize)]
-struct Transform {
-    scale: [f64; 2],
-    translate: [f64; 2],
-}
-
-#[derive(Deserialize)]
-struct GeometryObject {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    geometries: Vec<GeometryObject>,
-    #[serde(default)]
-    arcs: serde_json::Value,
-}
-
 impl LandMask {
     /// The shipped Natural Earth 1:10m land.
     pub fn natural_earth() -> Result<LandMask, LandError> {
@@ -124,65 +95,23 @@ impl LandMask {
     /// Reads the object `land` of a TopoJSON topology (quantized, as
     /// world-atlas writes it).
     pub fn from_topojson(json: &[u8]) -> Result<LandMask, LandError> {
-        let topology: Topology = serde_json::from_slice(json)?;
-        let [sx, sy] = topology.transform.scale;
-        let [tx, ty] = topology.transform.translate;
-        // Arcs are delta-encoded quantized positions.
-        let arcs: Vec<Vec<(f64, f64)>> = topology
-            .arcs
-            .iter()
-            .map(|arc| {
-                let (mut x, mut y) = (0i64, 0i64);
-                arc.iter()
-                    .map(|[dx, dy]| {
-                        x += dx;
-                        y += dy;
-                        (x as f64 * sx + tx, y as f64 * sy + ty)
-                    })
-                    .collect()
-            })
-            .collect();
-        let land = topology
-            .objects
-            .get("land")
-            .ok_or(LandError::NoLandObject)?;
+        let topology = Topology::from_json(json)?;
+        let arcs = topology.decoded_arcs()?;
+        let land = topology.object("land")?;
         let mut mask = LandMask {
             bands: vec![Vec::new(); BANDS],
         };
-        mask.add_geometry(land, &arcs)?;
-        Ok(mask)
-    }
-
-    fn add_geometry(
-        &mut self,
-        geometry: &GeometryObject,
-        arcs: &[Vec<(f64, f64)>],
-    ) -> Result<(), LandError> {
-        let polygons: Vec<Vec<Vec<i64>>> = match geometry.kind.as_str() {
-            "GeometryCollection" => {
-                for g in &geometry.geometries {
-                    self.add_geometry(g, arcs)?;
-                }
-                return Ok(());
-            }
-            "Polygon" => vec![serde_json::from_value(geometry.arcs.clone())?],
-            "MultiPolygon" => serde_json::from_value(geometry.arcs.clone())?,
-            other => return Err(LandError::Geometry(other.to_string())),
-        };
         // Under the even–odd rule only the edges matter, not how arcs join
         // into rings: every arc of every ring contributes its segments.
-        for ring in polygons.iter().flatten() {
-            for &index in ring {
-                let arc = usize::try_from(if index < 0 { !index } else { index })
-                    .ok()
-                    .and_then(|i| arcs.get(i))
-                    .ok_or(LandError::BadArc(index))?;
+        for ring in land.arc_lists()? {
+            for index in ring {
+                let (arc, _) = arc(&arcs, index)?;
                 for pair in arc.windows(2) {
-                    self.add_segment(pair[0], pair[1]);
+                    mask.add_segment(pair[0], pair[1]);
                 }
             }
         }
-        Ok(())
+        Ok(mask)
     }
 
     /// Adds one segment of a ring. world-atlas keeps rings whole across the
