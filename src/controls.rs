@@ -1,0 +1,385 @@
+//! The toolbar (variable, its dimensions, colormap, value range, copy
+//! link) and the legend. Menus offer the values with files in the view;
+//! the selected value stays listed even where it has none.
+
+use leptos::ev;
+use leptos::prelude::*;
+use tessera_core::colormap::{default_for, Colormap, Palette};
+use tessera_core::{
+    physical, FlightDirection, Orbit, Polarization, RepeatInterval, Season, Variable,
+};
+
+use crate::model::AppState;
+
+/// One `<select>`: (value, label) options and what choosing does.
+#[component]
+fn Choice(
+    id: &'static str,
+    label: &'static str,
+    options: Signal<Vec<(String, String)>>,
+    selected: Signal<String>,
+    on_pick: impl Fn(String) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="choice">
+            <span>{label}</span>
+            <select
+                id=id
+                prop:value=move || selected.get()
+                on:change=move |e: ev::Event| on_pick(event_target_value(&e))
+            >
+                {move || {
+                    let current = selected.get();
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(value, text)| {
+                            let is_selected = value == current;
+                            view! { <option value=value selected=is_selected>{text}</option> }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </label>
+    }
+}
+
+/// Options for the values `available` in the view plus the selected one,
+/// which is marked when it has no files here.
+fn options<T: Copy + PartialEq + Ord>(
+    mut available: Vec<T>,
+    selected: T,
+    value: impl Fn(T) -> String,
+    text: impl Fn(T) -> String,
+) -> Vec<(String, String)> {
+    let missing = !available.contains(&selected);
+    if missing {
+        available.push(selected);
+        available.sort();
+    }
+    available
+        .into_iter()
+        .map(|v| {
+            let label = if missing && v == selected {
+                format!("{} (no files in view)", text(v))
+            } else {
+                text(v)
+            };
+            (value(v), label)
+        })
+        .collect()
+}
+
+fn season_label(s: Season) -> String {
+    match s {
+        Season::Winter => "winter (DJF)",
+        Season::Spring => "spring (MAM)",
+        Season::Summer => "summer (JJA)",
+        Season::Fall => "fall (SON)",
+    }
+    .to_string()
+}
+
+#[component]
+pub fn Toolbar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sel = state.selection;
+    let available = Memo::new(move |_| state.report.with(|r| r.available.clone()));
+    let variable = Memo::new(move |_| sel.with(|s| s.variable));
+
+    let variables = Signal::derive(move || {
+        let listed: Vec<Variable> = state.refs.with(|r| {
+            r.as_ref()
+                .map(|r| r.variables().collect())
+                .unwrap_or_default()
+        });
+        let listed = if listed.is_empty() {
+            vec![sel.with_untracked(|s| s.variable)]
+        } else {
+            listed
+        };
+        listed
+            .into_iter()
+            .map(|v| {
+                (
+                    v.name().to_string(),
+                    format!("{} — {}", v.name(), physical::quantity(v)),
+                )
+            })
+            .collect()
+    });
+    let pick_variable = move |name: String| {
+        if let Some(v) = Variable::from_name(&name) {
+            sel.update(|s| {
+                if s.variable != v {
+                    s.variable = v;
+                    s.colormap = None;
+                    s.range = None;
+                }
+            });
+        }
+    };
+
+    let seasons = Signal::derive(move || {
+        let current = sel.with(|s| s.season);
+        options(
+            available.get().seasons,
+            current,
+            |s| s.name().into(),
+            season_label,
+        )
+    });
+    let polarizations = Signal::derive(move || {
+        let current = sel.with(|s| s.polarization);
+        options(
+            available.get().polarizations,
+            current,
+            |p| p.name().into(),
+            |p| p.name().to_uppercase(),
+        )
+    });
+    let intervals = Signal::derive(move || {
+        let current = sel.with(|s| s.interval);
+        options(
+            available.get().intervals,
+            current,
+            |i| i.days().to_string(),
+            |i| format!("{} days", i.days()),
+        )
+    });
+    let orbits = Signal::derive(move || {
+        let mut numbers: Vec<Orbit> = available.get().orbits.iter().map(|(o, _)| *o).collect();
+        numbers.dedup();
+        match sel.with(|s| s.orbit) {
+            Some(current) => options(
+                numbers,
+                current,
+                |o| o.number().to_string(),
+                |o| format!("orbit {}", o.number()),
+            ),
+            None => numbers
+                .into_iter()
+                .map(|o| (o.number().to_string(), format!("orbit {}", o.number())))
+                .collect(),
+        }
+    });
+    let directions = Signal::derive(move || {
+        let (orbit, current) = sel.with(|s| (s.orbit, s.direction));
+        let here: Vec<FlightDirection> = available
+            .get()
+            .orbits
+            .iter()
+            .filter(|(o, _)| Some(*o) == orbit)
+            .map(|(_, d)| *d)
+            .collect();
+        options(
+            here,
+            current,
+            |d| d.name().into(),
+            |d| match d {
+                FlightDirection::Ascending => "ascending".into(),
+                FlightDirection::Descending => "descending".into(),
+            },
+        )
+    });
+    let colormaps = Signal::derive(move || {
+        Colormap::ALL
+            .iter()
+            .map(|c| (c.name().to_string(), c.name().to_string()))
+            .collect()
+    });
+    let colormap = Signal::derive(move || {
+        sel.with(|s| {
+            s.colormap
+                .unwrap_or(default_for(s.variable))
+                .name()
+                .to_string()
+        })
+    });
+    let range =
+        Memo::new(move |_| sel.with(|s| s.range.unwrap_or(physical::default_range(s.variable))));
+
+    let dims = move || {
+        let v = variable.get();
+        match v {
+            Variable::Coh | Variable::Amp | Variable::Rho | Variable::Tau | Variable::Rmse => {
+                let season = Signal::derive(move || sel.with(|s| s.season.name().to_string()));
+                let pol = Signal::derive(move || sel.with(|s| s.polarization.name().to_string()));
+                let days = Signal::derive(move || sel.with(|s| s.interval.days().to_string()));
+                view! {
+                    <Choice id="season" label="Season" options=seasons selected=season
+                        on_pick=move |v: String| if let Some(x) = Season::from_name(&v) { sel.update(|s| s.season = x) }/>
+                    <Choice id="polarization" label="Polarization" options=polarizations selected=pol
+                        on_pick=move |v: String| if let Some(x) = Polarization::from_name(&v) { sel.update(|s| s.polarization = x) }/>
+                    {(v == Variable::Coh).then(|| view! {
+                        <Choice id="interval" label="Repeat interval" options=intervals selected=days
+                            on_pick=move |v: String| {
+                                if let Some(x) = v.parse::<u8>().ok().and_then(RepeatInterval::from_days) {
+                                    sel.update(|s| s.interval = x)
+                                }
+                            }/>
+                    })}
+                }
+                .into_any()
+            }
+            Variable::Inc | Variable::Lsmap => {
+                let orbit = Signal::derive(move || {
+                    sel.with(|s| s.orbit.map(|o| o.number().to_string()).unwrap_or_default())
+                });
+                let dir = Signal::derive(move || sel.with(|s| s.direction.name().to_string()));
+                view! {
+                    <Choice id="orbit" label="Relative orbit" options=orbits selected=orbit
+                        on_pick=move |v: String| {
+                            if let Some(o) = v.parse::<u16>().ok().and_then(Orbit::new) {
+                                sel.update(|s| s.orbit = Some(o))
+                            }
+                        }/>
+                    <Choice id="direction" label="Flight direction" options=directions selected=dir
+                        on_pick=move |v: String| if let Some(x) = FlightDirection::from_name(&v) { sel.update(|s| s.direction = x) }/>
+                }
+                .into_any()
+            }
+        }
+    };
+
+    let set_range = move |which: usize, text: String| {
+        let Ok(value) = text.trim().parse::<f64>() else {
+            return;
+        };
+        if !value.is_finite() {
+            return;
+        }
+        let (min, max) = range.get_untracked();
+        let new = if which == 0 {
+            (value, max)
+        } else {
+            (min, value)
+        };
+        if new.0 != new.1 {
+            sel.update(|s| s.range = Some(new));
+        }
+    };
+    let copied = RwSignal::new(false);
+    let copy_link = move |_: ev::MouseEvent| {
+        let query = sel.with_untracked(|s| s.to_query());
+        crate::app::write_page_url(&query);
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let href = window.location().href().unwrap_or_default();
+        let promise = window.navigator().clipboard().write_text(&href);
+        leptos::task::spawn_local(async move {
+            let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+            if !ok {
+                // No clipboard (insecure context, or denied): show the link.
+                let _ = window.prompt_with_message_and_default("Copy this link:", &href);
+            }
+            copied.set(true);
+            set_timeout(
+                move || copied.set(false),
+                std::time::Duration::from_millis(1500),
+            );
+        });
+    };
+
+    view! {
+        <header id="toolbar">
+            <h1 title="Sentinel-1 global seasonal coherence and backscatter">"Tessera"</h1>
+            <Choice id="variable" label="Variable" options=variables
+                selected=Signal::derive(move || variable.get().name().to_string())
+                on_pick=pick_variable/>
+            {dims}
+            <Choice id="colormap" label="Colours" options=colormaps selected=colormap
+                on_pick=move |v: String| if let Some(c) = Colormap::from_name(&v) { sel.update(|s| s.colormap = Some(c)) }/>
+            <label class="choice range">
+                <span>{move || format!("Range ({})", unit_or_value(variable.get()))}</span>
+                <span class="range-inputs">
+                    <input id="range-min" type="number" step="any" aria-label="minimum"
+                        prop:value=move || format_bound(range.get().0)
+                        on:change=move |e: ev::Event| set_range(0, event_target_value(&e))/>
+                    "–"
+                    <input id="range-max" type="number" step="any" aria-label="maximum"
+                        prop:value=move || format_bound(range.get().1)
+                        on:change=move |e: ev::Event| set_range(1, event_target_value(&e))/>
+                    <button id="range-reset" title="Default range" on:click=move |_| sel.update(|s| s.range = None)>"↺"</button>
+                </span>
+            </label>
+            <button id="copy-link" on:click=copy_link>
+                {move || if copied.get() { "Link copied" } else { "Copy link" }}
+            </button>
+        </header>
+    }
+}
+
+fn unit_or_value(variable: Variable) -> &'static str {
+    match physical::unit(variable) {
+        "" => "value",
+        unit => unit,
+    }
+}
+
+fn format_bound(value: f64) -> String {
+    // Short, but exact for the values users type.
+    let text = format!("{value:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The colour bar with its range and unit, or lsmap's categories.
+#[component]
+pub fn Legend() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let (variable, colormap, range) = state.selection.with(|s| {
+            (
+                s.variable,
+                s.colormap.unwrap_or(default_for(s.variable)),
+                s.range.unwrap_or(physical::default_range(s.variable)),
+            )
+        });
+        let title = format!("{} — {}", variable.name(), physical::quantity(variable));
+        if physical::is_categorical(variable) && colormap == Colormap::Categories {
+            let palette = Palette::new(variable, colormap, range);
+            let rows = [1u16, 5, 17, 21]
+                .into_iter()
+                .map(|code| {
+                    let [r, g, b, _] = palette.rgba(code);
+                    let style = format!("background: rgb({r}, {g}, {b})");
+                    let text = format!("{code}: {}", physical::format_value(variable, code));
+                    view! { <li><span class="swatch" style=style></span>{text}</li> }
+                })
+                .collect_view();
+            view! {
+                <section id="legend"><h2>{title}</h2><ul class="categories">{rows}</ul></section>
+            }
+            .into_any()
+        } else {
+            // The bar's colours come from our own colormap, never from input.
+            let stops: Vec<String> = (0..=16)
+                .map(|i| {
+                    let t = f64::from(i) / 16.0;
+                    let [r, g, b] = colormap.rgb(t);
+                    format!("rgb({r}, {g}, {b}) {:.1}%", t * 100.0)
+                })
+                .collect();
+            let style = format!(
+                "background: linear-gradient(to right, {})",
+                stops.join(", ")
+            );
+            let unit = physical::unit(variable);
+            let mid = (range.0 + range.1) / 2.0;
+            view! {
+                <section id="legend">
+                    <h2>{title}</h2>
+                    <div class="colour-bar" style=style></div>
+                    <div class="ticks">
+                        <span>{format_bound(range.0)}</span>
+                        <span>{format_bound(mid)}</span>
+                        <span>{format!("{} {unit}", format_bound(range.1))}</span>
+                    </div>
+                    <p class="hint">"Transparent: no data (0) or no file."</p>
+                </section>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! HTTP from the browser: the references with a progress report, and
+//! tiles with cancellation. Errors say what was requested and why it failed,
+//! in words a user can act on.
+
+use std::fmt;
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchError {
+    /// The server answered with an error status.
+    Status { status: u16, text: String },
+    /// No answer the page may read: network down, host unknown, or refused
+    /// by CORS (the browser does not tell a page which).
+    Network(String),
+    /// The request was cancelled (the tile left the view).
+    Aborted,
+    /// The URL is not one the browser can fetch.
+    BadUrl(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::Status { status, text } if text.is_empty() => write!(f, "HTTP {status}"),
+            FetchError::Status { status, text } => write!(f, "HTTP {status} {text}"),
+            FetchError::Network(detail) => write!(
+                f,
+                "network error or blocked by CORS (the server must send \
+                 Access-Control-Allow-Origin for this page): {detail}"
+            ),
+            FetchError::Aborted => f.write_str("cancelled"),
+            FetchError::BadUrl(detail) => write!(f, "not a URL the browser can fetch: {detail}"),
+        }
+    }
+}
+
+fn js_text(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// `url` resolved against `base` (the page, or the references' URL for the
+/// chunk URLs in them, which may be relative).
+pub fn resolve_url(url: &str, base: &str) -> Result<String, FetchError> {
+    web_sys::Url::new_with_base(url, base)
+        .map(|u| u.href())
+        .map_err(|e| FetchError::BadUrl(format!("{url:?}: {}", js_text(&e))))
+}
+
+/// The page's own URL.
+pub fn page_url() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
+}
+
+async fn start(
+    url: &str,
+    signal: Option<&AbortSignal>,
+    range: Option<(u64, u64)>,
+) -> Result<Response, FetchError> {
+    let window = web_sys::window().ok_or_else(|| FetchError::Network("no window".into()))?;
+    let init = web_sys::RequestInit::new();
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
+    if let Some((offset, length)) = range {
+        let headers = web_sys::Headers::new().map_err(|e| FetchError::Network(js_text(&e)))?;
+        let last = offset + length.saturating_sub(1);
+        headers
+            .set("Range", &format!("bytes={offset}-{last}"))
+            .map_err(|e| FetchError::Network(js_text(&e)))?;
+        init.set_headers(&headers);
+    }
+    let promise = window.fetch_with_str_and_init(url, &init);
+    let response = JsFuture::from(promise)
+        .await
+        .map_err(|e| abort_or(e, signal))?;
+    let response: Response = response
+        .dyn_into()
+        .map_err(|_| FetchError::Network("fetch gave no Response".into()))?;
+    if !response.ok() {
+        return Err(FetchError::Status {
+            status: response.status(),
+            text: response.status_text(),
+        });
+    }
+    Ok(response)
+}
+
+fn abort_or(error: JsValue, signal: Option<&AbortSignal>) -> FetchError {
+    if signal.is_some_and(|s| s.aborted()) {
+        FetchError::Aborted
+    } else {
+        FetchError::Network(js_text(&error))
+    }
+}
+
+/// Fetches `url` whole, calling `progress(loaded, total)` as bytes arrive
+/// (`total` from Content-Length when the server sends it).
+pub async fn fetch_with_progress(
+    url: &str,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, FetchError> {
+    let response = start(url, None, None).await?;
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| FetchError::Network("the response body cannot be read".into()))?;
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| FetchError::Network(js_text(&e)))?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
+            if let Some(array) = value.dyn_ref::<Uint8Array>() {
+                let start = bytes.len();
+                bytes.resize(start + array.length() as usize, 0);
+                array.copy_to(&mut bytes[start..]);
+            }
+        }
+        progress(bytes.len() as u64, total);
+    }
+    Ok(bytes)
+}
+
+/// Fetches a file, or the byte range (offset, length) of one for
+/// references of the `[url, offset, length]` form; cancelled when `signal`
+/// aborts.
+pub async fn fetch_bytes(
+    url: &str,
+    range: Option<(u64, u64)>,
+    signal: &AbortSignal,
+) -> Result<Vec<u8>, FetchError> {
+    let response = start(url, Some(signal), range).await?;
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| FetchError::Network(js_text(&e)))?;
+    let buffer = JsFuture::from(buffer)
+        .await
+        .map_err(|e| abort_or(e, Some(signal)))?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    match range {
+        // A server that ignores Range sends the whole file (200).
+        Some((offset, length)) if response.status() == 200 && bytes.len() as u64 > length => {
+            let start = usize::try_from(offset).unwrap_or(usize::MAX);
+            let end = start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX));
+            bytes.get(start..end).map(<[u8]>::to_vec).ok_or_else(|| {
+                FetchError::Network("the file is shorter than its reference says".into())
+            })
+        }
+        _ => Ok(bytes),
+    }
+}

@@ -1,0 +1,133 @@
+//! Finding and loading the references: `?refs=` in the page URL, else
+//! `config.json` beside index.html, else the demo's references.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use tessera_core::reader::References;
+
+use crate::fetch::{fetch_with_progress, page_url, resolve_url, FetchError};
+use crate::model::{AppState, RefsLoad};
+
+/// Where the run command serves the demo, relative to the app.
+pub const DEMO_REFS: &str = "demo/refs.json";
+
+/// Loads the references into `state`, reporting progress and failure.
+pub async fn load_references(state: AppState) {
+    let page = page_url();
+    let mut tried = Vec::new();
+    let (source, url) = match state.selection.get_untracked().refs {
+        Some(url) => ("the page URL's refs parameter", url),
+        None => match refs_from_config(&page).await {
+            Ok(Some(url)) => ("config.json", url),
+            Ok(None) => ("the default (the demo's references)", DEMO_REFS.to_string()),
+            Err(problem) => {
+                tried.push(format!("config.json: {problem}"));
+                ("the default (the demo's references)", DEMO_REFS.to_string())
+            }
+        },
+    };
+    let absolute = match resolve_url(&url, &page) {
+        Ok(u) => u,
+        Err(e) => {
+            tried.push(format!("{source}: {url}"));
+            fail(state, tried, e.to_string());
+            return;
+        }
+    };
+    tried.push(format!("{source}: {absolute}"));
+    state.load.set(Some(RefsLoad::Fetching {
+        url: absolute.clone(),
+        loaded: 0,
+        total: None,
+    }));
+    let progress_url = absolute.clone();
+    let bytes = fetch_with_progress(&absolute, move |loaded, total| {
+        state.load.set(Some(RefsLoad::Fetching {
+            url: progress_url.clone(),
+            loaded,
+            total,
+        }))
+    })
+    .await;
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            fail(state, tried, format!("could not be fetched: {e}"));
+            return;
+        }
+    };
+    state.load.set(Some(RefsLoad::Parsing {
+        url: absolute.clone(),
+        bytes: bytes.len() as u64,
+    }));
+    // Let the page show "parsing" before the (synchronous) parse.
+    next_tick().await;
+    let refs = match References::from_bytes(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            fail(
+                state,
+                tried,
+                format!("are not valid fsspec references: {e}"),
+            );
+            return;
+        }
+    };
+    drop(bytes);
+    let variables: Vec<_> = refs.variables().collect();
+    let Some(&first) = variables.first() else {
+        fail(
+            state,
+            tried,
+            "list none of the data set's variables (COH, AMP, rho, tau, rmse, inc, lsmap)".into(),
+        );
+        return;
+    };
+    let selected = state.selection.get_untracked().variable;
+    if !variables.contains(&selected) {
+        state.notices.update(|n| {
+            n.push(format!(
+                "the references have no {selected} variable; showing {first}"
+            ))
+        });
+        state.selection.update(|s| {
+            s.variable = first;
+            s.colormap = None;
+            s.range = None;
+        });
+    }
+    state.selection.update(|s| s.refs = Some(url));
+    state.refs_url.set(absolute.clone());
+    state.refs.set(Some(Arc::new(refs)));
+    state.load.set(Some(RefsLoad::Ready { url: absolute }));
+}
+
+fn fail(state: AppState, tried: Vec<String>, reason: String) {
+    state.load.set(Some(RefsLoad::Failed { tried, reason }));
+}
+
+/// `{"refs": "..."}` from config.json; `None` when there is no config.json.
+async fn refs_from_config(page: &str) -> Result<Option<String>, String> {
+    let url = resolve_url("config.json", page).map_err(|e| e.to_string())?;
+    let bytes = match fetch_with_progress(&url, |_, _| {}).await {
+        Ok(b) => b,
+        Err(FetchError::Status { status: 404, .. }) => return Ok(None),
+        Err(e) => return Err(format!("{url} could not be fetched: {e}")),
+    };
+    let config: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{url} is not JSON: {e}"))?;
+    match config.get("refs") {
+        Some(serde_json::Value::String(refs)) if !refs.is_empty() => Ok(Some(refs.clone())),
+        _ => Err(format!("{url} has no \"refs\" string")),
+    }
+}
+
+async fn next_tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

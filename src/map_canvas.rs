@@ -1,0 +1,219 @@
+//! Drawing on the two canvases: `#map` holds the mosaic only (so its
+//! pixels are the data's colours), `#overlay` the graticule, coastlines,
+//! tile marks and coverage outlines drawn over it.
+
+use tessera_core::colormap::Palette;
+use tessera_core::mosaic::{stitch, TileSamples};
+use tessera_core::viewport::Viewport;
+use tessera_core::Tile;
+use wasm_bindgen::{Clamped, JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::coastline::Coastlines;
+
+pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+/// Makes the canvas's backing store match its CSS size × device pixel
+/// ratio, so one canvas pixel is one screen pixel.
+pub fn fit_backing_store(canvas: &HtmlCanvasElement, width: u32, height: u32) {
+    if canvas.width() != width {
+        canvas.set_width(width);
+    }
+    if canvas.height() != height {
+        canvas.set_height(height);
+    }
+}
+
+/// The stitched mosaic of the loaded tiles, at screen resolution.
+pub fn draw_mosaic<'a>(
+    canvas: &HtmlCanvasElement,
+    view: &Viewport,
+    tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
+    palette: &Palette,
+) -> Result<(), JsValue> {
+    let Some(ctx) = context_2d(canvas) else {
+        return Ok(());
+    };
+    let (width, height) = view.size();
+    let values = stitch(view, tile);
+    let mut rgba = vec![0u8; values.len() * 4];
+    palette.paint(&values, &mut rgba);
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width, height)?;
+    ctx.put_image_data(&image, 0.0, 0.0)
+}
+
+/// Too many files for the view: the tiles that have one, as translucent
+/// squares, instead of the data.
+pub fn draw_coverage(canvas: &HtmlCanvasElement, view: &Viewport, tiles: &[Tile]) {
+    let Some(ctx) = context_2d(canvas) else {
+        return;
+    };
+    let (width, height) = view.size();
+    ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
+    ctx.set_fill_style_str("rgba(86, 180, 233, 0.45)");
+    for tile in tiles {
+        let (x, y, w, h) = tile_rect(view, *tile);
+        ctx.fill_rect(x, y, w, h);
+    }
+}
+
+pub fn clear(canvas: &HtmlCanvasElement) {
+    if let Some(ctx) = context_2d(canvas) {
+        ctx.clear_rect(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        );
+    }
+}
+
+/// A tile's square on screen: x, y, width, height.
+fn tile_rect(view: &Viewport, tile: Tile) -> (f64, f64, f64, f64) {
+    let b = tile.bounds();
+    let (x0, y0) = view.lat_lon_to_screen(b.north, b.west);
+    let (x1, y1) = view.lat_lon_to_screen(b.south, b.east);
+    (x0, y0, x1 - x0, y1 - y0)
+}
+
+/// What the overlay marks on each tile of the view.
+pub struct TileMarks {
+    pub loading: Vec<Tile>,
+    pub failed: Vec<Tile>,
+}
+
+/// Graticule with labels, coastlines, and marks on loading and failed
+/// tiles. `pixel_ratio` scales line widths and fonts.
+pub fn draw_overlay(
+    canvas: &HtmlCanvasElement,
+    view: &Viewport,
+    coastlines: Option<&Coastlines>,
+    marks: &TileMarks,
+    pixel_ratio: f64,
+) {
+    let Some(ctx) = context_2d(canvas) else {
+        return;
+    };
+    let (width, height) = view.size();
+    let (w, h) = (f64::from(width), f64::from(height));
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let bounds = view.bounds();
+
+    if let Some(coastlines) = coastlines {
+        // Light on the dark page and on every colormap.
+        ctx.set_stroke_style_str("rgba(240, 240, 230, 0.8)");
+        ctx.set_line_width(1.2 * pixel_ratio);
+        ctx.begin_path();
+        for line in coastlines.visible(&bounds) {
+            let mut first = true;
+            for &(lon, lat) in line {
+                let (x, y) = view.lat_lon_to_screen(f64::from(lat), f64::from(lon));
+                if first {
+                    ctx.move_to(x, y);
+                    first = false;
+                } else {
+                    ctx.line_to(x, y);
+                }
+            }
+        }
+        ctx.stroke();
+    }
+
+    // Graticule: lines about every 90 screen pixels, at round degrees.
+    let step = graticule_step(view.degrees_per_pixel() * 90.0 * pixel_ratio);
+    ctx.set_stroke_style_str("rgba(255, 255, 255, 0.35)");
+    ctx.set_line_width(pixel_ratio);
+    ctx.begin_path();
+    let mut lon = (bounds.west / step).ceil() * step;
+    let mut lon_labels = Vec::new();
+    while lon <= bounds.east {
+        let (x, _) = view.lat_lon_to_screen(0.0, lon);
+        ctx.move_to(x.round() + 0.5, 0.0);
+        ctx.line_to(x.round() + 0.5, h);
+        lon_labels.push((x, lon));
+        lon += step;
+    }
+    let mut lat = (bounds.south / step).ceil() * step;
+    let mut lat_labels = Vec::new();
+    while lat <= bounds.north {
+        let (_, y) = view.lat_lon_to_screen(lat, 0.0);
+        ctx.move_to(0.0, y.round() + 0.5);
+        ctx.line_to(w, y.round() + 0.5);
+        lat_labels.push((y, lat));
+        lat += step;
+    }
+    ctx.stroke();
+
+    ctx.set_font(&format!(
+        "{}px system-ui, sans-serif",
+        (11.0 * pixel_ratio).round()
+    ));
+    ctx.set_fill_style_str("rgba(255, 255, 255, 0.9)");
+    ctx.set_stroke_style_str("rgba(0, 0, 0, 0.7)");
+    ctx.set_line_width(3.0 * pixel_ratio);
+    for (x, lon) in lon_labels {
+        let text = degrees_label(lon, step, 'E', 'W');
+        let _ = ctx.stroke_text(&text, x + 3.0 * pixel_ratio, h - 6.0 * pixel_ratio);
+        let _ = ctx.fill_text(&text, x + 3.0 * pixel_ratio, h - 6.0 * pixel_ratio);
+    }
+    for (y, lat) in lat_labels {
+        let text = degrees_label(lat, step, 'N', 'S');
+        let _ = ctx.stroke_text(&text, 4.0 * pixel_ratio, y - 3.0 * pixel_ratio);
+        let _ = ctx.fill_text(&text, 4.0 * pixel_ratio, y - 3.0 * pixel_ratio);
+    }
+
+    // Loading tiles: a thin dashed outline; failed tiles: a red cross.
+    ctx.set_line_width(pixel_ratio);
+    ctx.set_stroke_style_str("rgba(255, 255, 255, 0.6)");
+    let dash = js_sys::Array::of2(&(4.0 * pixel_ratio).into(), &(4.0 * pixel_ratio).into());
+    let _ = ctx.set_line_dash(&dash);
+    for tile in &marks.loading {
+        let (x, y, tw, th) = tile_rect(view, *tile);
+        ctx.stroke_rect(x + 0.5, y + 0.5, tw - 1.0, th - 1.0);
+    }
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+    ctx.set_stroke_style_str("rgba(230, 30, 30, 0.9)");
+    ctx.set_line_width(2.0 * pixel_ratio);
+    for tile in &marks.failed {
+        let (x, y, tw, th) = tile_rect(view, *tile);
+        ctx.stroke_rect(x + 1.0, y + 1.0, tw - 2.0, th - 2.0);
+        ctx.begin_path();
+        ctx.move_to(x, y);
+        ctx.line_to(x + tw, y + th);
+        ctx.move_to(x + tw, y);
+        ctx.line_to(x, y + th);
+        ctx.stroke();
+    }
+}
+
+/// A round number of degrees near `degrees`.
+pub fn graticule_step(degrees: f64) -> f64 {
+    const STEPS: [f64; 14] = [
+        0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 45.0, 90.0,
+    ];
+    STEPS.into_iter().find(|&s| s >= degrees).unwrap_or(90.0)
+}
+
+/// "34°N", "118.5°W", "0°".
+pub fn degrees_label(value: f64, step: f64, positive: char, negative: char) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else if step >= 0.1 {
+        1
+    } else if step >= 0.01 {
+        2
+    } else {
+        3
+    };
+    let magnitude = format!("{:.*}", decimals, value.abs());
+    let zero = magnitude.trim_start_matches(['0', '.']).is_empty();
+    if zero {
+        format!("{magnitude}°")
+    } else if value > 0.0 {
+        format!("{magnitude}°{positive}")
+    } else {
+        format!("{magnitude}°{negative}")
+    }
+}

@@ -1,0 +1,220 @@
+//! The side panel: loading the references, notices about the URL, the
+//! value under the pointer, and the status of the view's files.
+
+use leptos::prelude::*;
+
+use crate::camera::viewport;
+use crate::map_canvas::graticule_step;
+use crate::model::{AppState, RefsLoad};
+use crate::tile_loader::retry;
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+#[component]
+pub fn LoadPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        match state.load.get() {
+        None => view! { <section id="refs-status">"Starting…"</section> }.into_any(),
+        Some(RefsLoad::Fetching { url, loaded, total }) => {
+            let text = match total {
+                Some(total) => format!("{} of {}", megabytes(loaded), megabytes(total)),
+                None => megabytes(loaded),
+            };
+            view! {
+                <section id="refs-status">
+                    <p>"Loading references "<span class="url">{url}</span></p>
+                    <progress id="refs-progress" max=total.unwrap_or(0).max(1) as f64 value=loaded as f64></progress>
+                    <p>{text}</p>
+                </section>
+            }
+            .into_any()
+        }
+        Some(RefsLoad::Parsing { url, bytes }) => view! {
+            <section id="refs-status">
+                <p>"Reading "{megabytes(bytes)}" of references from "<span class="url">{url}</span>"…"</p>
+            </section>
+        }
+        .into_any(),
+        Some(RefsLoad::Ready { url }) => {
+            let summary = state.refs.with(|r| {
+                r.as_ref()
+                    .map(|r| {
+                        r.variables()
+                            .map(|v| format!("{} ({} files)", v.name(), r.chunk_count(v)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default()
+            });
+            view! {
+                <section id="refs-status">
+                    <p>"References: "<span class="url">{url}</span></p>
+                    <p id="variables-found">{summary}</p>
+                </section>
+            }
+            .into_any()
+        }
+        Some(RefsLoad::Failed { tried, reason }) => {
+            let tried = tried
+                .into_iter()
+                .map(|t| view! { <li>{t}</li> })
+                .collect_view();
+            view! {
+                <section id="load-error" role="alert">
+                    <h2>"The references could not be loaded"</h2>
+                    <p>"Tried:"</p>
+                    <ul>{tried}</ul>
+                    <p class="reason">"They "{reason}</p>
+                    <p class="hint">"Give another URL with ?refs=… in the address bar."</p>
+                </section>
+            }
+            .into_any()
+        }
+    }
+    }
+}
+
+#[component]
+pub fn Notices() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let notices = state.notices.get();
+        (!notices.is_empty()).then(|| {
+            let items = notices
+                .into_iter()
+                .map(|n| view! { <li class="notice">{n}</li> })
+                .collect_view();
+            view! {
+                <section id="notices">
+                    <h2>"Notices"</h2>
+                    <ul>{items}</ul>
+                    <button on:click=move |_| state.notices.set(Vec::new())>"Dismiss"</button>
+                </section>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn ReadoutPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let field = move |f: fn(&crate::model::Readout) -> String| {
+        move || {
+            state
+                .readout
+                .with(|r| r.as_ref().map(f).unwrap_or_else(|| "—".into()))
+        }
+    };
+    view! {
+        <section id="readout">
+            <h2>"Under the pointer"</h2>
+            <dl>
+                <dt>"Latitude"</dt><dd><span data-field="lat">{field(|r| format!("{:.5}", r.lat))}</span></dd>
+                <dt>"Longitude"</dt><dd><span data-field="lon">{field(|r| format!("{:.5}", r.lon))}</span></dd>
+                <dt>"Tile"</dt><dd><span data-field="tile">{field(|r| r.tile.clone().unwrap_or_else(|| "outside the grid".into()))}</span></dd>
+                <dt>"DN"</dt><dd><span data-field="dn">{field(|r| r.dn.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</span></dd>
+                <dt>"Value"</dt><dd><span data-field="value">{field(|r| r.value.clone())}</span></dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+pub fn StatusPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let progress = move || {
+        let r = state.report.get();
+        let p = r.progress;
+        match r.mode {
+            crate::model::ViewMode::Budget => {
+                format!("{} files in view: zoom in to load them", r.needed)
+            }
+            _ if p.total == 0 => "No files in view".to_string(),
+            _ => {
+                let failed = if p.failed > 0 {
+                    format!(", {} failed", p.failed)
+                } else {
+                    String::new()
+                };
+                format!("{} of {} files{failed}", p.loaded, p.total)
+            }
+        }
+    };
+    let stats = move || {
+        let s = state.report.get().stats;
+        format!(
+            "Cache: {} tiles, {} of {}. Requests: {}, cancelled {}, {} fetched.",
+            s.cached_tiles,
+            megabytes(s.cache_bytes as u64),
+            megabytes(s.cache_budget as u64),
+            s.requests,
+            s.cancelled,
+            megabytes(s.bytes_fetched),
+        )
+    };
+    let failures = move || {
+        state
+            .report
+            .get()
+            .failures
+            .into_iter()
+            .map(|f| {
+                let key = f.key;
+                let on_retry = move |_| {
+                    if let Some(loader) = crate::render::loader() {
+                        retry(&loader, key);
+                    }
+                };
+                view! {
+                    <li class="failure" data-key=key.to_string()>
+                        <span class="key">{key.to_string()}</span>
+                        <span class="url">{f.url}</span>
+                        <span class="reason">{f.reason}</span>
+                        <button class="retry" on:click=on_retry>"Retry"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section id="status">
+            <h2>"Files"</h2>
+            <p id="progress">{progress}</p>
+            <ul id="failures">{failures}</ul>
+            <p id="cache-stats">{stats}</p>
+        </section>
+    }
+}
+
+/// A bar of a round number of degrees, with its length in screen pixels,
+/// and how many data pixels one screen pixel spans.
+#[component]
+pub fn ScaleBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let size = state.size.get()?;
+        let camera = state.selection.with(|s| s.camera)?;
+        let view = viewport(camera, size)?;
+        let degrees_per_css_pixel = view.degrees_per_pixel() * size.pixel_ratio;
+        let degrees = graticule_step(degrees_per_css_pixel * 120.0);
+        let pixels = degrees / degrees_per_css_pixel;
+        let data_per_screen = degrees_per_css_pixel * 1200.0;
+        let style = format!("width: {pixels:.0}px");
+        let label = format!("{degrees}° = {pixels:.0} px");
+        let detail = if data_per_screen >= 1.0 {
+            format!("1 px = {data_per_screen:.2} data pixels")
+        } else {
+            format!("1 data pixel = {:.2} px", 1.0 / data_per_screen)
+        };
+        Some(view! {
+            <div id="scale">
+                <div class="bar" style=style></div>
+                <span>{label}</span>
+                <span class="detail">{detail}</span>
+            </div>
+        })
+    }
+}

@@ -1,0 +1,365 @@
+//! Drawing a view: from the selection and the canvas size to chunk keys,
+//! requests, the stitched mosaic and the overlay, once per animation frame
+//! however many changes arrive.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use tessera_core::colormap::{Colormap, Palette};
+use tessera_core::reader::{ChunkRef, References};
+use tessera_core::{physical, Bounds, ChunkKey, DType, Layer, Tile, Variable};
+use web_sys::HtmlCanvasElement;
+
+use crate::camera::{fit_seed, viewport};
+use crate::coastline::Coastlines;
+use crate::fetch::resolve_url;
+use crate::map_canvas::{
+    clear, draw_coverage, draw_mosaic, draw_overlay, fit_backing_store, TileMarks,
+};
+use crate::model::{AppState, Available, Readout, ViewMode, ViewReport};
+use crate::tile_loader::{set_wanted, SharedLoader, TileLoader, TileSource};
+
+/// Decoded tiles kept in memory (a COH tile is 1.4 MB, AMP 2.9 MB).
+pub const CACHE_BYTES: usize = 384 << 20;
+/// Requests in flight at once (browsers allow 6 per HTTP/1.1 host).
+pub const MAX_IN_FLIGHT: usize = 6;
+
+thread_local! {
+    /// The loader of the page's one map, for the status panel's retry.
+    static LOADER: RefCell<Option<SharedLoader>> = const { RefCell::new(None) };
+}
+
+/// The map's tile loader, once the map exists.
+pub fn loader() -> Option<SharedLoader> {
+    LOADER.with(|l| l.borrow().clone())
+}
+
+type PaletteKey = (Variable, Colormap, (u64, u64));
+
+pub struct Renderer {
+    state: AppState,
+    map: HtmlCanvasElement,
+    overlay: HtmlCanvasElement,
+    pub loader: SharedLoader,
+    palette: RefCell<Option<(PaletteKey, Rc<Palette>)>>,
+    coastlines: RefCell<Option<Coastlines>>,
+    frame_pending: Cell<bool>,
+}
+
+impl Renderer {
+    pub fn new(
+        state: AppState,
+        map: HtmlCanvasElement,
+        overlay: HtmlCanvasElement,
+    ) -> Rc<Renderer> {
+        let tiles_changed = state.tiles_changed;
+        let on_change = Rc::new(move || tiles_changed.update(|n| *n += 1));
+        let loader = TileLoader::new(CACHE_BYTES, MAX_IN_FLIGHT, on_change);
+        LOADER.with(|l| *l.borrow_mut() = Some(loader.clone()));
+        Rc::new(Renderer {
+            state,
+            map,
+            overlay,
+            loader,
+            palette: RefCell::new(None),
+            coastlines: RefCell::new(None),
+            frame_pending: Cell::new(false),
+        })
+    }
+
+    pub fn set_coastlines(self: &Rc<Self>, coastlines: Coastlines) {
+        *self.coastlines.borrow_mut() = Some(coastlines);
+        self.schedule();
+    }
+
+    /// Draws at the next animation frame (once, however often called).
+    pub fn schedule(self: &Rc<Self>) {
+        if self.frame_pending.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        request_animation_frame(move || {
+            this.frame_pending.set(false);
+            this.draw();
+        });
+    }
+
+    fn palette(&self, variable: Variable, colormap: Colormap, range: (f64, f64)) -> Rc<Palette> {
+        let key = (variable, colormap, (range.0.to_bits(), range.1.to_bits()));
+        let mut cached = self.palette.borrow_mut();
+        match cached.as_ref() {
+            Some((k, palette)) if *k == key => palette.clone(),
+            _ => {
+                let palette = Rc::new(Palette::new(variable, colormap, range));
+                *cached = Some((key, palette.clone()));
+                palette
+            }
+        }
+    }
+
+    fn report(&self, report: ViewReport) {
+        let current = self.state.report;
+        if current.with_untracked(|r| *r != report) {
+            current.set(report);
+        }
+    }
+
+    fn draw(self: &Rc<Self>) {
+        let state = self.state;
+        let Some(size) = state.size.get_untracked() else {
+            return;
+        };
+        let (width, height) = size.device();
+        fit_backing_store(&self.map, width, height);
+        fit_backing_store(&self.overlay, width, height);
+        let selection = state.selection.get_untracked();
+        let Some(camera) = selection.camera else {
+            // No view in the URL: open on the seed's selection.
+            let camera = fit_seed(size);
+            state.selection.update(|s| s.camera = Some(camera));
+            return;
+        };
+        let Some(view) = viewport(camera, size) else {
+            return;
+        };
+        let coastlines = self.coastlines.borrow();
+        let Some(refs) = state.refs.get_untracked() else {
+            clear(&self.map);
+            let marks = TileMarks {
+                loading: Vec::new(),
+                failed: Vec::new(),
+            };
+            draw_overlay(
+                &self.overlay,
+                &view,
+                coastlines.as_ref(),
+                &marks,
+                size.pixel_ratio,
+            );
+            let mode = if matches!(
+                state.load.get_untracked(),
+                Some(crate::model::RefsLoad::Failed { .. })
+            ) {
+                ViewMode::Error
+            } else {
+                ViewMode::Loading
+            };
+            self.report(ViewReport {
+                mode,
+                ..ViewReport::default()
+            });
+            return;
+        };
+
+        let variable = selection.variable;
+        let available = available_in_view(&refs, variable, &view.bounds());
+        let layer = match selection.layer() {
+            Some(layer) => Some(layer),
+            None => {
+                // inc/lsmap without an orbit: the first one with files here.
+                if let Some(&(orbit, direction)) = available.orbits.first() {
+                    state.selection.update(|s| {
+                        s.orbit = Some(orbit);
+                        s.direction = direction;
+                    });
+                    return;
+                }
+                None
+            }
+        };
+        let keys = layer
+            .map(|layer| view.chunk_keys(variable, layer, |k| refs.chunk(k).is_some()))
+            .unwrap_or_default();
+        let stats = self.loader.borrow().stats();
+
+        if keys.len() > selection.budget as usize {
+            set_wanted(&self.loader, Vec::new());
+            let tiles: Vec<Tile> = keys.iter().map(|k| k.tile).collect();
+            draw_coverage(&self.map, &view, &tiles);
+            let marks = TileMarks {
+                loading: Vec::new(),
+                failed: Vec::new(),
+            };
+            draw_overlay(
+                &self.overlay,
+                &view,
+                coastlines.as_ref(),
+                &marks,
+                size.pixel_ratio,
+            );
+            self.report(ViewReport {
+                mode: ViewMode::Budget,
+                needed: keys.len(),
+                stats,
+                available,
+                ..ViewReport::default()
+            });
+            return;
+        }
+
+        let refs_url = state.refs_url.get_untracked();
+        let dtype = refs
+            .array_metadata(variable.name())
+            .and_then(|m| DType::from_zarr(&m.dtype))
+            .unwrap_or(variable.dtype());
+        let sources: Vec<TileSource> = keys
+            .iter()
+            .filter_map(|&key| tile_source(&refs, &refs_url, key, dtype))
+            .collect();
+        set_wanted(&self.loader, sources);
+
+        let colormap = selection
+            .colormap
+            .unwrap_or(tessera_core::colormap::default_for(variable));
+        let range = selection.range.unwrap_or(physical::default_range(variable));
+        let palette = self.palette(variable, colormap, range);
+        let key_of = |tile: Tile| layer.and_then(|l| ChunkKey::new(variable, l, tile).ok());
+        let loader = self.loader.borrow();
+        let tile_samples = |tile: Tile| {
+            key_of(tile)
+                .and_then(|key| loader.tile(&key))
+                .map(|t| t.samples())
+        };
+        if let Err(e) = draw_mosaic(&self.map, &view, tile_samples, &palette) {
+            leptos::logging::warn!("drawing the mosaic failed: {e:?}");
+        }
+        let mut marks = TileMarks {
+            loading: Vec::new(),
+            failed: Vec::new(),
+        };
+        for key in &keys {
+            if loader.failure(key).is_some() {
+                marks.failed.push(key.tile);
+            } else if loader.tile(key).is_none() {
+                marks.loading.push(key.tile);
+            }
+        }
+        draw_overlay(
+            &self.overlay,
+            &view,
+            coastlines.as_ref(),
+            &marks,
+            size.pixel_ratio,
+        );
+        let progress = loader.progress();
+        self.report(ViewReport {
+            mode: if progress.done() {
+                ViewMode::Ready
+            } else {
+                ViewMode::Loading
+            },
+            progress,
+            needed: keys.len(),
+            failures: loader.view_failures(),
+            stats: loader.stats(),
+            available,
+        });
+    }
+
+    /// The value under CSS position (x, y) of the canvas.
+    pub fn readout(&self, x: f64, y: f64) -> Option<Readout> {
+        let state = self.state;
+        let size = state.size.get_untracked()?;
+        let selection = state.selection.get_untracked();
+        let view = viewport(selection.camera?, size)?;
+        let (lat, lon) = view.screen_to_lat_lon(x * size.pixel_ratio, y * size.pixel_ratio);
+        let pixel = tessera_core::coordinates::GlobalPixel::containing(lat, lon)
+            .and_then(|p| p.tile_pixel());
+        let variable = selection.variable;
+        let (tile, dn) = match (pixel, selection.layer()) {
+            (Some((tile, row, col)), Some(layer)) => {
+                let dn = ChunkKey::new(variable, layer, tile).ok().and_then(|key| {
+                    let loader = self.loader.borrow();
+                    loader.tile(&key).map(|t| t.get(row, col))
+                });
+                (Some(tile.to_string()), dn)
+            }
+            (Some((tile, _, _)), None) => (Some(tile.to_string()), None),
+            _ => (None, None),
+        };
+        let value = match dn {
+            Some(dn) if dn != tessera_core::dataset::FILL_VALUE => {
+                physical::format_value(variable, dn)
+            }
+            Some(_) => "no data".to_string(),
+            None => "—".to_string(),
+        };
+        Some(Readout {
+            lat,
+            lon,
+            tile,
+            dn,
+            value,
+        })
+    }
+}
+
+/// Where a chunk's bytes are, for the loader.
+fn tile_source(
+    refs: &References,
+    refs_url: &str,
+    key: ChunkKey,
+    dtype: DType,
+) -> Option<TileSource> {
+    match refs.chunk(key)? {
+        ChunkRef::Inline(bytes) => Some(TileSource {
+            key,
+            url: String::new(),
+            range: None,
+            inline: Some(Rc::new(bytes.to_vec())),
+            dtype,
+        }),
+        ChunkRef::Remote(remote) => {
+            let url = remote.url();
+            // A URL that cannot be resolved is kept as written: its request
+            // then fails and is listed with the reason.
+            let url = resolve_url(&url, refs_url).unwrap_or(url);
+            Some(TileSource {
+                key,
+                url,
+                range: remote.range.map(|r| (r.offset, r.length)),
+                inline: None,
+                dtype,
+            })
+        }
+    }
+}
+
+/// The layer values of `variable` with files in `bounds`.
+fn available_in_view(refs: &References, variable: Variable, bounds: &Bounds) -> Available {
+    let mut available = Available::default();
+    for (key, _) in refs.chunks(variable) {
+        let t = key.tile.bounds();
+        if t.north <= bounds.south
+            || t.south >= bounds.north
+            || t.east <= bounds.west
+            || t.west >= bounds.east
+        {
+            continue;
+        }
+        match key.layer {
+            Layer::Coherence(s, p, i) => {
+                push_new(&mut available.seasons, s);
+                push_new(&mut available.polarizations, p);
+                push_new(&mut available.intervals, i);
+            }
+            Layer::Seasonal(s, p) => {
+                push_new(&mut available.seasons, s);
+                push_new(&mut available.polarizations, p);
+            }
+            Layer::Orbital(o, d) => push_new(&mut available.orbits, (o, d)),
+        }
+    }
+    available.seasons.sort();
+    available.polarizations.sort();
+    available.intervals.sort();
+    available.orbits.sort();
+    available
+}
+
+fn push_new<T: PartialEq>(values: &mut Vec<T>, value: T) {
+    if !values.contains(&value) {
+        values.push(value);
+    }
+}

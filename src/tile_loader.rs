@@ -1,0 +1,260 @@
+//! Loading the tiles a view needs: at most N requests at a time, nearest
+//! the view centre first, cancelling those whose tiles left the view;
+//! decoded tiles kept in an LRU cache bounded in bytes; failures kept with
+//! their URL and reason until the user retries.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use tessera_core::geotiff::{decode_tile, DecodedTile};
+use tessera_core::tile_cache::LruCache;
+use tessera_core::{ChunkKey, DType};
+use web_sys::AbortController;
+
+use crate::fetch::{fetch_bytes, FetchError};
+
+/// Where one file of the view comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileSource {
+    pub key: ChunkKey,
+    /// Absolute URL, or empty for bytes inline in the references.
+    pub url: String,
+    /// A byte range of the file, for `[url, offset, length]` references.
+    pub range: Option<(u64, u64)>,
+    pub inline: Option<Rc<Vec<u8>>>,
+    /// The stored type the references' `.zarray` gives.
+    pub dtype: DType,
+}
+
+/// A file that could not be shown, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileFailure {
+    pub key: ChunkKey,
+    pub url: String,
+    pub reason: String,
+}
+
+/// Counts of the files a view needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewProgress {
+    pub loaded: usize,
+    pub failed: usize,
+    pub total: usize,
+}
+
+impl ViewProgress {
+    pub fn done(&self) -> bool {
+        self.loaded + self.failed >= self.total
+    }
+}
+
+/// Totals over the session, for the status panel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoaderStats {
+    pub cache_bytes: usize,
+    pub cache_budget: usize,
+    pub cached_tiles: usize,
+    pub requests: u64,
+    pub cancelled: u64,
+    pub bytes_fetched: u64,
+}
+
+pub struct TileLoader {
+    cache: LruCache<ChunkKey, DecodedTile>,
+    in_flight: HashMap<ChunkKey, AbortController>,
+    failures: BTreeMap<ChunkKey, TileFailure>,
+    /// The current view's files, in fetch order.
+    wanted: Vec<TileSource>,
+    max_in_flight: usize,
+    stats: LoaderStats,
+    /// Called when a tile arrives or fails, to redraw.
+    on_change: Rc<dyn Fn()>,
+}
+
+pub type SharedLoader = Rc<RefCell<TileLoader>>;
+
+impl TileLoader {
+    pub fn new(cache_budget: usize, max_in_flight: usize, on_change: Rc<dyn Fn()>) -> SharedLoader {
+        Rc::new(RefCell::new(TileLoader {
+            cache: LruCache::new(cache_budget),
+            in_flight: HashMap::new(),
+            failures: BTreeMap::new(),
+            wanted: Vec::new(),
+            max_in_flight: max_in_flight.max(1),
+            stats: LoaderStats {
+                cache_budget,
+                ..LoaderStats::default()
+            },
+            on_change,
+        }))
+    }
+
+    /// The decoded tile of `key`, if loaded (does not count as a use).
+    pub fn tile(&self, key: &ChunkKey) -> Option<&DecodedTile> {
+        self.cache.peek(key)
+    }
+
+    pub fn failure(&self, key: &ChunkKey) -> Option<&TileFailure> {
+        self.failures.get(key)
+    }
+
+    /// The failures among the current view's files.
+    pub fn view_failures(&self) -> Vec<TileFailure> {
+        self.wanted
+            .iter()
+            .filter_map(|s| self.failures.get(&s.key).cloned())
+            .collect()
+    }
+
+    pub fn progress(&self) -> ViewProgress {
+        let mut p = ViewProgress {
+            total: self.wanted.len(),
+            ..ViewProgress::default()
+        };
+        for source in &self.wanted {
+            if self.cache.contains(&source.key) {
+                p.loaded += 1;
+            } else if self.failures.contains_key(&source.key) {
+                p.failed += 1;
+            }
+        }
+        p
+    }
+
+    pub fn stats(&self) -> LoaderStats {
+        LoaderStats {
+            cache_bytes: self.cache.bytes(),
+            cached_tiles: self.cache.len(),
+            ..self.stats
+        }
+    }
+}
+
+/// Makes `wanted` the files to load: cancels requests for files no longer
+/// wanted, marks cached ones as used, and starts what the limit allows.
+pub fn set_wanted(loader: &SharedLoader, wanted: Vec<TileSource>) {
+    {
+        let mut l = loader.borrow_mut();
+        if l.wanted == wanted {
+            return;
+        }
+        let keep: std::collections::HashSet<ChunkKey> = wanted.iter().map(|s| s.key).collect();
+        let gone: Vec<ChunkKey> = l
+            .in_flight
+            .keys()
+            .filter(|k| !keep.contains(k))
+            .copied()
+            .collect();
+        for key in gone {
+            if let Some(controller) = l.in_flight.remove(&key) {
+                controller.abort();
+                l.stats.cancelled += 1;
+            }
+        }
+        // Touch cached tiles nearest-last so the view's centre is evicted last.
+        for source in wanted.iter().rev() {
+            let _ = l.cache.get(&source.key);
+        }
+        l.wanted = wanted;
+    }
+    pump(loader);
+}
+
+/// Forgets a failure and loads the file again.
+pub fn retry(loader: &SharedLoader, key: ChunkKey) {
+    loader.borrow_mut().failures.remove(&key);
+    pump(loader);
+    let on_change = loader.borrow().on_change.clone();
+    on_change();
+}
+
+/// Starts requests for wanted files, in order, up to the limit.
+fn pump(loader: &SharedLoader) {
+    loop {
+        let next = {
+            let l = loader.borrow();
+            if l.in_flight.len() >= l.max_in_flight {
+                return;
+            }
+            l.wanted
+                .iter()
+                .find(|s| {
+                    !l.cache.contains(&s.key)
+                        && !l.failures.contains_key(&s.key)
+                        && !l.in_flight.contains_key(&s.key)
+                })
+                .cloned()
+        };
+        let Some(source) = next else { return };
+        start(loader, source);
+    }
+}
+
+fn start(loader: &SharedLoader, source: TileSource) {
+    let controller = match AbortController::new() {
+        Ok(c) => c,
+        Err(_) => {
+            finish(
+                loader,
+                &source,
+                Err("the browser cannot make requests".into()),
+            );
+            return;
+        }
+    };
+    let signal = controller.signal();
+    {
+        let mut l = loader.borrow_mut();
+        l.in_flight.insert(source.key, controller);
+        l.stats.requests += 1;
+    }
+    let loader = loader.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let bytes = match &source.inline {
+            Some(bytes) => Ok(bytes.as_ref().clone()),
+            None => fetch_bytes(&source.url, source.range, &signal).await,
+        };
+        if matches!(bytes, Err(FetchError::Aborted)) || signal.aborted() {
+            // Cancelled because the tile left the view: not a failure.
+            return;
+        }
+        loader.borrow_mut().in_flight.remove(&source.key);
+        let result = match bytes {
+            Ok(bytes) => {
+                loader.borrow_mut().stats.bytes_fetched += bytes.len() as u64;
+                decode_tile(&bytes, source.dtype).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        finish(&loader, &source, result);
+        pump(&loader);
+    });
+}
+
+fn finish(loader: &SharedLoader, source: &TileSource, result: Result<DecodedTile, String>) {
+    let on_change = {
+        let mut l = loader.borrow_mut();
+        l.in_flight.remove(&source.key);
+        match result {
+            Ok(tile) => {
+                let bytes = tile.byte_len();
+                l.cache.insert(source.key, tile, bytes);
+            }
+            Err(reason) => {
+                let failure = TileFailure {
+                    key: source.key,
+                    url: if source.url.is_empty() {
+                        "(inline in the references)".into()
+                    } else {
+                        source.url.clone()
+                    },
+                    reason,
+                };
+                l.failures.insert(source.key, failure);
+            }
+        }
+        l.on_change.clone()
+    };
+    on_change();
+}

@@ -1,0 +1,139 @@
+//! The web app's browser glue, tested in headless Chromium with
+//! wasm-bindgen-test (`scripts/test.sh`): URL resolution, fetching with
+//! progress, cancellation and HTTP errors, and drawing a mosaic into a real
+//! canvas.
+#![cfg(target_arch = "wasm32")]
+
+use tessera_app::fetch::{fetch_bytes, fetch_with_progress, resolve_url, FetchError};
+use tessera_app::map_canvas::{context_2d, degrees_label, draw_mosaic, graticule_step};
+use tessera_core::colormap::{Colormap, Palette};
+use tessera_core::mosaic::TileSamples;
+use tessera_core::viewport::Viewport;
+use tessera_core::{Tile, Variable};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn chunk_urls_resolve_against_the_references_url() {
+    let base = "http://127.0.0.1:9000/demo/refs.json";
+    assert_eq!(
+        resolve_url("data/tiles/N35W119/N35W119_winter_vv_COH12.tif", base).unwrap(),
+        "http://127.0.0.1:9000/demo/data/tiles/N35W119/N35W119_winter_vv_COH12.tif"
+    );
+    assert_eq!(
+        resolve_url("https://bucket.example/a.tif", base).unwrap(),
+        "https://bucket.example/a.tif"
+    );
+    assert!(matches!(
+        resolve_url("http://[bad", base),
+        Err(FetchError::BadUrl(_))
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn fetch_with_progress_reads_the_whole_body() {
+    // A data: URL is fetched through the same streaming path as HTTP.
+    let url = "data:application/octet-stream;base64,AAECAwQFBgcICQ==";
+    let mut calls = Vec::new();
+    let bytes = fetch_with_progress(url, |loaded, total| calls.push((loaded, total)))
+        .await
+        .unwrap();
+    assert_eq!(bytes, (0u8..10).collect::<Vec<_>>());
+    assert_eq!(calls.last().map(|c| c.0), Some(10));
+}
+
+#[wasm_bindgen_test]
+async fn a_missing_file_is_an_http_status() {
+    let controller = web_sys::AbortController::new().unwrap();
+    let page = tessera_app::fetch::page_url();
+    let url = resolve_url("no-such-file-here.tif", &page).unwrap();
+    let error = fetch_bytes(&url, None, &controller.signal())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, FetchError::Status { status: 404, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().starts_with("HTTP 404"), "{error}");
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_request_is_cancelled_not_failed() {
+    let controller = web_sys::AbortController::new().unwrap();
+    controller.abort();
+    let page = tessera_app::fetch::page_url();
+    let error = fetch_bytes(&page, None, &controller.signal())
+        .await
+        .unwrap_err();
+    assert_eq!(error, FetchError::Aborted);
+}
+
+#[wasm_bindgen_test]
+async fn a_byte_range_is_cut_even_when_the_server_ignores_range() {
+    let controller = web_sys::AbortController::new().unwrap();
+    let url = "data:application/octet-stream;base64,AAECAwQFBgcICQ==";
+    let bytes = fetch_bytes(url, Some((3, 4)), &controller.signal())
+        .await
+        .unwrap();
+    assert_eq!(bytes, vec![3, 4, 5, 6]);
+}
+
+/// The mosaic of one tile at one screen pixel per data pixel: every canvas
+/// pixel has the palette's colour of the data pixel under it, and no data
+/// (0) is transparent.
+#[wasm_bindgen_test]
+fn the_mosaic_lands_in_the_canvas_pixel_for_pixel() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let (width, height) = (64u32, 48u32);
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let tile = Tile::from_corner(35, -119).unwrap();
+    // Centre the view on a pixel corner inside the tile, 1/1200° per pixel.
+    let dpp = 1.0 / 1200.0;
+    let view = Viewport::new(34.5, -118.5, dpp, width, height).unwrap();
+    let values: Vec<u8> = (0..1200 * 1200)
+        .map(|i| ((i % 1200 + i / 1200) % 101) as u8)
+        .collect();
+    let palette = Palette::new(Variable::Coh, Colormap::Viridis, (0.0, 1.0));
+    draw_mosaic(
+        &canvas,
+        &view,
+        |t| (t == tile).then_some(TileSamples::U8(&values)),
+        &palette,
+    )
+    .unwrap();
+    let ctx = context_2d(&canvas).unwrap();
+    let image = ctx
+        .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+        .unwrap();
+    let data = image.data().0;
+    // Screen (0, 0) has its centre half a pixel inside the top-left corner.
+    let first_row = ((35.0 - 34.5) * 1200.0) as usize - height as usize / 2;
+    let first_col = ((-118.5 + 119.0) * 1200.0) as usize - width as usize / 2;
+    let mut transparent = 0;
+    for y in 0..height as usize {
+        for x in 0..width as usize {
+            let dn = values[(first_row + y) * 1200 + first_col + x];
+            let want = palette.rgba(u16::from(dn));
+            let got = &data[(y * width as usize + x) * 4..][..4];
+            assert_eq!(got, want, "pixel ({x}, {y}), DN {dn}");
+            transparent += usize::from(dn == 0);
+        }
+    }
+    assert!(transparent > 0, "the pattern includes no-data pixels");
+}
+
+#[wasm_bindgen_test]
+fn graticule_labels_read_like_a_map() {
+    assert_eq!(graticule_step(0.7), 1.0);
+    assert_eq!(degrees_label(34.0, 1.0, 'N', 'S'), "34°N");
+    assert_eq!(degrees_label(-118.5, 0.5, 'E', 'W'), "118.5°W");
+    assert_eq!(degrees_label(0.0, 1.0, 'E', 'W'), "0°");
+}
