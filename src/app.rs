@@ -1,7 +1,7 @@
 //! The app: state in one place ([`AppState`]), the map with its canvases
 //! and pointer handling, and the panels around it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -166,6 +166,21 @@ fn Map() -> impl IntoView {
         });
     }
 
+    // Where the pointer rests, so that the readout follows data that
+    // arrives (or a selection that changes) under a still pointer.
+    let hover: Rc<Cell<Option<(f64, f64)>>> = Rc::new(Cell::new(None));
+    {
+        let hover = hover.clone();
+        let renderer = renderer.clone();
+        Effect::new(move |_| {
+            state.tiles_changed.track();
+            state.selection.track();
+            if let (Some((x, y)), Some(r)) = (hover.get(), renderer.borrow().as_ref()) {
+                state.readout.set(r.readout(x, y));
+            }
+        });
+    }
+
     // Pointers currently down, for drag (one) and pinch (two).
     let pointers: Rc<RefCell<BTreeMap<i32, (f64, f64)>>> = Rc::new(RefCell::new(BTreeMap::new()));
     let position = move |e: &ev::PointerEvent| -> (f64, f64) {
@@ -216,6 +231,7 @@ fn Map() -> impl IntoView {
     let on_pointermove = {
         let pointers = pointers.clone();
         let renderer = renderer.clone();
+        let hover = hover.clone();
         move |e: ev::PointerEvent| {
             let (x, y) = position(&e);
             let mut down = pointers.borrow_mut();
@@ -244,6 +260,7 @@ fn Map() -> impl IntoView {
                 down.insert(e.pointer_id(), (x, y));
             }
             drop(down);
+            hover.set(Some((x, y)));
             if let Some(r) = renderer.borrow().as_ref() {
                 state.readout.set(r.readout(x, y));
             }
@@ -306,7 +323,13 @@ fn Map() -> impl IntoView {
             move_camera(&|c, s| zoomed_at(c, s, factor, cx, cy));
         }
     };
-    let on_leave = move |_: ev::PointerEvent| state.readout.set(None);
+    let on_leave = {
+        let hover = hover.clone();
+        move |_: ev::PointerEvent| {
+            hover.set(None);
+            state.readout.set(None);
+        }
+    };
 
     view! {
         <main

@@ -35,7 +35,12 @@ pub async fn load_references(state: AppState) {
             return;
         }
     };
-    tried.push(format!("{source}: {absolute}"));
+    // What was given and, when it differs, what it resolved to.
+    tried.push(if absolute == url {
+        format!("{source}: {url}")
+    } else {
+        format!("{source}: {url} (resolved to {absolute})")
+    });
     state.load.set(Some(RefsLoad::Fetching {
         url: absolute.clone(),
         loaded: 0,

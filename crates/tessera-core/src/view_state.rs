@@ -94,6 +94,10 @@ impl fmt::Display for Notice {
         if value.len() < self.value.len() {
             value.push('…');
         }
+        if self.value.is_empty() && self.parameter.contains(',') {
+            // About several parameters together.
+            return write!(f, "URL parameters {}: {}", self.parameter, self.problem);
+        }
         write!(
             f,
             "URL parameter {}={:?}: {}",

@@ -1,0 +1,186 @@
+// The end-to-end tests' harness: the real `tessera serve` on 127.0.0.1 for
+// the built app and (from a second origin, with CORS) for the demo data,
+// Debian's Chromium driven by playwright-core, and tifffile (Python) as an
+// independent reader of the GeoTIFFs the demo wrote.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, cpSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const TESSERA = process.env.TESSERA_BIN || path.join(root, 'target/release/tessera');
+export const DIST = process.env.TESSERA_DIST || path.join(root, 'dist');
+export const DEMO = process.env.TESSERA_E2E_DEMO || path.join(root, 'tests/out/e2e-demo');
+export const SHOTS = path.join(root, 'tests/out/e2e-screenshots');
+const PYTHON = process.env.TESSERA_PYTHON || path.join(root, '.venv/bin/python');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** Serves `dir` with `tessera serve` on a free port; resolves to { url, close }. */
+export function serve(dir, { cors } = {}) {
+  const args = ['serve', dir, '--port', '0', '-q'];
+  if (cors) args.push('--cors', cors);
+  const child = spawn(TESSERA, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`tessera serve ${dir}: no "Serving" line`)), 20000);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`tessera serve ${dir} exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/Serving .* at (http:\/\/\S+?)\/?\n/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          close: () =>
+            new Promise((done) => {
+              child.removeAllListeners('exit');
+              child.on('exit', done);
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+  });
+}
+
+/** A copy of the demo made of hard links (instant), to delete files from. */
+export function demoCopy() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-demo-'));
+  execFileSync('cp', ['-al', `${DEMO}/.`, dir]);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A copy of the built app, to add a config.json or the demo beside it. */
+export function distCopy() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-dist-'));
+  cpSync(DIST, dir, { recursive: true });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A fresh page (own context: no shared cache or storage) at `url`. */
+export async function openPage(browser, url, { width = 1000, height = 700 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(url);
+  return page;
+}
+
+/** Waits until `<body data-view>` is one of `modes`. */
+export async function waitView(page, modes = ['ready'], timeout = 30000) {
+  try {
+    await page.waitForFunction((m) => m.includes(document.body.dataset.view), modes, { timeout });
+  } catch (e) {
+    const view = await page.evaluate(() => `${document.body.dataset.view} ${document.body.dataset.files}`);
+    throw new Error(`waiting for data-view ${modes.join('|')}: still ${view}`);
+  }
+}
+
+/** Waits until the page URL's query satisfies `test(URLSearchParams)`. */
+export async function waitQuery(page, test, what, timeout = 10000) {
+  const start = Date.now();
+  for (;;) {
+    const params = new URL(page.url()).searchParams;
+    if (test(params)) return params;
+    if (Date.now() - start > timeout) throw new Error(`URL never ${what}: ${page.url()}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** All RGBA bytes of a canvas, as a Buffer. */
+export async function canvasBytes(page, selector = '#map') {
+  const b64 = await page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < data.length; i += 0x8000) {
+      s += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+    }
+    return btoa(s);
+  }, selector);
+  return Buffer.from(b64, 'base64');
+}
+
+/** The RGBA of the canvas pixel at device position (x, y). */
+export function pixelAt(page, x, y, selector = '#map') {
+  return page.evaluate(
+    ([sel, px, py]) => Array.from(document.querySelector(sel).getContext('2d').getImageData(px, py, 1, 1).data),
+    [selector, Math.floor(x), Math.floor(y)],
+  );
+}
+
+/** Fraction of opaque pixels of a canvas. */
+export async function opaqueFraction(page, selector = '#map') {
+  const bytes = await canvasBytes(page, selector);
+  let opaque = 0;
+  for (let i = 3; i < bytes.length; i += 4) if (bytes[i] > 0) opaque++;
+  return opaque / (bytes.length / 4);
+}
+
+/** The camera of a page URL. */
+export function cameraOf(url) {
+  const q = new URL(url).searchParams;
+  return { lat: Number(q.get('lat')), lon: Number(q.get('lon')), zoom: Number(q.get('zoom')) };
+}
+
+/** CSS position in the map of (lat, lon), as the app's camera places it:
+ * the centre in the middle, 2^-zoom degrees per CSS pixel. */
+export function screenOf(camera, box, lat, lon) {
+  const dpp = 2 ** -camera.zoom;
+  return { x: box.width / 2 + (lon - camera.lon) / dpp, y: box.height / 2 - (lat - camera.lat) / dpp };
+}
+
+/** The lat/lon of the centre of pixel (row, col) of a tile like "N36W121". */
+export function pixelCentre(tile, row, col) {
+  const m = tile.match(/^([NS])(\d\d)([EW])(\d\d\d)$/);
+  const north = (m[1] === 'N' ? 1 : -1) * Number(m[2]);
+  const west = (m[3] === 'E' ? 1 : -1) * Number(m[4]);
+  return { lat: north - (row + 0.5) / 1200, lon: west + (col + 0.5) / 1200 };
+}
+
+export function tilePath(demo, tile, file) {
+  return path.join(demo, 'data/tiles', tile, `${tile}_${file}.tif`);
+}
+
+/** DNs read by tifffile at (row, col) pairs of a GeoTIFF. */
+export function readDn(file, ...pixels) {
+  const out = execFileSync(PYTHON, [path.join(root, 'tests/e2e/read_dn.py'), file, ...pixels.flat().map(String)]);
+  return out.toString().trim().split(' ').map(Number);
+}
+
+/** (row, col) of a no-data pixel amid no data, or null. */
+export function noDataPixel(file) {
+  const out = execFileSync(PYTHON, [path.join(root, 'tests/e2e/read_dn.py'), file, '--nodata']).toString().trim();
+  return out ? out.split(' ').map(Number) : null;
+}
+
+/** Text of the readout fields. */
+export function readout(page) {
+  return page.evaluate(() =>
+    Object.fromEntries(
+      Array.from(document.querySelectorAll('#readout [data-field]')).map((e) => [e.dataset.field, e.textContent]),
+    ),
+  );
+}
+
+/** Saves a screenshot as a test artifact. */
+export async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+export function tiles(demo) {
+  return readdirSync(path.join(demo, 'data/tiles'));
+}
