@@ -79,6 +79,7 @@ fn tile_rect(view: &Viewport, tile: Tile) -> (f64, f64, f64, f64) {
 }
 
 /// What the overlay marks on each tile of the view.
+#[derive(Debug, Default)]
 pub struct TileMarks {
     pub loading: Vec<Tile>,
     pub failed: Vec<Tile>,

@@ -126,10 +126,7 @@ impl Renderer {
         let coastlines = self.coastlines.borrow();
         let Some(refs) = state.refs.get_untracked() else {
             clear(&self.map);
-            let marks = TileMarks {
-                loading: Vec::new(),
-                failed: Vec::new(),
-            };
+            let marks = TileMarks::default();
             draw_overlay(
                 &self.overlay,
                 &view,
@@ -177,10 +174,7 @@ impl Renderer {
             set_wanted(&self.loader, Vec::new());
             let tiles: Vec<Tile> = keys.iter().map(|k| k.tile).collect();
             draw_coverage(&self.map, &view, &tiles);
-            let marks = TileMarks {
-                loading: Vec::new(),
-                failed: Vec::new(),
-            };
+            let marks = TileMarks::default();
             draw_overlay(
                 &self.overlay,
                 &view,
@@ -224,10 +218,7 @@ impl Renderer {
         if let Err(e) = draw_mosaic(&self.map, &view, tile_samples, &palette) {
             leptos::logging::warn!("drawing the mosaic failed: {e:?}");
         }
-        let mut marks = TileMarks {
-            loading: Vec::new(),
-            failed: Vec::new(),
-        };
+        let mut marks = TileMarks::default();
         for key in &keys {
             if loader.failure(key).is_some() {
                 marks.failed.push(key.tile);
