@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::camera::viewport;
 use crate::map_canvas::graticule_step;
 use crate::model::{AppState, RefsLoad};
-use crate::tile_loader::retry;
+use crate::tile_loader::{retry, retry_all};
 
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
@@ -183,6 +183,23 @@ pub fn StatusPanel() -> impl IntoView {
         <section id="status">
             <h2>"Files"</h2>
             <p id="progress">{progress}</p>
+            {move || {
+                let p = state.report.get().progress;
+                (p.total > 0).then(|| view! {
+                    <progress id="files-progress" max=p.total as f64 value=(p.loaded + p.failed) as f64></progress>
+                })
+            }}
+            {move || {
+                let keys: Vec<_> = state.report.get().failures.iter().map(|f| f.key).collect();
+                (keys.len() > 1).then(|| {
+                    let on_retry_all = move |_| {
+                        if let Some(loader) = crate::render::loader() {
+                            retry_all(&loader, &keys);
+                        }
+                    };
+                    view! { <button id="retry-all" on:click=on_retry_all>"Retry all"</button> }
+                })
+            }}
             <ul id="failures">{failures}</ul>
             <p id="cache-stats">{stats}</p>
         </section>

@@ -163,7 +163,17 @@ pub fn set_wanted(loader: &SharedLoader, wanted: Vec<TileSource>) {
 
 /// Forgets a failure and loads the file again.
 pub fn retry(loader: &SharedLoader, key: ChunkKey) {
-    loader.borrow_mut().failures.remove(&key);
+    retry_all(loader, &[key]);
+}
+
+/// Forgets failures and loads those files again.
+pub fn retry_all(loader: &SharedLoader, keys: &[ChunkKey]) {
+    {
+        let mut l = loader.borrow_mut();
+        for key in keys {
+            l.failures.remove(key);
+        }
+    }
     pump(loader);
     let on_change = loader.borrow().on_change.clone();
     on_change();

@@ -52,6 +52,7 @@ test('the initial view draws the seed selection with coastlines and graticule', 
     (await import('node:fs')).readdirSync(path.join(DEMO, 'data/tiles')),
   );
   assert.equal(await page.evaluate(() => document.body.dataset.files), `${tiles.size}/${tiles.size}`);
+  assert.deepEqual(await page.locator('#files-progress').evaluate((e) => [e.value, e.max]), [tiles.size, tiles.size]);
   const q = await waitQuery(page, (p) => p.has('lat') && p.has('zoom'), 'gets the camera');
   assert.equal(q.get('var'), 'COH');
   assert.equal(q.get('season'), 'winter');
@@ -224,13 +225,21 @@ test('a deleted tile is reported while the others draw, and retry loads it back'
     const tile = 'N35W118';
     const missing = tilePath(copy.dir, tile, 'winter_vv_COH12');
     unlinkSync(missing);
+    // A corrupt file (unlinked first: the copy's files are hard links).
+    const corrupt = tilePath(copy.dir, 'N33W116', 'winter_vv_COH12');
+    unlinkSync(corrupt);
+    writeFileSync(corrupt, '<Error><Code>AccessDenied</Code></Error>');
     const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(`${server.url}/refs.json`)}`));
     await waitView(page);
     const failures = page.locator('li.failure');
-    assert.equal(await failures.count(), 1);
-    assert.match(await failures.locator('.url').innerText(), /N35W118_winter_vv_COH12\.tif$/);
-    assert.match(await failures.locator('.reason').innerText(), /404/);
-    assert.match(await page.locator('#progress').innerText(), /1 failed/);
+    assert.equal(await failures.count(), 2);
+    const listed = await failures.evaluateAll((items) =>
+      items.map((li) => [li.querySelector('.url').textContent, li.querySelector('.reason').textContent]),
+    );
+    const find = (name) => listed.find(([url]) => url.endsWith(name)) || assert.fail(`${name} not listed: ${listed}`);
+    assert.match(find('N35W118_winter_vv_COH12.tif')[1], /404/);
+    assert.match(find('N33W116_winter_vv_COH12.tif')[1], /not a TIFF file/);
+    assert.match(await page.locator('#progress').innerText(), /2 failed/);
     const camera = cameraOf(page.url());
     const box = await mapBox(page);
     // A land pixel of the broken tile is empty, one of its neighbour drawn.
@@ -242,10 +251,11 @@ test('a deleted tile is reported while the others draw, and retry loads it back'
     await shot(page, 'deleted-tile');
 
     linkSync(tilePath(DEMO, tile, 'winter_vv_COH12'), missing);
-    await failures.locator('button.retry').click();
-    await page.waitForFunction(() => document.querySelectorAll('li.failure').length === 0);
+    await page.locator('li.failure', { hasText: 'N35W118' }).locator('button.retry').click();
+    await page.waitForFunction(() => document.querySelectorAll('li.failure').length === 1);
     await waitView(page);
     assert.equal((await pixelAt(page, inBroken.x, inBroken.y))[3], 255);
+    assert.match(await page.locator('li.failure .url').innerText(), /N33W116/);
     await page.context().close();
   } finally {
     await server.close();
@@ -370,4 +380,70 @@ test('variables list what the references hold; inc picks an orbit with files in 
   assert.match(await page.locator('#legend').innerText(), /layover/);
   await shot(page, 'lsmap');
   await page.context().close();
+});
+
+test('tiles from a host without CORS headers fail with a reason, and the page says so', async () => {
+  const noCors = await serve(DEMO); // no --cors: the browser may not read it
+  const copy = demoCopy();
+  const server = await serve(copy.dir, { cors: '*' });
+  try {
+    // References readable by the page, whose chunks live on the other host.
+    const refsFile = path.join(copy.dir, 'refs.json');
+    const text = readFileSync(refsFile, 'utf8').replaceAll('["data/tiles/', `["${noCors.url}/data/tiles/`);
+    unlinkSync(refsFile);
+    writeFileSync(refsFile, text);
+    const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(`${server.url}/refs.json`)}&lat=34.5&lon=-117&zoom=9`));
+    await waitView(page);
+    const reasons = await page.locator('li.failure .reason').allInnerTexts();
+    assert.ok(reasons.length >= 4, `${reasons.length} failures`);
+    for (const r of reasons) assert.match(r, /CORS|network/i);
+    assert.equal(await opaqueFraction(page), 0);
+    assert.match(await page.locator('#progress').innerText(), new RegExp(`0 of ${reasons.length} files, ${reasons.length} failed`));
+    await shot(page, 'no-cors');
+    // Retry all: the same reasons again, not a stuck "loading".
+    const requests = async () => Number((await page.locator('#cache-stats').innerText()).match(/Requests: (\d+)/)[1]);
+    const before = await requests();
+    await page.click('#retry-all');
+    await page.waitForFunction(
+      (want) => Number(document.querySelector('#cache-stats').textContent.match(/Requests: (\d+)/)[1]) >= want,
+      before + reasons.length,
+    );
+    await waitView(page);
+    assert.equal((await page.locator('li.failure').count()), reasons.length);
+    await page.context().close();
+  } finally {
+    await Promise.all([server.close(), noCors.close()]);
+    copy.remove();
+  }
+});
+
+test('dist/ runs from a sub-path of a plain static server (python3 -m http.server)', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const site = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-site-'));
+  mkdirSync(path.join(site, 'some/where'), { recursive: true });
+  symlinkSync(DIST, path.join(site, 'some/where/tessera'));
+  const python = spawn('python3', ['-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', site], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      let out = '';
+      python.stdout.on('data', (c) => {
+        out += c;
+        const m = out.match(/port (\d+)/);
+        if (m) resolve(m[1]);
+      });
+      python.on('exit', (code) => reject(new Error(`http.server exited with ${code}`)));
+    });
+    const page = await openPage(browser, `http://127.0.0.1:${port}/some/where/tessera/?refs=${encodeURIComponent(refs())}`);
+    await waitView(page);
+    assert.ok((await opaqueFraction(page)) > 0.3);
+    assert.match(page.url(), /\/some\/where\/tessera\/\?refs=/);
+    await page.context().close();
+  } finally {
+    python.kill();
+    rmSync(site, { recursive: true, force: true });
+  }
 });
