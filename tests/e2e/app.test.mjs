@@ -179,6 +179,10 @@ test('a shared URL restores identical canvas pixels', async () => {
   await waitView(page);
   const url = page.url();
   const original = await canvasBytes(page);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
+  await page.click('#copy-link');
+  await page.locator('#copy-link', { hasText: 'Link copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url, 'Copy link copies the page URL');
 
   const fresh = await openPage(browser, url);
   await waitView(fresh);
