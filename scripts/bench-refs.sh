@@ -22,19 +22,7 @@ bash scripts/setup.sh
 step "cargo build --release -p tessera-cli"
 cargo build --release -p tessera-cli
 
-listing=bench/out/earthbigdata_synthetic.txt
-stamp=$listing.sha256
-gen=crates/tessera-cli/examples/synthetic_listing.rs
-want=$(cat "$gen" crates/tessera-core/src/dataset.rs | sha256sum | cut -d' ' -f1)
-mkdir -p bench/out
-if [ ! -s "$listing" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  step "generate $listing"
-  cargo run --release -p tessera-cli --example synthetic_listing -- "$listing.tmp"
-  mv "$listing.tmp" "$listing"
-  echo "$want" > "$stamp"
-else
-  step "using cached $listing"
-fi
+listing=$(scripts/synthetic-listing.sh)
 
 step "benchmark"
 exec .venv/bin/python bench/refs_bench.py --listing "$listing" "$@"

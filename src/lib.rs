@@ -16,6 +16,7 @@ mod loading;
 pub mod map_canvas;
 mod model;
 mod panels;
+pub mod perf;
 mod render;
 mod tile_loader;
 
@@ -25,4 +26,19 @@ pub use app::App;
 pub fn start() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+}
+
+/// Decodes one tile file as the app does, for the benchmark harness
+/// (`bench/web`), which times it against geotiff.js in the same page.
+/// Returns the number of pixels.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = decodeTileForBench)]
+pub fn decode_tile_for_bench(bytes: &[u8], uint16: bool) -> Result<u32, wasm_bindgen::JsValue> {
+    let dtype = if uint16 {
+        tessera_core::DType::U16
+    } else {
+        tessera_core::DType::U8
+    };
+    tessera_core::geotiff::decode_tile(bytes, dtype)
+        .map(|t| (t.byte_len() / dtype.bytes()) as u32)
+        .map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))
 }

@@ -46,6 +46,7 @@ pub async fn load_references(state: AppState) {
         loaded: 0,
         total: None,
     }));
+    crate::perf::mark(crate::perf::REFS_START);
     let progress_url = absolute.clone();
     let bytes = fetch_with_progress(&absolute, move |loaded, total| {
         state.load.set(Some(RefsLoad::Fetching {
@@ -62,6 +63,7 @@ pub async fn load_references(state: AppState) {
             return;
         }
     };
+    crate::perf::mark(crate::perf::REFS_FETCHED);
     state.load.set(Some(RefsLoad::Parsing {
         url: absolute.clone(),
         bytes: bytes.len() as u64,
@@ -80,6 +82,7 @@ pub async fn load_references(state: AppState) {
         }
     };
     drop(bytes);
+    crate::perf::mark(crate::perf::REFS_INDEXED);
     let variables: Vec<_> = refs.variables().collect();
     let Some(&first) = variables.first() else {
         fail(

@@ -234,6 +234,9 @@ impl Renderer {
             size.pixel_ratio,
         );
         let progress = loader.progress();
+        if progress.total > 0 && progress.done() {
+            crate::perf::mark(crate::perf::FIRST_VIEW_COMPLETE);
+        }
         self.report(ViewReport {
             mode: if progress.done() {
                 ViewMode::Ready

@@ -61,10 +61,10 @@ export function distCopy() {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function launch() {
+export function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extraArgs],
   });
 }
 

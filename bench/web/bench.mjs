@@ -1,0 +1,199 @@
+// The web app's benchmark (issue 5): headless Chromium, the release build
+// and a full-scale synthetic reference file served by `tessera serve` on
+// 127.0.0.1, each figure a median of several runs beside the reference
+// tool's in the same run. Run it with scripts/bench-web.sh.
+//
+//   node bench/web/bench.mjs --data DIR --refs NAME [--runs N] [--out FILE]
+//
+// DIR holds NAME, full-scale references with relative chunk URLs, and the
+// demo's files where they point (see scripts/bench-web.sh): the seed's
+// selection and its surroundings exist, the rest of the million files 404.
+
+import { writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { root, DIST, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    refs: { type: 'string', default: 'refs-full.json' },
+    runs: { type: 'string', default: '5' },
+    out: { type: 'string', default: path.join(root, 'bench/out/web_bench.json') },
+  },
+});
+const runs = Number(args.runs);
+/** Where the site's chunk URLs point (see scripts/bench-web.sh). */
+const TILES = 'sentinel-1-global-coherence-earthbigdata.s3.us-west-2.amazonaws.com/data/tiles';
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const mb = (bytes) => bytes / 1e6;
+const log = (...a) => console.error(...a);
+
+const app = await serve(DIST);
+const data = await serve(args.data, { cors: '*' });
+// Precise performance.memory for the JSON.parse comparison.
+const browser = await launch(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
+const refsUrl = `${data.url}/${args.refs}`;
+const results = { date: new Date().toISOString(), runs, refs: args.refs, cores: (await import('node:os')).cpus().length };
+
+try {
+  // (a) fetch + parse + index of the full-scale references, and (c) cold
+  // page load to the first complete mosaic of the seed's selection.
+  const ours = [];
+  for (let i = 0; i < runs; i++) {
+    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800 });
+    await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+    const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files }));
+    const at = (k) => perf[`tessera:${k}`];
+    const run = {
+      fetchMs: at('refs-fetched').time - at('refs-start').time,
+      indexMs: at('refs-indexed').time - at('refs-fetched').time,
+      fetchToIndexMs: at('refs-indexed').time - at('refs-start').time,
+      wasmMBAfterIndex: mb(at('refs-indexed').wasmBytes),
+      firstMosaicMs: at('first-view-complete').time,
+      wasmMBAfterMosaic: mb(at('first-view-complete').wasmBytes),
+      files: perf.files,
+    };
+    log('tessera run', i + 1, JSON.stringify(run));
+    ours.push(run);
+    await page.context().close();
+  }
+  const js = [];
+  for (let i = 0; i < runs; i++) {
+    // The app's origin, fetching across origins as the app does.
+    const page = await openPage(browser, `${app.url}/www/world-atlas-LICENSE.txt`);
+    const run = await page.evaluate(async (url) => {
+      gc();
+      const heap0 = performance.memory.usedJSHeapSize;
+      const t0 = performance.now();
+      const text = await (await fetch(url)).text();
+      const t1 = performance.now();
+      const doc = JSON.parse(text);
+      const t2 = performance.now();
+      const keys = Object.keys(doc.refs ?? doc).length;
+      const heap = performance.memory.usedJSHeapSize - heap0;
+      return { fetchMs: t1 - t0, parseMs: t2 - t1, fetchToIndexMs: t2 - t0, heapMB: heap / 1e6, keys };
+    }, refsUrl);
+    log('JSON.parse run', i + 1, JSON.stringify(run));
+    js.push(run);
+    await page.context().close();
+  }
+  results.references = {
+    tessera: {
+      fetchMs: median(ours.map((r) => r.fetchMs)),
+      indexMs: median(ours.map((r) => r.indexMs)),
+      fetchToIndexMs: median(ours.map((r) => r.fetchToIndexMs)),
+      wasmMB: median(ours.map((r) => r.wasmMBAfterIndex)),
+    },
+    jsonParse: {
+      fetchMs: median(js.map((r) => r.fetchMs)),
+      parseMs: median(js.map((r) => r.parseMs)),
+      fetchToIndexMs: median(js.map((r) => r.fetchToIndexMs)),
+      heapMB: median(js.map((r) => r.heapMB)),
+      keys: js[0].keys,
+    },
+  };
+  results.firstMosaic = {
+    tessera: { ms: median(ours.map((r) => r.firstMosaicMs)), wasmMB: median(ours.map((r) => r.wasmMBAfterMosaic)), files: ours[0].files },
+  };
+
+  // (b) per-tile decode: our wasm decoder and geotiff.js in the same page,
+  // on real-layout files (LZW, 6-row strips) of a uint8 and a uint16 variable.
+  const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`);
+  await page.waitForFunction(() => window.wasmBindings?.decodeTileForBench, null, { timeout: 60000 });
+  await page.addScriptTag({ path: path.join(root, 'node_modules/geotiff/dist-browser/geotiff.js') });
+  results.decode = {};
+  for (const [name, file, uint16] of [
+    ['COH (uint8)', 'N35W117/N35W117_winter_vv_COH12.tif', false],
+    ['AMP (uint16)', 'N35W117/N35W117_winter_vv_AMP.tif', true],
+  ]) {
+    const r = await page.evaluate(
+      async ([url, uint16, n]) => {
+        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const ours = [];
+        const theirs = [];
+        for (let i = 0; i < n; i++) {
+          let t = performance.now();
+          const pixels = window.wasmBindings.decodeTileForBench(bytes, uint16);
+          ours.push(performance.now() - t);
+          if (pixels !== 1440000) throw new Error(`decoded ${pixels} pixels`);
+          t = performance.now();
+          const tiff = await GeoTIFF.fromArrayBuffer(bytes.slice().buffer);
+          const image = await tiff.getImage();
+          const [band] = await image.readRasters();
+          theirs.push(performance.now() - t);
+          if (band.length !== 1440000) throw new Error(`geotiff.js decoded ${band.length} pixels`);
+        }
+        return { bytes: bytes.length, ours, theirs };
+      },
+      [`${data.url}/${TILES}/${file}`, uint16, Math.max(runs * 4, 10)],
+    );
+    results.decode[name] = { fileMB: mb(r.bytes), tesseraMs: median(r.ours), geotiffJsMs: median(r.theirs) };
+    log('decode', name, JSON.stringify(results.decode[name]));
+  }
+  await page.context().close();
+
+  // (d) frame times while panning over cached tiles: drag the finished
+  // seed view back and forth and time animation frames in the page.
+  const frames = [];
+  for (let i = 0; i < Math.min(runs, 3); i++) {
+    const p = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800 });
+    await p.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+    const box = await p.locator('#map-wrap').boundingBox();
+    await p.evaluate(() => {
+      window.__frames = [];
+      const tick = (t) => {
+        window.__frames.push(t);
+        if (window.__frames.length < 100000) window.__rafId = requestAnimationFrame(tick);
+      };
+      window.__rafId = requestAnimationFrame(tick);
+    });
+    const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+    await p.mouse.move(cx, cy);
+    await p.mouse.down();
+    for (let k = 0; k < 4; k++) {
+      await p.mouse.move(cx + 150, cy + 60, { steps: 30 });
+      await p.mouse.move(cx - 150, cy - 60, { steps: 30 });
+    }
+    await p.mouse.up();
+    const t = await p.evaluate(() => {
+      cancelAnimationFrame(window.__rafId);
+      return window.__frames;
+    });
+    for (let k = 1; k < t.length; k++) frames.push(t[k] - t[k - 1]);
+    await p.context().close();
+  }
+  results.panning = { frames: frames.length, medianMs: median(frames), p95Ms: quantile(frames, 0.95), maxMs: Math.max(...frames) };
+  log('panning', JSON.stringify(results.panning));
+} finally {
+  await browser.close();
+  await Promise.all([app.close(), data.close()]);
+}
+
+writeFileSync(args.out, JSON.stringify(results, null, 2));
+const f = (x, d = 0) => x.toFixed(d);
+const r = results.references;
+console.log(`
+Medians of ${runs} runs, headless Chromium, ${results.cores} cores, ${results.date.slice(0, 10)}:
+
+| (a) full-scale references (${r.jsonParse.keys.toLocaleString('en')} keys) | fetch | parse/index | fetch to index | memory |
+|---|---:|---:|---:|---:|
+| Tessera (wasm, compact index) | ${f(r.tessera.fetchMs)} ms | ${f(r.tessera.indexMs)} ms | ${f(r.tessera.fetchToIndexMs)} ms | ${f(r.tessera.wasmMB)} MB wasm memory |
+| JSON.parse in the same browser | ${f(r.jsonParse.fetchMs)} ms | ${f(r.jsonParse.parseMs)} ms | ${f(r.jsonParse.fetchToIndexMs)} ms | ${f(r.jsonParse.heapMB)} MB JS heap |
+
+| (b) decode one real-layout tile (LZW, 6-row strips) | file | Tessera (wasm) | geotiff.js |
+|---|---:|---:|---:|
+${Object.entries(results.decode).map(([k, v]) => `| ${k} | ${f(v.fileMB, 2)} MB | ${f(v.tesseraMs, 1)} ms | ${f(v.geotiffJsMs, 1)} ms |`).join('\n')}
+
+(c) cold page load to the first complete mosaic of the seed's selection
+(full-scale references, ${results.firstMosaic.tessera.files} files): ${f(results.firstMosaic.tessera.ms)} ms; wasm memory then ${f(results.firstMosaic.tessera.wasmMB)} MB.
+
+(d) panning over cached tiles: frame time median ${f(results.panning.medianMs, 1)} ms, p95 ${f(results.panning.p95Ms, 1)} ms, max ${f(results.panning.maxMs, 1)} ms (${results.panning.frames} frames).
+
+Written to ${path.relative(root, args.out)}.
+`);

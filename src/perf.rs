@@ -1,0 +1,55 @@
+//! Timings for the benchmark harness (`bench/web`): a performance mark at
+//! each step of loading, with the wasm memory size at that moment, in
+//! `window.tesseraPerf[name] = { time, wasmBytes }`. Cheap enough to stay on.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The references' download started.
+pub const REFS_START: &str = "tessera:refs-start";
+/// The references' bytes are all in.
+pub const REFS_FETCHED: &str = "tessera:refs-fetched";
+/// The references are indexed (parsed into the core's compact index).
+pub const REFS_INDEXED: &str = "tessera:refs-indexed";
+/// The first view whose files are all loaded (or failed) is drawn.
+pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
+
+/// Bytes of wasm linear memory (it only grows, so this is the peak so far).
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            f64::from(
+                m.buffer()
+                    .unchecked_into::<js_sys::ArrayBuffer>()
+                    .byte_length(),
+            )
+        })
+        .unwrap_or(0.0)
+}
+
+/// Marks `name` now (the first time only).
+pub fn mark(name: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = JsValue::from_str("tesseraPerf");
+    let marks = match js_sys::Reflect::get(&window, &key) {
+        Ok(v) if v.is_object() => v,
+        _ => {
+            let v: JsValue = js_sys::Object::new().into();
+            let _ = js_sys::Reflect::set(&window, &key, &v);
+            v
+        }
+    };
+    if js_sys::Reflect::has(&marks, &JsValue::from_str(name)).unwrap_or(false) {
+        return;
+    }
+    let time = window.performance().map(|p| {
+        let _ = p.mark(name);
+        p.now()
+    });
+    let entry = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&entry, &"time".into(), &time.unwrap_or(f64::NAN).into());
+    let _ = js_sys::Reflect::set(&entry, &"wasmBytes".into(), &wasm_memory_bytes().into());
+    let _ = js_sys::Reflect::set(&marks, &JsValue::from_str(name), &entry);
+}
