@@ -110,6 +110,27 @@ pub async fn fetch_with_progress(
     url: &str,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, FetchError> {
+    let mut bytes = Vec::new();
+    fetch_in_pieces(url, |piece, loaded, total| {
+        if bytes.is_empty() {
+            bytes.reserve(total.unwrap_or(0).min(1 << 30) as usize);
+        }
+        bytes.extend_from_slice(piece);
+        progress(loaded, total);
+        true
+    })
+    .await?;
+    Ok(bytes)
+}
+
+/// Fetches `url`, handing each piece of the body to `piece(bytes,
+/// loaded, total)` as it arrives, so that it can be read without holding
+/// the whole body (`total` from Content-Length when the server sends it).
+/// `piece` returns false to stop reading (the rest is not downloaded).
+pub async fn fetch_in_pieces(
+    url: &str,
+    mut piece: impl FnMut(&[u8], u64, Option<u64>) -> bool,
+) -> Result<(), FetchError> {
     let response = start(url, None, None).await?;
     let total = response
         .headers()
@@ -118,13 +139,16 @@ pub async fn fetch_with_progress(
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
     let Some(body) = response.body() else {
-        return Ok(Vec::new());
+        piece(&[], 0, total);
+        return Ok(());
     };
     let reader: ReadableStreamDefaultReader = body
         .get_reader()
         .dyn_into()
         .map_err(|_| FetchError::Network("the response body cannot be read".into()))?;
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
+    // One buffer in wasm memory for every piece.
+    let mut scratch = Vec::new();
+    let mut loaded = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
@@ -134,18 +158,20 @@ pub async fn fetch_with_progress(
             .and_then(|d| d.as_bool())
             .unwrap_or(true);
         if done {
-            break;
+            return Ok(());
         }
         if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
             if let Some(array) = value.dyn_ref::<Uint8Array>() {
-                let start = bytes.len();
-                bytes.resize(start + array.length() as usize, 0);
-                array.copy_to(&mut bytes[start..]);
+                scratch.resize(array.length() as usize, 0);
+                array.copy_to(&mut scratch);
+                loaded += scratch.len() as u64;
+                if !piece(&scratch, loaded, total) {
+                    let _ = reader.cancel();
+                    return Ok(());
+                }
             }
         }
-        progress(bytes.len() as u64, total);
     }
-    Ok(bytes)
 }
 
 /// Fetches a file, or the byte range (offset, length) of one for

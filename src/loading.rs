@@ -4,13 +4,16 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use tessera_core::reader::References;
+use tessera_core::reader::ReferenceStream;
 
-use crate::fetch::{fetch_with_progress, page_url, resolve_url, FetchError};
+use crate::fetch::{fetch_in_pieces, fetch_with_progress, page_url, resolve_url, FetchError};
 use crate::model::{AppState, RefsLoad};
 
 /// Where the run command serves the demo, relative to the app.
 pub const DEMO_REFS: &str = "demo/refs.json";
+
+/// Bytes of references between two updates of the progress bar.
+const PROGRESS_STEP: u64 = 1 << 20;
 
 /// Loads the references into `state`, reporting progress and failure.
 pub async fn load_references(state: AppState) {
@@ -47,30 +50,59 @@ pub async fn load_references(state: AppState) {
         total: None,
     }));
     crate::perf::mark(crate::perf::REFS_START);
+    // Read as the pieces arrive: the text is never held whole (the full
+    // data set's is 151 MB), and the parse overlaps the download.
+    let mut stream = ReferenceStream::new();
+    let mut invalid = None;
     let progress_url = absolute.clone();
-    let bytes = fetch_with_progress(&absolute, move |loaded, total| {
-        state.load.set(Some(RefsLoad::Fetching {
-            url: progress_url.clone(),
-            loaded,
-            total,
-        }))
+    // The progress bar moves in steps of 1 MB: redrawing the panel for each
+    // of thousands of pieces would cost more than reading them.
+    let mut shown = 0u64;
+    let (mut pieces, mut parse_ms) = (0u32, 0.0);
+    let fetched = fetch_in_pieces(&absolute, |piece, loaded, total| {
+        let t0 = crate::perf::now();
+        let pushed = stream.push(piece);
+        parse_ms += crate::perf::now() - t0;
+        pieces += 1;
+        if let Err(e) = pushed {
+            invalid = Some(e);
+            return false;
+        }
+        if loaded >= shown + PROGRESS_STEP || Some(loaded) == total {
+            shown = loaded;
+            state.load.set(Some(RefsLoad::Fetching {
+                url: progress_url.clone(),
+                loaded,
+                total,
+            }));
+        }
+        true
     })
     .await;
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(e) => {
-            fail(state, tried, format!("could not be fetched: {e}"));
-            return;
-        }
-    };
+    if let Some(e) = invalid {
+        fail(
+            state,
+            tried,
+            format!("are not valid fsspec references: {e}"),
+        );
+        return;
+    }
+    if let Err(e) = fetched {
+        fail(state, tried, format!("could not be fetched: {e}"));
+        return;
+    }
     crate::perf::mark(crate::perf::REFS_FETCHED);
+    crate::perf::record(
+        crate::perf::REFS_PIECES,
+        &[("pieces", f64::from(pieces)), ("parseMs", parse_ms)],
+    );
     state.load.set(Some(RefsLoad::Parsing {
         url: absolute.clone(),
-        bytes: bytes.len() as u64,
+        bytes: stream.bytes_pushed(),
     }));
-    // Let the page show "parsing" before the (synchronous) parse.
+    // Let the page show "indexing" before the (synchronous) last step.
     next_tick().await;
-    let refs = match References::from_bytes(&bytes) {
+    let refs = match stream.finish() {
         Ok(r) => r,
         Err(e) => {
             fail(
@@ -81,7 +113,6 @@ pub async fn load_references(state: AppState) {
             return;
         }
     };
-    drop(bytes);
     crate::perf::mark(crate::perf::REFS_INDEXED);
     let variables: Vec<_> = refs.variables().collect();
     let Some(&first) = variables.first() else {

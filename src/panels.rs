@@ -34,7 +34,7 @@ pub fn LoadPanel() -> impl IntoView {
         }
         Some(RefsLoad::Parsing { url, bytes }) => view! {
             <section id="refs-status">
-                <p>"Reading "{megabytes(bytes)}" of references from "<span class="url">{url}</span>"…"</p>
+                <p>"Indexing "{megabytes(bytes)}" of references from "<span class="url">{url}</span>"…"</p>
             </section>
         }
         .into_any(),

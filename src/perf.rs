@@ -10,6 +10,9 @@ pub const REFS_START: &str = "tessera:refs-start";
 pub const REFS_FETCHED: &str = "tessera:refs-fetched";
 /// The references are indexed (parsed into the core's compact index).
 pub const REFS_INDEXED: &str = "tessera:refs-indexed";
+/// How the references' pieces were read: `pieces`, `parseMs` (time in
+/// the reader, summed).
+pub const REFS_PIECES: &str = "tessera:refs-pieces";
 /// The first view whose files are all loaded (or failed) is drawn.
 pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
 
@@ -51,5 +54,31 @@ pub fn mark(name: &str) {
     let entry = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&entry, &"time".into(), &time.unwrap_or(f64::NAN).into());
     let _ = js_sys::Reflect::set(&entry, &"wasmBytes".into(), &wasm_memory_bytes().into());
+    let _ = js_sys::Reflect::set(&marks, &JsValue::from_str(name), &entry);
+}
+
+/// Milliseconds since the page started (`performance.now()`).
+pub fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Records figures under `name` (e.g. how the references' pieces were
+/// read), beside the marks.
+pub fn record(name: &str, figures: &[(&str, f64)]) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(marks) = js_sys::Reflect::get(&window, &JsValue::from_str("tesseraPerf")) else {
+        return;
+    };
+    if !marks.is_object() {
+        return;
+    }
+    let entry = js_sys::Object::new();
+    for (key, value) in figures {
+        let _ = js_sys::Reflect::set(&entry, &JsValue::from_str(key), &JsValue::from_f64(*value));
+    }
     let _ = js_sys::Reflect::set(&marks, &JsValue::from_str(name), &entry);
 }

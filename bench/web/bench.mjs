@@ -4,6 +4,7 @@
 // tool's in the same run. Run it with scripts/bench-web.sh.
 //
 //   node bench/web/bench.mjs --data DIR --refs NAME [--runs N] [--out FILE]
+//                            [--parts refs,decode,pan]
 //
 // DIR holds NAME, full-scale references with relative chunk URLs, and the
 // demo's files where they point (see scripts/bench-web.sh): the seed's
@@ -20,9 +21,11 @@ const { values: args } = parseArgs({
     refs: { type: 'string', default: 'refs-full.json' },
     runs: { type: 'string', default: '5' },
     out: { type: 'string', default: path.join(root, 'bench/out/web_bench.json') },
+    parts: { type: 'string', default: 'refs,decode,pan' },
   },
 });
 const runs = Number(args.runs);
+const parts = new Set(args.parts.split(','));
 /** Where the site's chunk URLs point (see scripts/bench-web.sh). */
 const TILES = 'sentinel-1-global-coherence-earthbigdata.s3.us-west-2.amazonaws.com/data/tiles';
 const median = (xs) => {
@@ -41,135 +44,162 @@ const browser = await launch(['--enable-precise-memory-info', '--js-flags=--expo
 const refsUrl = `${data.url}/${args.refs}`;
 const results = { date: new Date().toISOString(), runs, refs: args.refs, cores: (await import('node:os')).cpus().length };
 
+/** Records the page's long main-thread tasks (over 50 ms) from the start. */
+const LONG_TASKS = `
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+`;
+
 try {
   // (a) fetch + parse + index of the full-scale references, and (c) cold
-  // page load to the first complete mosaic of the seed's selection.
-  const ours = [];
-  for (let i = 0; i < runs; i++) {
-    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800 });
-    await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
-    const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files }));
-    const at = (k) => perf[`tessera:${k}`];
-    const run = {
-      fetchMs: at('refs-fetched').time - at('refs-start').time,
-      indexMs: at('refs-indexed').time - at('refs-fetched').time,
-      fetchToIndexMs: at('refs-indexed').time - at('refs-start').time,
-      wasmMBAfterIndex: mb(at('refs-indexed').wasmBytes),
-      firstMosaicMs: at('first-view-complete').time,
-      wasmMBAfterMosaic: mb(at('first-view-complete').wasmBytes),
-      files: perf.files,
+  // page load to the first complete mosaic of the seed's selection, with
+  // the main thread's long tasks while it loads.
+  if (parts.has('refs')) {
+    const ours = [];
+    for (let i = 0; i < runs; i++) {
+      const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800, init: LONG_TASKS });
+      await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+      const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files, longTasks: window.__longTasks }));
+      const at = (k) => perf[`tessera:${k}`];
+      const run = {
+        fetchMs: at('refs-fetched').time - at('refs-start').time,
+        indexMs: at('refs-indexed').time - at('refs-fetched').time,
+        fetchToIndexMs: at('refs-indexed').time - at('refs-start').time,
+        pieces: at('refs-pieces')?.pieces,
+        parseMs: at('refs-pieces')?.parseMs,
+        wasmMBAfterIndex: mb(at('refs-indexed').wasmBytes),
+        firstMosaicMs: at('first-view-complete').time,
+        wasmMBAfterMosaic: mb(at('first-view-complete').wasmBytes),
+        files: perf.files,
+        // Long tasks after the references are indexed: loading the view.
+        longestViewTaskMs: Math.max(0, ...perf.longTasks.filter((t) => t.start >= at('refs-indexed').time).map((t) => t.ms)),
+        longestTaskMs: Math.max(0, ...perf.longTasks.map((t) => t.ms)),
+        longTasks: perf.longTasks.length,
+      };
+      log('tessera run', i + 1, JSON.stringify(run));
+      ours.push(run);
+      await page.context().close();
+    }
+    const js = [];
+    for (let i = 0; i < runs; i++) {
+      // The app's origin, fetching across origins as the app does.
+      const page = await openPage(browser, `${app.url}/www/world-atlas-LICENSE.txt`);
+      const run = await page.evaluate(async (url) => {
+        gc();
+        const heap0 = performance.memory.usedJSHeapSize;
+        const t0 = performance.now();
+        const text = await (await fetch(url)).text();
+        const t1 = performance.now();
+        const doc = JSON.parse(text);
+        const t2 = performance.now();
+        const keys = Object.keys(doc.refs ?? doc).length;
+        const heap = performance.memory.usedJSHeapSize - heap0;
+        return { fetchMs: t1 - t0, parseMs: t2 - t1, fetchToIndexMs: t2 - t0, heapMB: heap / 1e6, keys };
+      }, refsUrl);
+      log('JSON.parse run', i + 1, JSON.stringify(run));
+      js.push(run);
+      await page.context().close();
+    }
+    results.references = {
+      tessera: {
+        fetchMs: median(ours.map((r) => r.fetchMs)),
+        indexMs: median(ours.map((r) => r.indexMs)),
+        fetchToIndexMs: median(ours.map((r) => r.fetchToIndexMs)),
+        wasmMB: median(ours.map((r) => r.wasmMBAfterIndex)),
+      },
+      jsonParse: {
+        fetchMs: median(js.map((r) => r.fetchMs)),
+        parseMs: median(js.map((r) => r.parseMs)),
+        fetchToIndexMs: median(js.map((r) => r.fetchToIndexMs)),
+        heapMB: median(js.map((r) => r.heapMB)),
+        keys: js[0].keys,
+      },
     };
-    log('tessera run', i + 1, JSON.stringify(run));
-    ours.push(run);
-    await page.context().close();
+    results.firstMosaic = {
+      tessera: {
+        ms: median(ours.map((r) => r.firstMosaicMs)),
+        wasmMB: median(ours.map((r) => r.wasmMBAfterMosaic)),
+        files: ours[0].files,
+        longestViewTaskMs: median(ours.map((r) => r.longestViewTaskMs)),
+        longestTaskMs: median(ours.map((r) => r.longestTaskMs)),
+      },
+    };
   }
-  const js = [];
-  for (let i = 0; i < runs; i++) {
-    // The app's origin, fetching across origins as the app does.
-    const page = await openPage(browser, `${app.url}/www/world-atlas-LICENSE.txt`);
-    const run = await page.evaluate(async (url) => {
-      gc();
-      const heap0 = performance.memory.usedJSHeapSize;
-      const t0 = performance.now();
-      const text = await (await fetch(url)).text();
-      const t1 = performance.now();
-      const doc = JSON.parse(text);
-      const t2 = performance.now();
-      const keys = Object.keys(doc.refs ?? doc).length;
-      const heap = performance.memory.usedJSHeapSize - heap0;
-      return { fetchMs: t1 - t0, parseMs: t2 - t1, fetchToIndexMs: t2 - t0, heapMB: heap / 1e6, keys };
-    }, refsUrl);
-    log('JSON.parse run', i + 1, JSON.stringify(run));
-    js.push(run);
-    await page.context().close();
-  }
-  results.references = {
-    tessera: {
-      fetchMs: median(ours.map((r) => r.fetchMs)),
-      indexMs: median(ours.map((r) => r.indexMs)),
-      fetchToIndexMs: median(ours.map((r) => r.fetchToIndexMs)),
-      wasmMB: median(ours.map((r) => r.wasmMBAfterIndex)),
-    },
-    jsonParse: {
-      fetchMs: median(js.map((r) => r.fetchMs)),
-      parseMs: median(js.map((r) => r.parseMs)),
-      fetchToIndexMs: median(js.map((r) => r.fetchToIndexMs)),
-      heapMB: median(js.map((r) => r.heapMB)),
-      keys: js[0].keys,
-    },
-  };
-  results.firstMosaic = {
-    tessera: { ms: median(ours.map((r) => r.firstMosaicMs)), wasmMB: median(ours.map((r) => r.wasmMBAfterMosaic)), files: ours[0].files },
-  };
 
   // (b) per-tile decode: our wasm decoder and geotiff.js in the same page,
   // on real-layout files (LZW, 6-row strips) of a uint8 and a uint16 variable.
-  const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`);
-  await page.waitForFunction(() => window.wasmBindings?.decodeTileForBench, null, { timeout: 60000 });
-  await page.addScriptTag({ path: path.join(root, 'node_modules/geotiff/dist-browser/geotiff.js') });
-  results.decode = {};
-  for (const [name, file, uint16] of [
-    ['COH (uint8)', 'N35W117/N35W117_winter_vv_COH12.tif', false],
-    ['AMP (uint16)', 'N35W117/N35W117_winter_vv_AMP.tif', true],
-  ]) {
-    const r = await page.evaluate(
-      async ([url, uint16, n]) => {
-        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
-        const ours = [];
-        const theirs = [];
-        for (let i = 0; i < n; i++) {
-          let t = performance.now();
-          const pixels = window.wasmBindings.decodeTileForBench(bytes, uint16);
-          ours.push(performance.now() - t);
-          if (pixels !== 1440000) throw new Error(`decoded ${pixels} pixels`);
-          t = performance.now();
-          const tiff = await GeoTIFF.fromArrayBuffer(bytes.slice().buffer);
-          const image = await tiff.getImage();
-          const [band] = await image.readRasters();
-          theirs.push(performance.now() - t);
-          if (band.length !== 1440000) throw new Error(`geotiff.js decoded ${band.length} pixels`);
-        }
-        return { bytes: bytes.length, ours, theirs };
-      },
-      [`${data.url}/${TILES}/${file}`, uint16, Math.max(runs * 4, 10)],
-    );
-    results.decode[name] = { fileMB: mb(r.bytes), tesseraMs: median(r.ours), geotiffJsMs: median(r.theirs) };
-    log('decode', name, JSON.stringify(results.decode[name]));
+  if (parts.has('decode')) {
+    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`);
+    await page.waitForFunction(() => window.wasmBindings?.decodeTileForBench, null, { timeout: 60000 });
+    await page.addScriptTag({ path: path.join(root, 'node_modules/geotiff/dist-browser/geotiff.js') });
+    results.decode = {};
+    for (const [name, file, uint16] of [
+      ['COH (uint8)', 'N35W117/N35W117_winter_vv_COH12.tif', false],
+      ['AMP (uint16)', 'N35W117/N35W117_winter_vv_AMP.tif', true],
+    ]) {
+      const r = await page.evaluate(
+        async ([url, uint16, n]) => {
+          const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+          const ours = [];
+          const theirs = [];
+          for (let i = 0; i < n; i++) {
+            let t = performance.now();
+            const pixels = window.wasmBindings.decodeTileForBench(bytes, uint16);
+            ours.push(performance.now() - t);
+            if (pixels !== 1440000) throw new Error(`decoded ${pixels} pixels`);
+            t = performance.now();
+            const tiff = await GeoTIFF.fromArrayBuffer(bytes.slice().buffer);
+            const image = await tiff.getImage();
+            const [band] = await image.readRasters();
+            theirs.push(performance.now() - t);
+            if (band.length !== 1440000) throw new Error(`geotiff.js decoded ${band.length} pixels`);
+          }
+          return { bytes: bytes.length, ours, theirs };
+        },
+        [`${data.url}/${TILES}/${file}`, uint16, Math.max(runs * 4, 10)],
+      );
+      results.decode[name] = { fileMB: mb(r.bytes), tesseraMs: median(r.ours), geotiffJsMs: median(r.theirs) };
+      log('decode', name, JSON.stringify(results.decode[name]));
+    }
+    await page.context().close();
   }
-  await page.context().close();
 
   // (d) frame times while panning over cached tiles: drag the finished
   // seed view back and forth and time animation frames in the page.
-  const frames = [];
-  for (let i = 0; i < Math.min(runs, 3); i++) {
-    const p = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800 });
-    await p.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
-    const box = await p.locator('#map-wrap').boundingBox();
-    await p.evaluate(() => {
-      window.__frames = [];
-      const tick = (t) => {
-        window.__frames.push(t);
-        if (window.__frames.length < 100000) window.__rafId = requestAnimationFrame(tick);
-      };
-      window.__rafId = requestAnimationFrame(tick);
-    });
-    const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
-    await p.mouse.move(cx, cy);
-    await p.mouse.down();
-    for (let k = 0; k < 4; k++) {
-      await p.mouse.move(cx + 150, cy + 60, { steps: 30 });
-      await p.mouse.move(cx - 150, cy - 60, { steps: 30 });
+  if (parts.has('pan')) {
+    const frames = [];
+    for (let i = 0; i < Math.min(runs, 3); i++) {
+      const p = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800 });
+      await p.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+      const box = await p.locator('#map-wrap').boundingBox();
+      await p.evaluate(() => {
+        window.__frames = [];
+        const tick = (t) => {
+          window.__frames.push(t);
+          if (window.__frames.length < 100000) window.__rafId = requestAnimationFrame(tick);
+        };
+        window.__rafId = requestAnimationFrame(tick);
+      });
+      const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+      await p.mouse.move(cx, cy);
+      await p.mouse.down();
+      for (let k = 0; k < 4; k++) {
+        await p.mouse.move(cx + 150, cy + 60, { steps: 30 });
+        await p.mouse.move(cx - 150, cy - 60, { steps: 30 });
+      }
+      await p.mouse.up();
+      const t = await p.evaluate(() => {
+        cancelAnimationFrame(window.__rafId);
+        return window.__frames;
+      });
+      for (let k = 1; k < t.length; k++) frames.push(t[k] - t[k - 1]);
+      await p.context().close();
     }
-    await p.mouse.up();
-    const t = await p.evaluate(() => {
-      cancelAnimationFrame(window.__rafId);
-      return window.__frames;
-    });
-    for (let k = 1; k < t.length; k++) frames.push(t[k] - t[k - 1]);
-    await p.context().close();
+    results.panning = { frames: frames.length, medianMs: median(frames), p95Ms: quantile(frames, 0.95), maxMs: Math.max(...frames) };
+    log('panning', JSON.stringify(results.panning));
   }
-  results.panning = { frames: frames.length, medianMs: median(frames), p95Ms: quantile(frames, 0.95), maxMs: Math.max(...frames) };
-  log('panning', JSON.stringify(results.panning));
 } finally {
   await browser.close();
   await Promise.all([app.close(), data.close()]);
@@ -177,23 +207,26 @@ try {
 
 writeFileSync(args.out, JSON.stringify(results, null, 2));
 const f = (x, d = 0) => x.toFixed(d);
+const report = [`Medians of ${runs} runs, headless Chromium, ${results.cores} cores, ${results.date.slice(0, 10)}:`];
 const r = results.references;
-console.log(`
-Medians of ${runs} runs, headless Chromium, ${results.cores} cores, ${results.date.slice(0, 10)}:
-
-| (a) full-scale references (${r.jsonParse.keys.toLocaleString('en')} keys) | fetch | parse/index | fetch to index | memory |
+if (r) {
+  report.push(`| (a) full-scale references (${r.jsonParse.keys.toLocaleString('en')} keys) | fetch | parse/index | fetch to index | memory |
 |---|---:|---:|---:|---:|
 | Tessera (wasm, compact index) | ${f(r.tessera.fetchMs)} ms | ${f(r.tessera.indexMs)} ms | ${f(r.tessera.fetchToIndexMs)} ms | ${f(r.tessera.wasmMB)} MB wasm memory |
-| JSON.parse in the same browser | ${f(r.jsonParse.fetchMs)} ms | ${f(r.jsonParse.parseMs)} ms | ${f(r.jsonParse.fetchToIndexMs)} ms | ${f(r.jsonParse.heapMB)} MB JS heap |
-
-| (b) decode one real-layout tile (LZW, 6-row strips) | file | Tessera (wasm) | geotiff.js |
+| JSON.parse in the same browser | ${f(r.jsonParse.fetchMs)} ms | ${f(r.jsonParse.parseMs)} ms | ${f(r.jsonParse.fetchToIndexMs)} ms | ${f(r.jsonParse.heapMB)} MB JS heap |`);
+  const m = results.firstMosaic.tessera;
+  report.push(`(c) cold page load to the first complete mosaic of the seed's selection
+(full-scale references, ${m.files} files): ${f(m.ms)} ms; wasm memory then ${f(m.wasmMB)} MB.
+Longest main-thread task: ${f(m.longestTaskMs)} ms; after the references were indexed: ${f(m.longestViewTaskMs)} ms.`);
+}
+if (results.decode) {
+  report.push(`| (b) decode one real-layout tile (LZW, 6-row strips) | file | Tessera (wasm) | geotiff.js |
 |---|---:|---:|---:|
-${Object.entries(results.decode).map(([k, v]) => `| ${k} | ${f(v.fileMB, 2)} MB | ${f(v.tesseraMs, 1)} ms | ${f(v.geotiffJsMs, 1)} ms |`).join('\n')}
-
-(c) cold page load to the first complete mosaic of the seed's selection
-(full-scale references, ${results.firstMosaic.tessera.files} files): ${f(results.firstMosaic.tessera.ms)} ms; wasm memory then ${f(results.firstMosaic.tessera.wasmMB)} MB.
-
-(d) panning over cached tiles: frame time median ${f(results.panning.medianMs, 1)} ms, p95 ${f(results.panning.p95Ms, 1)} ms, max ${f(results.panning.maxMs, 1)} ms (${results.panning.frames} frames).
-
-Written to ${path.relative(root, args.out)}.
-`);
+${Object.entries(results.decode).map(([k, v]) => `| ${k} | ${f(v.fileMB, 2)} MB | ${f(v.tesseraMs, 1)} ms | ${f(v.geotiffJsMs, 1)} ms |`).join('\n')}`);
+}
+if (results.panning) {
+  const p = results.panning;
+  report.push(`(d) panning over cached tiles: frame time median ${f(p.medianMs, 1)} ms, p95 ${f(p.p95Ms, 1)} ms, max ${f(p.maxMs, 1)} ms (${p.frames} frames).`);
+}
+report.push(`Written to ${path.relative(root, args.out)}.`);
+console.log(`\n${report.join('\n\n')}\n`);

@@ -69,9 +69,11 @@ export function launch(extraArgs = []) {
 }
 
 /** A fresh page (own context: no shared cache or storage) at `url`. */
-export async function openPage(browser, url, { width = 1000, height = 700 } = {}) {
+export async function openPage(browser, url, { width = 1000, height = 700, init } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
   const page = await context.newPage();
+  // A script to run in the page before its own (e.g. a PerformanceObserver).
+  if (init) await page.addInitScript(init);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   await page.goto(url);

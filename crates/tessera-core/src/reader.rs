@@ -14,8 +14,10 @@
 //! url, offset and length may use `{{ }}` with names and integer arithmetic
 //! (`+ - * //` and parentheses). Fuller jinja is reported as unsupported.
 //!
-//! The document is parsed in one streaming pass (no JSON tree of it): the
-//! full data set's 151 MB file has 1,033,422 chunk references. Those of the
+//! The document is parsed in one pass, entry by entry, with no JSON tree of
+//! it, and may arrive in pieces ([`ReferenceStream`]: a browser never holds
+//! the text whole): the full data set's 151 MB file has 1,033,422 chunk
+//! references. Those of the
 //! seven data variables go into a sorted array of 32-bit packed chunk keys per
 //! variable, with their URLs kept as one shared prefix (the longest common
 //! prefix of all chunk URLs, like `https://…/data/tiles/`) plus a per-file
@@ -31,7 +33,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
 use std::iter::Peekable;
 
 use base64::Engine;
@@ -40,6 +41,9 @@ use serde_json::Value;
 
 use crate::dataset::{ChunkKey, ChunkKeyError, DType, Dimension, PackedChunkKey, Variable};
 use crate::zarr::{self, ArrayMetadata, ArrayValues, ZarrError};
+
+mod streaming;
+pub use streaming::ReferenceStream;
 
 /// Most references one document may generate through `"gen"`.
 pub const MAX_GENERATED_REFS: u64 = 10_000_000;
@@ -225,30 +229,19 @@ pub struct References {
 impl References {
     /// Reads a version 0 or version 1 reference document.
     pub fn from_json(bytes: &[u8]) -> Result<References, ReaderError> {
-        let first = parse_pass(bytes, None)?;
-        // A URL used a template before "templates" came: read again knowing them.
-        let builder = if first.braces_before_templates && !first.templates.is_empty() {
-            let templates = first.templates;
-            parse_pass(bytes, Some(templates))?
-        } else {
-            first
-        };
-        builder.finish()
+        let mut splitter = streaming::Splitter::new();
+        splitter.push(bytes, false)?;
+        splitter.finish()
     }
 
     /// Reads a reference document that may be gzip-compressed (a
     /// `.json.gz` served as is): gzip is recognised by its magic bytes,
-    /// whatever the file name or content type said.
+    /// whatever the file name or content type said. To read one as it
+    /// arrives, use [`ReferenceStream`].
     pub fn from_bytes(bytes: &[u8]) -> Result<References, ReaderError> {
-        if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut json = Vec::with_capacity(bytes.len().saturating_mul(8));
-            flate2::read::MultiGzDecoder::new(bytes)
-                .read_to_end(&mut json)
-                .map_err(|e| ReaderError::Gzip(e.to_string()))?;
-            References::from_json(&json)
-        } else {
-            References::from_json(bytes)
-        }
+        let mut stream = ReferenceStream::new();
+        stream.push(bytes)?;
+        stream.finish()
     }
 
     /// 0 or 1: the layout the document had.
@@ -450,9 +443,10 @@ enum KeyKind {
 
 /// A data variable's chunk key (`COH/0.0.1.46.59`) or anything else.
 fn classify(key: &str) -> Result<KeyKind, EntryProblem> {
-    let Some((name, rest)) = key.split_once('/') else {
+    let Some(slash) = memchr::memchr(b'/', key.as_bytes()) else {
         return Ok(KeyKind::Other);
     };
+    let (name, rest) = (&key[..slash], &key[slash + 1..]);
     let Some(variable) = Variable::from_name(name) else {
         return Ok(KeyKind::Other);
     };
@@ -463,8 +457,9 @@ fn classify(key: &str) -> Result<KeyKind, EntryProblem> {
     let chunk = ChunkKey::parse_indices(variable, rest).map_err(EntryProblem::ChunkKey)?;
     // zarr would never read `COH/00.0.0.45.59`: it asks for `COH/0.0.0.45.59`.
     if rest
-        .split('.')
-        .any(|part| part.len() > 1 && part.starts_with('0'))
+        .as_bytes()
+        .split(|&b| b == b'.')
+        .any(|part| part.len() > 1 && part.first() == Some(&b'0'))
     {
         return Err(EntryProblem::NotCanonical);
     }
@@ -492,8 +487,10 @@ struct Builder {
     first_direct_key: Option<String>,
     templates: BTreeMap<String, String>,
     templates_seen: bool,
-    /// A URL had `{{` before any "templates" were read.
-    braces_before_templates: bool,
+    /// References whose URL had `{{` before any "templates" were read:
+    /// (key, URL as written, range), added at the end, when all templates
+    /// are known.
+    deferred: Vec<(String, String, Option<ByteRange>)>,
     gen: Vec<Value>,
     /// The first chunk URL, whose first `prefix_len` bytes are the common
     /// prefix of every chunk URL so far.
@@ -507,39 +504,6 @@ struct Builder {
     ranges: Vec<(u32, ByteRange)>,
     inline_chunks: BTreeMap<PackedChunkKey, Vec<u8>>,
     others: BTreeMap<String, Stored>,
-}
-
-fn parse_pass(
-    bytes: &[u8],
-    templates: Option<BTreeMap<String, String>>,
-) -> Result<Builder, ReaderError> {
-    let mut builder = Builder::default();
-    if let Some(templates) = templates {
-        builder.templates = templates;
-        builder.templates_seen = true;
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = Document(&mut builder)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    if let Some(error) = builder.error.take() {
-        return Err(error);
-    }
-    result.map_err(|e| {
-        let (line, column) = (e.line(), e.column());
-        let message = e.to_string();
-        // serde_json appends the position, which the error carries apart.
-        let suffix = format!(" at line {line} column {column}");
-        ReaderError::Json {
-            line,
-            column,
-            message: message
-                .strip_suffix(&suffix)
-                .unwrap_or(&message)
-                .to_string(),
-        }
-    })?;
-    Ok(builder)
 }
 
 impl Builder {
@@ -585,7 +549,7 @@ impl Builder {
         range: Option<ByteRange>,
     ) -> Result<(), ReaderError> {
         // As fsspec: URLs are rendered only when there are templates.
-        let url: Cow<str> = if url.contains("{{") {
+        let url: Cow<str> = if has_template(url) {
             if self.templates_seen && !self.templates.is_empty() {
                 let templates = &self.templates;
                 let lookup =
@@ -594,10 +558,11 @@ impl Builder {
                     render(url, &lookup)
                         .map_err(|m| entry_error(key, EntryProblem::Template(m)))?,
                 )
+            } else if !self.templates_seen {
+                self.deferred
+                    .push((key.to_string(), url.to_string(), range));
+                return Ok(());
             } else {
-                if !self.templates_seen {
-                    self.braces_before_templates = true;
-                }
                 Cow::Borrowed(url)
             }
         } else {
@@ -804,6 +769,11 @@ impl Builder {
         } else if let Some(key) = self.v1_key {
             return Err(ReaderError::NeedsVersion1(key));
         }
+        // As fsspec, templates apply wherever they come in the document.
+        self.templates_seen = true;
+        for (key, url, range) in std::mem::take(&mut self.deferred) {
+            self.add_url(&key, &url, range)?;
+        }
         self.expand_gen()?;
 
         let (url_prefix, url_suffixes, variables) = self.build_chunk_index()?;
@@ -996,9 +966,18 @@ fn packed_error(key: PackedChunkKey, problem: EntryProblem) -> ReaderError {
     ReaderError::Entry { key, problem }
 }
 
+/// Whether `url` has `{{` (quickly: a million URLs have none).
+fn has_template(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    memchr::memchr_iter(b'{', bytes).any(|i| bytes.get(i + 1) == Some(&b'{'))
+}
+
 /// Length of the longest common prefix of `a` and `b` that ends on a
 /// character boundary.
 fn common_prefix_len(a: &str, b: &str) -> usize {
+    if b.starts_with(a) {
+        return a.len();
+    }
     let mut n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
     while !b.is_char_boundary(n) {
         n -= 1;
@@ -1080,93 +1059,6 @@ fn json_kind(value: &Value) -> &'static str {
 // ---------------------------------------------------------------------------
 // Streaming deserialisation: the top-level map entry by entry.
 
-/// The whole document.
-struct Document<'b>(&'b mut Builder);
-
-impl<'de> DeserializeSeed<'de> for Document<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Document<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object of references")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let b = self.0;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match &*key {
-                "version" => {
-                    let value: Value = map.next_value()?;
-                    let result = b.set_version(value);
-                    b.check(result)?;
-                }
-                "templates" => {
-                    b.v1_key.get_or_insert("templates");
-                    let value: Value = map.next_value()?;
-                    let result = b.set_templates(value);
-                    b.check(result)?;
-                }
-                "gen" => {
-                    b.v1_key.get_or_insert("gen");
-                    let value: Value = map.next_value()?;
-                    let result = b.set_gen(value);
-                    b.check(result)?;
-                }
-                "refs" => {
-                    b.v1_key.get_or_insert("refs");
-                    map.next_value_seed(Refs(&mut *b))?;
-                }
-                _ => {
-                    if b.first_direct_key.is_none() {
-                        b.first_direct_key = Some(key.to_string());
-                    }
-                    map.next_value_seed(Entry {
-                        b: &mut *b,
-                        key: &key,
-                    })?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A map key, borrowed from the input unless it has escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
-}
-
 /// Visitor methods for the JSON kinds a visitor does not accept: each records
 /// what was found through `self.reject(kind)`.
 macro_rules! reject {
@@ -1188,55 +1080,6 @@ macro_rules! reject_collections {
             Err(self.reject("an object"))
         }
     };
-}
-
-/// The `"refs"` object of a version 1 document.
-struct Refs<'b>(&'b mut Builder);
-
-impl Refs<'_> {
-    fn reject<E: de::Error>(self, found: &'static str) -> E {
-        self.0
-            .fail(entry_error("refs", EntryProblem::NotAnObject(found)))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Refs<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Refs<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object of references")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let b = self.0;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            map.next_value_seed(Entry {
-                b: &mut *b,
-                key: &key,
-            })?;
-        }
-        Ok(())
-    }
-
-    fn visit_seq<S: SeqAccess<'de>>(self, _: S) -> Result<(), S::Error> {
-        Err(self.reject("a list"))
-    }
-
-    reject!(
-        visit_bool(bool) => "a boolean",
-        visit_i64(i64) => "a number",
-        visit_u64(u64) => "a number",
-        visit_f64(f64) => "a number",
-        visit_str(&str) => "a string",
-        visit_unit() => "null",
-    );
 }
 
 /// The value of one reference.

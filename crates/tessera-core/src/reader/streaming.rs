@@ -1,0 +1,640 @@
+//! Reading a reference document as it arrives, piece by piece.
+//!
+//! A browser receives the full data set's 151 MB document in pieces of tens
+//! of kilobytes; collecting them first would hold the whole text and the
+//! index at once. [`ReferenceStream`] takes each piece as it comes, indexes
+//! every complete entry in it and keeps only the unfinished tail, so the
+//! text never exists whole and the parse overlaps the download.
+//!
+//! The top level (and a version 1 document's `"refs"` object) is split into
+//! entries here; each entry's value is then read as the one-shot reader
+//! always did. The common `["url"]` value is taken without serde.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use serde::de::{DeserializeSeed, IgnoredAny};
+use serde_json::Value;
+
+use super::{entry_error, Builder, Entry, EntryProblem, ReaderError, References};
+
+/// A reference document read piece by piece: [`push`](Self::push) each
+/// piece as it arrives, then [`finish`](Self::finish). A gzip-compressed
+/// document (magic bytes `1f 8b`) is decompressed on the way.
+///
+/// ```
+/// # use tessera_core::reader::ReferenceStream;
+/// let mut stream = ReferenceStream::new();
+/// stream.push(br#"{".zgroup": "{\"zarr_format\": 2}","#)?;
+/// stream.push(br#" "latitude/.zattrs": "{}"}"#)?;
+/// let refs = stream.finish()?;
+/// assert_eq!(refs.inline("latitude/.zattrs"), Some(&b"{}"[..]));
+/// # Ok::<(), tessera_core::reader::ReaderError>(())
+/// ```
+pub struct ReferenceStream {
+    input: Input,
+    /// Bytes pushed so far, compressed or not.
+    pushed: u64,
+}
+
+enum Input {
+    /// Fewer than two bytes so far: gzip or not is still open.
+    Undecided(Vec<u8>),
+    Json(Box<Splitter>),
+    Gzip(Box<flate2::write::MultiGzDecoder<Splitter>>),
+    /// An error was returned; nothing more is read.
+    Failed,
+}
+
+impl Default for ReferenceStream {
+    fn default() -> Self {
+        ReferenceStream::new()
+    }
+}
+
+impl ReferenceStream {
+    pub fn new() -> ReferenceStream {
+        ReferenceStream {
+            input: Input::Undecided(Vec::new()),
+            pushed: 0,
+        }
+    }
+
+    /// Bytes pushed so far (as received: compressed, for gzip).
+    pub fn bytes_pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// Reads the next piece of the document. After an error the stream is
+    /// spent: later calls report that it failed.
+    pub fn push(&mut self, piece: &[u8]) -> Result<(), ReaderError> {
+        self.pushed += piece.len() as u64;
+        match &mut self.input {
+            Input::Undecided(head) => {
+                head.extend_from_slice(piece);
+                if head.len() < 2 {
+                    return Ok(());
+                }
+                let head = std::mem::take(head);
+                self.input = if head.starts_with(&[0x1f, 0x8b]) {
+                    Input::Gzip(Box::new(
+                        flate2::write::MultiGzDecoder::new(Splitter::new()),
+                    ))
+                } else {
+                    Input::Json(Box::new(Splitter::new()))
+                };
+                self.push_decided(&head)
+            }
+            _ => self.push_decided(piece),
+        }
+    }
+
+    fn push_decided(&mut self, piece: &[u8]) -> Result<(), ReaderError> {
+        let result = match &mut self.input {
+            Input::Json(splitter) => splitter.push(piece, false),
+            Input::Gzip(gzip) => gzip.write_all(piece).map_err(|e| gzip_error(gzip, e)),
+            Input::Undecided(_) => Ok(()),
+            Input::Failed => Err(spent()),
+        };
+        if result.is_err() {
+            self.input = Input::Failed;
+        }
+        result
+    }
+
+    /// Ends the document and builds the index.
+    pub fn finish(self) -> Result<References, ReaderError> {
+        let splitter = match self.input {
+            Input::Undecided(head) => {
+                let mut splitter = Splitter::new();
+                splitter.push(&head, false)?;
+                splitter
+            }
+            Input::Json(splitter) => *splitter,
+            Input::Gzip(mut gzip) => {
+                gzip.try_finish().map_err(|e| gzip_error(&mut gzip, e))?;
+                gzip.finish()
+                    .map_err(|e| ReaderError::Gzip(e.to_string()))?
+            }
+            Input::Failed => return Err(spent()),
+        };
+        splitter.finish()
+    }
+}
+
+fn spent() -> ReaderError {
+    ReaderError::Gzip("the document already failed to read".into())
+}
+
+/// The error behind a failed write into the gzip decoder: the splitter's,
+/// or the decompressor's own.
+fn gzip_error(
+    gzip: &mut flate2::write::MultiGzDecoder<Splitter>,
+    e: std::io::Error,
+) -> ReaderError {
+    gzip.get_mut()
+        .error
+        .take()
+        .unwrap_or_else(|| ReaderError::Gzip(e.to_string()))
+}
+
+/// Where the splitter is in the document's structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the opening `{`.
+    Start,
+    /// Where a key (or, if `first`, the closing `}`) comes: at the top
+    /// level, or inside `"refs"`.
+    Key { refs: bool, first: bool },
+    /// After an entry: `,` or `}`.
+    AfterEntry { refs: bool },
+    /// After the closing `}`: only whitespace.
+    End,
+}
+
+/// Splits the JSON text into entries as it arrives and feeds them to the
+/// index builder.
+pub(super) struct Splitter {
+    builder: Builder,
+    /// The unread tail of what arrived: never more than one unfinished
+    /// entry plus the latest piece.
+    buf: Vec<u8>,
+    state: State,
+    /// Where `buf[0]` is in the document, and the line bookkeeping for the
+    /// bytes before it, for error positions.
+    base: u64,
+    lines_before: usize,
+    line_start: u64,
+    /// The error that stopped a write through the gzip decoder.
+    error: Option<ReaderError>,
+}
+
+/// A syntax problem at `at` (an index into the text being split).
+struct Syntax {
+    at: usize,
+    message: &'static str,
+}
+
+/// An incomplete entry: wait for more bytes (or, at the end, report `eof`).
+type Step<T> = Result<Option<T>, Syntax>;
+
+impl Write for Splitter {
+    fn write(&mut self, piece: &[u8]) -> std::io::Result<usize> {
+        match self.push(piece, false) {
+            Ok(()) => Ok(piece.len()),
+            Err(e) => {
+                self.error = Some(e);
+                Err(std::io::Error::other("invalid reference document"))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Splitter {
+    pub(super) fn new() -> Splitter {
+        Splitter {
+            builder: Builder::default(),
+            buf: Vec::new(),
+            state: State::Start,
+            base: 0,
+            lines_before: 0,
+            line_start: 0,
+            error: None,
+        }
+    }
+
+    /// Reads what `piece` completes; `last` when no more will come.
+    pub(super) fn push(&mut self, piece: &[u8], last: bool) -> Result<(), ReaderError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.buf.is_empty() {
+            // Read straight from the piece; keep only its unfinished tail.
+            let (consumed, result) = self.split(piece, last);
+            self.advance(piece, consumed);
+            self.buf
+                .extend_from_slice(piece.get(consumed..).unwrap_or_default());
+            result
+        } else {
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.extend_from_slice(piece);
+            let (consumed, result) = self.split(&buf, last);
+            self.advance(&buf, consumed);
+            buf.drain(..consumed.min(buf.len()));
+            self.buf = buf;
+            result
+        }
+    }
+
+    /// Reads the complete entries of `text`: how many bytes were read, and
+    /// the first error.
+    fn split(&mut self, text: &[u8], last: bool) -> (usize, Result<(), ReaderError>) {
+        let mut pos = 0;
+        loop {
+            match self.step(text, pos, last) {
+                Ok(Some(next)) => pos = next,
+                Ok(None) => return (pos, Ok(())),
+                Err(e) => return (pos, Err(e)),
+            }
+        }
+    }
+
+    /// Moves the document position past `text[..n]`, counting its lines.
+    fn advance(&mut self, text: &[u8], n: usize) {
+        let read = text.get(..n).unwrap_or(text);
+        if let Some(last) = memchr::memrchr(b'\n', read) {
+            self.lines_before += memchr::memchr_iter(b'\n', read).count();
+            self.line_start = self.base + last as u64 + 1;
+        }
+        self.base += read.len() as u64;
+    }
+
+    pub(super) fn finish(mut self) -> Result<References, ReaderError> {
+        self.push(&[], true)?;
+        self.builder.finish()
+    }
+
+    /// The JSON error for a syntax problem at `buf[at]`, with serde_json's
+    /// line and column conventions (1-based; the column counts bytes).
+    fn json_error(&self, text: &[u8], at: usize, message: impl Into<String>) -> ReaderError {
+        let (line, column) = self.line_column(text, at);
+        ReaderError::Json {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// The error for a document that ends too soon; serde_json places it
+    /// on the last byte (column 0 on an empty line).
+    fn eof_error(&self, text: &[u8], what: &str) -> ReaderError {
+        let (line, column) = self.line_column(text, text.len());
+        ReaderError::Json {
+            line,
+            column: column - 1,
+            message: format!("EOF while parsing {what}"),
+        }
+    }
+
+    fn line_column(&self, text: &[u8], at: usize) -> (usize, usize) {
+        let before = text.get(..at).unwrap_or(text);
+        let mut line = self.lines_before + 1;
+        let mut line_start = self.line_start;
+        for newline in memchr::memchr_iter(b'\n', before) {
+            line += 1;
+            line_start = self.base + newline as u64 + 1;
+        }
+        let column = (self.base + before.len() as u64 - line_start) as usize;
+        (line, column + 1)
+    }
+
+    /// Reads one step of structure from `buf[pos..]`: returns where the
+    /// next step starts, or `None` when more bytes are needed (or, with
+    /// `last`, the document is complete).
+    fn step(&mut self, text: &[u8], pos: usize, last: bool) -> Result<Option<usize>, ReaderError> {
+        let at = skip_whitespace(text, pos);
+        let Some(&byte) = text.get(at) else {
+            return match (last, self.state) {
+                (false, _) | (true, State::End) => Ok(None),
+                (true, State::Start) => Err(self.eof_error(text, "a value")),
+                (true, _) => Err(self.eof_error(text, "an object")),
+            };
+        };
+        match self.state {
+            State::Start => {
+                if byte != b'{' {
+                    return Err(self.not_an_object(text, at, last));
+                }
+                self.state = State::Key {
+                    refs: false,
+                    first: true,
+                };
+                Ok(Some(at + 1))
+            }
+            State::End => Err(self.json_error(text, at, "trailing characters")),
+            State::AfterEntry { refs } => match byte {
+                b',' => {
+                    self.state = State::Key { refs, first: false };
+                    Ok(Some(at + 1))
+                }
+                b'}' => {
+                    self.state = if refs {
+                        State::AfterEntry { refs: false }
+                    } else {
+                        State::End
+                    };
+                    Ok(Some(at + 1))
+                }
+                _ => Err(self.json_error(text, at, "expected `,` or `}`")),
+            },
+            State::Key { refs, first } => {
+                if byte == b'}' {
+                    if !first {
+                        return Err(self.json_error(text, at, "trailing comma"));
+                    }
+                    self.state = State::AfterEntry { refs: false };
+                    if !refs {
+                        self.state = State::End;
+                    }
+                    return Ok(Some(at + 1));
+                }
+                if byte != b'"' {
+                    return Err(self.json_error(text, at, "key must be a string"));
+                }
+                self.entry(text, at, refs, last)
+            }
+        }
+    }
+
+    /// The error for a document that does not start with `{`.
+    fn not_an_object(&self, text: &[u8], at: usize, last: bool) -> ReaderError {
+        let rest = text.get(at..).unwrap_or_default();
+        match serde_json::from_slice::<IgnoredAny>(rest) {
+            Err(e) if e.is_syntax() || (e.is_eof() && last) => self.serde_error(text, at, &e),
+            _ => self.json_error(
+                text,
+                at,
+                format!(
+                    "invalid type: {}, expected a JSON object of references",
+                    kind_of(rest)
+                ),
+            ),
+        }
+    }
+
+    /// Reads the entry whose key starts at `buf[at]`.
+    fn entry(
+        &mut self,
+        text: &[u8],
+        at: usize,
+        refs: bool,
+        last: bool,
+    ) -> Result<Option<usize>, ReaderError> {
+        let eof = |s: &Self, what: &str| {
+            if last {
+                Err(s.eof_error(text, what))
+            } else {
+                Ok(None)
+            }
+        };
+        let buf = text;
+        let key_end = match string_end(buf, at) {
+            Ok(Some(end)) => end,
+            Ok(None) => return eof(self, "a string"),
+            Err(s) => return Err(self.json_error(text, s.at, s.message)),
+        };
+        let colon = skip_whitespace(buf, key_end);
+        match buf.get(colon) {
+            None => return eof(self, "an object"),
+            Some(b':') => {}
+            Some(_) => return Err(self.json_error(text, colon, "expected `:`")),
+        }
+        let value_start = skip_whitespace(buf, colon + 1);
+        if value_start >= buf.len() {
+            return eof(self, "a value");
+        }
+        let top_level_refs = !refs && &buf[at..key_end] == b"\"refs\"";
+        if top_level_refs && buf.get(value_start) == Some(&b'{') {
+            // The references of a version 1 document: entries of their own.
+            self.builder.v1_key.get_or_insert("refs");
+            self.state = State::Key {
+                refs: true,
+                first: true,
+            };
+            return Ok(Some(value_start + 1));
+        }
+        let value_end = match value_end(buf, value_start) {
+            Ok(Some(end)) => end,
+            Ok(None) if last => {
+                // Cut short: serde_json names what was being read.
+                let rest = buf.get(value_start..).unwrap_or_default();
+                return Err(match serde_json::from_slice::<IgnoredAny>(rest) {
+                    Err(e) => self.serde_error(text, value_start, &e),
+                    Ok(_) => self.eof_error(text, "a value"),
+                });
+            }
+            Ok(None) => return Ok(None),
+            Err(s) => return Err(self.json_error(text, s.at, s.message)),
+        };
+        let key = self.key(text, at, key_end)?;
+        self.read_value(text, &key, refs, value_start, value_end)?;
+        self.state = State::AfterEntry { refs };
+        Ok(Some(value_end))
+    }
+
+    /// The key whose quoted text is `text[start..end]`.
+    fn key<'t>(
+        &self,
+        text: &'t [u8],
+        start: usize,
+        end: usize,
+    ) -> Result<Cow<'t, str>, ReaderError> {
+        let quoted = text.get(start..end).unwrap_or_default();
+        let inner = quoted
+            .get(1..quoted.len().saturating_sub(1))
+            .unwrap_or_default();
+        if memchr::memchr(b'\\', inner).is_none() && !has_control(inner) {
+            if let Ok(key) = std::str::from_utf8(inner) {
+                return Ok(Cow::Borrowed(key));
+            }
+        }
+        serde_json::from_slice::<String>(quoted)
+            .map(Cow::Owned)
+            .map_err(|e| self.serde_error(text, start, &e))
+    }
+
+    /// Reads the value `buf[start..end]` of `key`.
+    fn read_value(
+        &mut self,
+        text: &[u8],
+        key: &str,
+        refs: bool,
+        start: usize,
+        end: usize,
+    ) -> Result<(), ReaderError> {
+        let b = &mut self.builder;
+        let value = text.get(start..end).unwrap_or_default();
+        if !refs {
+            if matches!(key, "version" | "templates" | "gen" | "refs") {
+                let parsed: Value =
+                    serde_json::from_slice(value).map_err(|e| self.serde_error(text, start, &e))?;
+                let b = &mut self.builder;
+                return match key {
+                    "version" => b.set_version(parsed),
+                    "templates" => {
+                        b.v1_key.get_or_insert("templates");
+                        b.set_templates(parsed)
+                    }
+                    "gen" => {
+                        b.v1_key.get_or_insert("gen");
+                        b.set_gen(parsed)
+                    }
+                    _ => {
+                        b.v1_key.get_or_insert("refs");
+                        Err(entry_error(
+                            "refs",
+                            EntryProblem::NotAnObject(kind_of(value)),
+                        ))
+                    }
+                };
+            }
+            if b.first_direct_key.is_none() {
+                b.first_direct_key = Some(key.to_string());
+            }
+        }
+        // The common case, `["url"]` with a plain URL, without serde.
+        if let Some(url) = plain_single_url(value) {
+            return b.add_url(key, url, None);
+        }
+        let mut de = serde_json::Deserializer::from_slice(value);
+        let result = Entry { b, key }
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        if let Some(error) = self.builder.error.take() {
+            return Err(error);
+        }
+        result.map_err(|e| self.serde_error(text, start, &e))
+    }
+
+    /// A serde_json error in the text that starts at `buf[start]`, placed
+    /// in the whole document.
+    fn serde_error(&self, text: &[u8], start: usize, e: &serde_json::Error) -> ReaderError {
+        // A value cut short by the splitter (`nul` of `nul}`) is an EOF to
+        // serde, which reading on finds where reading the whole would.
+        let rest = text.get(start..).unwrap_or_default();
+        let on = e.is_eof().then(|| {
+            serde_json::Deserializer::from_slice(rest)
+                .into_iter::<IgnoredAny>()
+                .next()
+        });
+        let e = match &on {
+            Some(Some(Err(further))) if !further.is_eof() => further,
+            _ => e,
+        };
+        let (line, column) = self.line_column(text, start);
+        let (line, column) = if e.line() <= 1 {
+            (line, column + e.column().saturating_sub(1))
+        } else {
+            (line + e.line() - 1, e.column())
+        };
+        let message = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        ReaderError::Json {
+            line,
+            column,
+            message: message
+                .strip_suffix(&suffix)
+                .unwrap_or(&message)
+                .to_string(),
+        }
+    }
+}
+
+/// `url` when `value` is exactly `["url"]` with no escapes or control
+/// characters in the URL.
+fn plain_single_url(value: &[u8]) -> Option<&str> {
+    let inner = value.strip_prefix(b"[\"")?.strip_suffix(b"\"]")?;
+    if memchr::memchr2(b'"', b'\\', inner).is_some() || has_control(inner) {
+        return None;
+    }
+    std::str::from_utf8(inner).ok()
+}
+
+/// Whether `text` has a byte JSON strings must escape (written without an
+/// early exit, so that it vectorises).
+fn has_control(text: &[u8]) -> bool {
+    text.iter().fold(false, |found, &b| found | (b < 0x20))
+}
+
+/// What kind of JSON value `text` starts with, in the reader's words.
+fn kind_of(text: &[u8]) -> &'static str {
+    match text.first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+fn skip_whitespace(buf: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = buf.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// Where the string starting with the quote at `buf[at]` ends (after its
+/// closing quote); `None` if it goes past the end of `buf`.
+fn string_end(buf: &[u8], at: usize) -> Step<usize> {
+    let mut i = at + 1;
+    loop {
+        let rest = buf.get(i..).unwrap_or_default();
+        match memchr::memchr2(b'"', b'\\', rest) {
+            None => return Ok(None),
+            Some(n) => {
+                i += n;
+                if buf.get(i) == Some(&b'"') {
+                    return Ok(Some(i + 1));
+                }
+                // A backslash: skip the escaped character.
+                if i + 1 >= buf.len() {
+                    return Ok(None);
+                }
+                i += 2;
+            }
+        }
+    }
+}
+
+/// Where the JSON value starting at `buf[at]` ends; `None` if it goes past
+/// the end of `buf`. Only finds the end: the value is checked when read.
+fn value_end(buf: &[u8], at: usize) -> Step<usize> {
+    let mut depth = 0usize;
+    let mut i = at;
+    loop {
+        let Some(&byte) = buf.get(i) else {
+            return Ok(None);
+        };
+        match byte {
+            b'"' => match string_end(buf, i)? {
+                Some(end) => i = end,
+                None => return Ok(None),
+            },
+            b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b']' | b'}' => {
+                if depth == 0 {
+                    return Err(Syntax {
+                        at: i,
+                        message: "expected value",
+                    });
+                }
+                depth -= 1;
+                i += 1;
+            }
+            _ if depth > 0 => i += 1,
+            // A number, true, false or null: up to the next delimiter.
+            _ => {
+                let rest = buf.get(i..).unwrap_or_default();
+                match rest
+                    .iter()
+                    .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'))
+                {
+                    Some(n) => return Ok(Some(i + n)),
+                    None => return Ok(None),
+                }
+            }
+        }
+        if depth == 0 {
+            return Ok(Some(i));
+        }
+    }
+}
