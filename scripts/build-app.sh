@@ -14,8 +14,10 @@ export TRUNK_SKIP_VERSION_CHECK=true
 cargo fetch --locked --target wasm32-unknown-unknown >/dev/null
 trunk build --release "$@"
 
-wasm=$(ls dist/*.wasm)
-raw=$(stat -c %s "$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
-printf 'app: %s: %d bytes (%d KB), gzip %d bytes (%d KB)\n' \
-  "$wasm" "$raw" $((raw / 1024)) "$gz" $((gz / 1024)) >&2
+# The app and its decoder worker.
+for wasm in dist/*.wasm; do
+  raw=$(stat -c %s "$wasm")
+  gz=$(gzip -9 -c "$wasm" | wc -c)
+  printf 'app: %s: %d bytes (%d KB), gzip %d bytes (%d KB)\n' \
+    "$wasm" "$raw" $((raw / 1024)) "$gz" $((gz / 1024)) >&2
+done

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Response};
@@ -176,29 +176,34 @@ pub async fn fetch_in_pieces(
 
 /// Fetches a file, or the byte range (offset, length) of one for
 /// references of the `[url, offset, length]` form; cancelled when `signal`
-/// aborts.
-pub async fn fetch_bytes(
+/// aborts. The bytes stay a JavaScript `ArrayBuffer`, to be handed to a
+/// decoder worker without copying them into this page's memory.
+pub async fn fetch_buffer(
     url: &str,
     range: Option<(u64, u64)>,
     signal: &AbortSignal,
-) -> Result<Vec<u8>, FetchError> {
+) -> Result<ArrayBuffer, FetchError> {
     let response = start(url, Some(signal), range).await?;
     let buffer = response
         .array_buffer()
         .map_err(|e| FetchError::Network(js_text(&e)))?;
-    let buffer = JsFuture::from(buffer)
+    let buffer: ArrayBuffer = JsFuture::from(buffer)
         .await
-        .map_err(|e| abort_or(e, Some(signal)))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
+        .map_err(|e| abort_or(e, Some(signal)))?
+        .unchecked_into();
     match range {
         // A server that ignores Range sends the whole file (200).
-        Some((offset, length)) if response.status() == 200 && bytes.len() as u64 > length => {
-            let start = usize::try_from(offset).unwrap_or(usize::MAX);
-            let end = start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX));
-            bytes.get(start..end).map(<[u8]>::to_vec).ok_or_else(|| {
-                FetchError::Network("the file is shorter than its reference says".into())
-            })
+        Some((offset, length))
+            if response.status() == 200 && buffer.byte_length() as u64 > length =>
+        {
+            let end = offset.saturating_add(length);
+            if end > u64::from(buffer.byte_length()) {
+                return Err(FetchError::Network(
+                    "the file is shorter than its reference says".into(),
+                ));
+            }
+            Ok(buffer.slice_with_end(offset as u32, end as u32))
         }
-        _ => Ok(bytes),
+        _ => Ok(buffer),
     }
 }

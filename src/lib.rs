@@ -11,6 +11,8 @@ mod app;
 mod camera;
 mod coastline;
 mod controls;
+pub mod decode_pool;
+pub mod decode_worker;
 pub mod fetch;
 mod loading;
 pub mod map_canvas;

@@ -145,8 +145,17 @@ pub fn StatusPanel() -> impl IntoView {
     };
     let stats = move || {
         let s = state.report.get().stats;
+        let d = s.decoding;
+        let decoding = match (d.workers, d.decoded) {
+            (0, _) => "decoding on the main thread".to_string(),
+            (workers, 0) => format!("{workers} decoder workers"),
+            (workers, n) => format!(
+                "{workers} decoder workers, {:.1} ms per tile",
+                d.worker_ms / n as f64
+            ),
+        };
         format!(
-            "Cache: {} tiles, {} of {}. Requests: {}, cancelled {}, {} fetched.",
+            "Cache: {} tiles, {} of {}. Requests: {}, cancelled {}, {} fetched; {decoding}.",
             s.cached_tiles,
             megabytes(s.cache_bytes as u64),
             megabytes(s.cache_budget as u64),

@@ -3,12 +3,15 @@
 //! however many changes arrive.
 
 use std::cell::{Cell, RefCell};
+use std::ops::Range;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use tessera_core::colormap::{Colormap, Palette};
 use tessera_core::reader::{ChunkRef, References};
-use tessera_core::{physical, Bounds, ChunkKey, DType, Layer, Tile, Variable};
+use tessera_core::viewport::Viewport;
+use tessera_core::{physical, ChunkKey, DType, Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
 use crate::camera::{fit_seed, viewport};
@@ -37,6 +40,10 @@ pub fn loader() -> Option<SharedLoader> {
 
 type PaletteKey = (Variable, Colormap, (u64, u64));
 
+/// What the layer choices were worked out for: the references (by
+/// address), the variable and the tile rows and columns in view.
+type AvailableKey = (usize, Variable, Option<(Range<u16>, Range<u16>)>);
+
 pub struct Renderer {
     state: AppState,
     map: HtmlCanvasElement,
@@ -44,6 +51,8 @@ pub struct Renderer {
     pub loader: SharedLoader,
     palette: RefCell<Option<(PaletteKey, Rc<Palette>)>>,
     coastlines: RefCell<Option<Coastlines>>,
+    /// The layer values with files in view, until the tiles in view change.
+    available: RefCell<Option<(AvailableKey, Available)>>,
     frame_pending: Cell<bool>,
 }
 
@@ -64,8 +73,31 @@ impl Renderer {
             loader,
             palette: RefCell::new(None),
             coastlines: RefCell::new(None),
+            available: RefCell::new(None),
             frame_pending: Cell::new(false),
         })
+    }
+
+    /// The layer values with files in view: worked out again only when the
+    /// tiles in view (or the variable, or the references) change, not for
+    /// every frame of a pan.
+    fn available_in_view(
+        &self,
+        refs: &Arc<References>,
+        variable: Variable,
+        view: &Viewport,
+    ) -> Available {
+        let ranges = view.tile_ranges();
+        let key = (Arc::as_ptr(refs) as usize, variable, ranges.clone());
+        let mut cached = self.available.borrow_mut();
+        match &*cached {
+            Some((k, available)) if *k == key => available.clone(),
+            _ => {
+                let available = available_in(refs, variable, ranges);
+                *cached = Some((key, available.clone()));
+                available
+            }
+        }
     }
 
     pub fn set_coastlines(self: &Rc<Self>, coastlines: Coastlines) {
@@ -150,7 +182,7 @@ impl Renderer {
         };
 
         let variable = selection.variable;
-        let available = available_in_view(&refs, variable, &view.bounds());
+        let available = self.available_in_view(&refs, variable, &view);
         let layer = match selection.layer() {
             Some(layer) => Some(layer),
             None => {
@@ -320,19 +352,19 @@ fn tile_source(
     }
 }
 
-/// The layer values of `variable` with files in `bounds`.
-fn available_in_view(refs: &References, variable: Variable, bounds: &Bounds) -> Available {
+/// The layer values of `variable` with files in the tiles `ranges` (tile
+/// rows and columns).
+fn available_in(
+    refs: &References,
+    variable: Variable,
+    ranges: Option<(Range<u16>, Range<u16>)>,
+) -> Available {
     let mut available = Available::default();
-    for (key, _) in refs.chunks(variable) {
-        let t = key.tile.bounds();
-        if t.north <= bounds.south
-            || t.south >= bounds.north
-            || t.east <= bounds.west
-            || t.west >= bounds.east
-        {
-            continue;
-        }
-        match key.layer {
+    let Some((rows, columns)) = ranges else {
+        return available;
+    };
+    for layer in refs.layers_in(variable, rows, columns) {
+        match layer {
             Layer::Coherence(s, p, i) => {
                 push_new(&mut available.seasons, s);
                 push_new(&mut available.polarizations, p);

@@ -7,12 +7,13 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use tessera_core::geotiff::{decode_tile, DecodedTile};
+use tessera_core::geotiff::DecodedTile;
 use tessera_core::tile_cache::LruCache;
 use tessera_core::{ChunkKey, DType};
 use web_sys::AbortController;
 
-use crate::fetch::{fetch_bytes, FetchError};
+use crate::decode_pool::{DecodePool, DecodeStats};
+use crate::fetch::{fetch_buffer, FetchError};
 
 /// Where one file of the view comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +51,7 @@ impl ViewProgress {
 }
 
 /// Totals over the session, for the status panel.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LoaderStats {
     pub cache_bytes: usize,
     pub cache_budget: usize,
@@ -58,6 +59,7 @@ pub struct LoaderStats {
     pub requests: u64,
     pub cancelled: u64,
     pub bytes_fetched: u64,
+    pub decoding: DecodeStats,
 }
 
 pub struct TileLoader {
@@ -70,6 +72,8 @@ pub struct TileLoader {
     stats: LoaderStats,
     /// Called when a tile arrives or fails, to redraw.
     on_change: Rc<dyn Fn()>,
+    /// Decodes off the main thread.
+    decoders: DecodePool,
 }
 
 pub type SharedLoader = Rc<RefCell<TileLoader>>;
@@ -87,6 +91,7 @@ impl TileLoader {
                 ..LoaderStats::default()
             },
             on_change,
+            decoders: DecodePool::start(),
         }))
     }
 
@@ -126,6 +131,7 @@ impl TileLoader {
         LoaderStats {
             cache_bytes: self.cache.bytes(),
             cached_tiles: self.cache.len(),
+            decoding: self.decoders.stats(),
             ..self.stats
         }
     }
@@ -222,18 +228,19 @@ fn start(loader: &SharedLoader, source: TileSource) {
     let loader = loader.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let bytes = match &source.inline {
-            Some(bytes) => Ok(bytes.as_ref().clone()),
-            None => fetch_bytes(&source.url, source.range, &signal).await,
+            Some(bytes) => Ok(js_sys::Uint8Array::from(&bytes[..]).buffer()),
+            None => fetch_buffer(&source.url, source.range, &signal).await,
         };
         if matches!(bytes, Err(FetchError::Aborted)) || signal.aborted() {
             // Cancelled because the tile left the view: not a failure.
             return;
         }
-        loader.borrow_mut().in_flight.remove(&source.key);
         let result = match bytes {
             Ok(bytes) => {
-                loader.borrow_mut().stats.bytes_fetched += bytes.len() as u64;
-                decode_tile(&bytes, source.dtype).map_err(|e| e.to_string())
+                loader.borrow_mut().stats.bytes_fetched += u64::from(bytes.byte_length());
+                // Still in flight while a worker decodes it: not fetched again.
+                let decoders = loader.borrow().decoders.clone();
+                decoders.decode(bytes, source.dtype).await
             }
             Err(e) => Err(e.to_string()),
         };

@@ -4,7 +4,8 @@
 //! canvas.
 #![cfg(target_arch = "wasm32")]
 
-use tessera_app::fetch::{fetch_bytes, fetch_with_progress, resolve_url, FetchError};
+use tessera_app::decode_pool::DecodePool;
+use tessera_app::fetch::{fetch_buffer, fetch_with_progress, resolve_url, FetchError};
 use tessera_app::map_canvas::{context_2d, degrees_label, draw_mosaic, graticule_step};
 use tessera_core::colormap::{Colormap, Palette};
 use tessera_core::mosaic::TileSamples;
@@ -49,7 +50,7 @@ async fn a_missing_file_is_an_http_status() {
     let controller = web_sys::AbortController::new().unwrap();
     let page = tessera_app::fetch::page_url();
     let url = resolve_url("no-such-file-here.tif", &page).unwrap();
-    let error = fetch_bytes(&url, None, &controller.signal())
+    let error = fetch_buffer(&url, None, &controller.signal())
         .await
         .unwrap_err();
     assert!(
@@ -64,7 +65,7 @@ async fn an_aborted_request_is_cancelled_not_failed() {
     let controller = web_sys::AbortController::new().unwrap();
     controller.abort();
     let page = tessera_app::fetch::page_url();
-    let error = fetch_bytes(&page, None, &controller.signal())
+    let error = fetch_buffer(&page, None, &controller.signal())
         .await
         .unwrap_err();
     assert_eq!(error, FetchError::Aborted);
@@ -74,10 +75,10 @@ async fn an_aborted_request_is_cancelled_not_failed() {
 async fn a_byte_range_is_cut_even_when_the_server_ignores_range() {
     let controller = web_sys::AbortController::new().unwrap();
     let url = "data:application/octet-stream;base64,AAECAwQFBgcICQ==";
-    let bytes = fetch_bytes(url, Some((3, 4)), &controller.signal())
+    let bytes = fetch_buffer(url, Some((3, 4)), &controller.signal())
         .await
         .unwrap();
-    assert_eq!(bytes, vec![3, 4, 5, 6]);
+    assert_eq!(js_sys::Uint8Array::new(&bytes).to_vec(), vec![3, 4, 5, 6]);
 }
 
 /// The mosaic of one tile at one screen pixel per data pixel: every canvas
@@ -136,4 +137,31 @@ fn graticule_labels_read_like_a_map() {
     assert_eq!(degrees_label(34.0, 1.0, 'N', 'S'), "34°N");
     assert_eq!(degrees_label(-118.5, 0.5, 'E', 'W'), "118.5°W");
     assert_eq!(degrees_label(0.0, 1.0, 'E', 'W'), "0°");
+}
+
+/// This test page has no worker script, so the decode pool's workers fail
+/// to start and it decodes on the main thread: the same pixels as the
+/// core's decoder, and a bad file is an error, not a hang.
+#[wasm_bindgen_test]
+async fn the_decode_pool_decodes_here_when_no_worker_starts() {
+    use tessera_core::geotiff::decode_tile;
+    use tessera_core::DType;
+    let pool = DecodePool::start();
+    let file: &[u8] = include_bytes!("fixtures/tiff-variants/u16_lzw_predictor.tif");
+    let expected = decode_tile(file, DType::U16).unwrap();
+    let tile = pool
+        .decode(js_sys::Uint8Array::from(file).buffer(), DType::U16)
+        .await
+        .unwrap();
+    assert_eq!(tile, expected);
+    let bad = pool
+        .decode(
+            js_sys::Uint8Array::from(&b"not a tiff"[..]).buffer(),
+            DType::U8,
+        )
+        .await
+        .unwrap_err();
+    assert!(!bad.is_empty());
+    let stats = pool.stats();
+    assert_eq!((stats.workers, stats.on_main_thread), (0, 2), "{stats:?}");
 }

@@ -76,6 +76,9 @@ test('the initial view draws the seed selection with coastlines and graticule', 
   });
   assert.match(await page.locator('#refs-status').innerText(), /COH \(\d+ files\)/);
   assert.match(await page.locator('#scale').innerText(), /° = \d+ px/);
+  // The tiles were decoded by the worker pool, not on the main thread.
+  const stats = await page.locator('#cache-stats').innerText();
+  assert.match(stats, /\d+ decoder workers, [\d.]+ ms per tile/);
   assert.deepEqual(page.errors, []);
   await shot(page, 'initial-view');
   await page.context().close();
@@ -445,6 +448,8 @@ test('dist/ runs from a sub-path of a plain static server (python3 -m http.serve
     await waitView(page);
     assert.ok((await opaqueFraction(page)) > 0.3);
     assert.match(page.url(), /\/some\/where\/tessera\/\?refs=/);
+    // The decoder worker loads from the sub-path too.
+    assert.match(await page.locator('#cache-stats').innerText(), /decoder workers, [\d.]+ ms per tile/);
     await page.context().close();
   } finally {
     python.kill();

@@ -71,19 +71,38 @@ pub struct GlobalPixel {
     pub column: u32,
 }
 
+/// The pixel at `degrees` from the grid's first edge along an axis of
+/// `tiles` tiles, clamped into the tile holding that point: a point on a
+/// tile's edge may round across it.
+fn axis_pixel(degrees: f64, tiles: u16) -> Option<u32> {
+    let tile = degrees.floor();
+    if !tile.is_finite() || tile < 0.0 || tile >= f64::from(tiles) {
+        return None;
+    }
+    let first = tile as u32 * TILE_PIXELS;
+    let pixel = (degrees * f64::from(TILE_PIXELS)).floor();
+    Some((pixel.max(f64::from(first)) as u32).min(first + TILE_PIXELS - 1))
+}
+
 impl GlobalPixel {
     /// The pixel containing a point, if it is inside the grid.
     pub fn containing(lat: f64, lon: f64) -> Option<GlobalPixel> {
-        let tile = Tile::containing(lat, lon)?;
-        let per_degree = TILE_PIXELS as f64;
-        let row = ((NORTH_EDGE as f64 - lat) * per_degree).floor();
-        let column = ((lon - WEST_EDGE as f64) * per_degree).floor();
-        // Clamp into the tile: a point on the tile's edge may round across it.
-        let clamp = |v: f64, first: u32| (v.max(first as f64) as u32).min(first + TILE_PIXELS - 1);
         Some(GlobalPixel {
-            row: clamp(row, tile.first_row()),
-            column: clamp(column, tile.first_column()),
+            row: GlobalPixel::row_containing(lat)?,
+            column: GlobalPixel::column_containing(lon)?,
         })
+    }
+
+    /// The pixel row containing a latitude, if it is inside the grid. Rows
+    /// depend on latitude only (and columns on longitude only): the
+    /// stitcher works out each once per screen row and column.
+    pub fn row_containing(lat: f64) -> Option<u32> {
+        axis_pixel(NORTH_EDGE as f64 - lat, LATITUDE_TILES)
+    }
+
+    /// The pixel column containing a longitude, if it is inside the grid.
+    pub fn column_containing(lon: f64) -> Option<u32> {
+        axis_pixel(lon - WEST_EDGE as f64, LONGITUDE_TILES)
     }
 
     /// The tile holding this pixel and the pixel's (row, column) inside it.

@@ -218,6 +218,14 @@ impl Variable {
         &dims[..dims.len() - 2]
     }
 
+    /// How many layers (chunks per tile) the variable has.
+    pub fn layer_count(self) -> usize {
+        self.layer_dimensions()
+            .iter()
+            .map(|d| usize::from(d.chunk_count()))
+            .product()
+    }
+
     /// The zarr array shape.
     pub fn shape(self) -> Vec<u64> {
         self.dimensions()
@@ -520,6 +528,23 @@ impl Layer {
             Layer::Seasonal(s, p) => ([s.index(), p.index(), 0], 2),
             Layer::Orbital(o, d) => ([o.index(), d.index(), 0], 2),
         }
+    }
+
+    /// Every layer of `variable`, in chunk-index order (COH: 96, AMP: 16,
+    /// inc: 350).
+    pub fn all(variable: Variable) -> Vec<Layer> {
+        let dims = variable.layer_dimensions();
+        (0..variable.layer_count())
+            .filter_map(|mut n| {
+                let mut idx = [0u16; 3];
+                for (i, dim) in dims.iter().enumerate().rev() {
+                    let size = usize::from(dim.chunk_count());
+                    idx[i] = (n % size) as u16;
+                    n /= size;
+                }
+                Layer::from_indices(variable, &idx[..dims.len()])
+            })
+            .collect()
     }
 
     /// Whether this layer kind belongs to the variable.

@@ -26,30 +26,57 @@ impl TileSamples<'_> {
 /// The stored value under each screen pixel of `view`, row-major
 /// (width × height), [`FILL_VALUE`] where the grid ends or `tile` has
 /// nothing (a file that is absent, not loaded yet or broken).
+///
+/// The data are plate carrée, as the screen: a screen column's data column
+/// is the same on every row. So the grid pixel of each screen column and
+/// row is worked out once, and a row of the mosaic is runs of lookups in
+/// one tile each.
 pub fn stitch<'a>(view: &Viewport, tile: impl Fn(Tile) -> Option<TileSamples<'a>>) -> Vec<u16> {
     let (width, height) = view.size();
     let mut out = vec![FILL_VALUE; width as usize * height as usize];
-    let n = TILE_PIXELS as usize;
+    let n = TILE_PIXELS;
+    // (tile column, column inside the tile) under each screen column.
+    let columns: Vec<Option<(u32, u32)>> = (0..width)
+        .map(|x| {
+            let (_, lon) = view.screen_to_lat_lon(f64::from(x) + 0.5, 0.5);
+            GlobalPixel::column_containing(lon).map(|c| (c / n, c % n))
+        })
+        .collect();
+    // Runs of screen columns over the same tile column: (start, end, tile column).
+    let mut runs: Vec<(usize, usize, u32)> = Vec::new();
+    for (x, column) in columns.iter().enumerate() {
+        let Some((tile_column, _)) = column else {
+            continue;
+        };
+        match runs.last_mut() {
+            Some((_, end, t)) if *end == x && t == tile_column => *end = x + 1,
+            _ => runs.push((x, x + 1, *tile_column)),
+        }
+    }
     for (y, row_out) in out.chunks_mut(width as usize).enumerate() {
-        // One tile lookup per run of screen pixels in the same tile.
-        let mut current: Option<(Tile, Option<TileSamples<'a>>)> = None;
-        for (x, value) in row_out.iter_mut().enumerate() {
-            let (lat, lon) = view.screen_to_lat_lon(x as f64 + 0.5, y as f64 + 0.5);
-            let Some((t, r, c)) =
-                GlobalPixel::containing(lat, lon).and_then(GlobalPixel::tile_pixel)
+        let (lat, _) = view.screen_to_lat_lon(0.5, y as f64 + 0.5);
+        let Some(row) = GlobalPixel::row_containing(lat) else {
+            continue;
+        };
+        let (tile_row, row_in_tile) = (row / n, (row % n) as usize);
+        for &(start, end, tile_column) in &runs {
+            let Some(samples) = u16::try_from(tile_row)
+                .ok()
+                .zip(u16::try_from(tile_column).ok())
+                .and_then(|(r, c)| Tile::from_indices(r, c))
+                .and_then(&tile)
             else {
                 continue;
             };
-            let samples = match current {
-                Some((known, samples)) if known == t => samples,
-                _ => {
-                    let samples = tile(t);
-                    current = Some((t, samples));
-                    samples
-                }
+            let base = row_in_tile * n as usize;
+            let (Some(values), Some(cols)) = (row_out.get_mut(start..end), columns.get(start..end))
+            else {
+                continue;
             };
-            if let Some(samples) = samples {
-                *value = samples.get(r as usize * n + c as usize);
+            for (value, column) in values.iter_mut().zip(cols) {
+                if let Some((_, c)) = column {
+                    *value = samples.get(base + *c as usize);
+                }
             }
         }
     }
@@ -139,5 +166,45 @@ mod tests {
         let out = stitch(&view, |t| tiles.get(&t).map(|v| TileSamples::U16(v)));
         let filled = out.iter().filter(|&&v| v != FILL_VALUE).count();
         assert_eq!(filled, 100 * 100);
+    }
+
+    proptest::proptest! {
+        /// Whatever the view (zoomed far in or out, across tile and grid
+        /// edges), every screen pixel shows the value of the grid pixel
+        /// under its centre, as `GlobalPixel::containing` finds it one by
+        /// one.
+        #[test]
+        fn any_view_matches_pixel_by_pixel_lookup(
+            lat in 30.0f64..40.0,
+            lon in -125.0f64..-110.0,
+            zoom in -2.0f64..14.0,
+            width in 1u32..90,
+            height in 1u32..70,
+            grid_edge in proptest::bool::ANY,
+        ) {
+            let tiles = tiles(&["N36W121", "N36W120", "N35W121", "N35W120", "N37W119"]);
+            // Some views sit on the grid's eastern and northern edges.
+            let (lat, lon) = if grid_edge { (lat + 45.0, lon + 300.0) } else { (lat, lon) };
+            let view = Viewport::new(lat, lon, 0.5f64.powf(zoom), width, height).unwrap();
+            let everywhere: Vec<u16> = (0..TILE_LEN as u32).map(|i| (i % 65_534 + 1) as u16).collect();
+            let out = stitch(&view, |t| match tiles.get(&t) {
+                Some(v) => Some(TileSamples::U16(v)),
+                None if grid_edge => Some(TileSamples::U16(&everywhere)),
+                None => None,
+            });
+            for y in 0..height {
+                for x in 0..width {
+                    let (la, lo) = view.screen_to_lat_lon(f64::from(x) + 0.5, f64::from(y) + 0.5);
+                    let expected = GlobalPixel::containing(la, lo)
+                        .and_then(GlobalPixel::tile_pixel)
+                        .map_or(FILL_VALUE, |(t, r, c)| match tiles.get(&t) {
+                            Some(v) => v[(r * 1200 + c) as usize],
+                            None if grid_edge => everywhere[(r * 1200 + c) as usize],
+                            None => FILL_VALUE,
+                        });
+                    proptest::prop_assert_eq!(out[(y * width + x) as usize], expected, "screen ({}, {})", x, y);
+                }
+            }
+        }
     }
 }

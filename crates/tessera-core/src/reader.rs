@@ -39,7 +39,9 @@ use base64::Engine;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::dataset::{ChunkKey, ChunkKeyError, DType, Dimension, PackedChunkKey, Variable};
+use crate::dataset::{
+    ChunkKey, ChunkKeyError, DType, Dimension, Layer, PackedChunkKey, Tile, Variable,
+};
 use crate::zarr::{self, ArrayMetadata, ArrayValues, ZarrError};
 
 mod streaming;
@@ -300,6 +302,85 @@ impl References {
             b: inline.peekable(),
         }
         .filter_map(|(key, r)| Some((key.unpack()?, r)))
+    }
+
+    /// The layers of `variable` with at least one chunk in the tile rows
+    /// and columns given (what a view can offer to show). Probes each
+    /// layer's key range per tile row, or scans the variable's keys when
+    /// that is cheaper (a view of the whole world).
+    pub fn layers_in(
+        &self,
+        variable: Variable,
+        rows: std::ops::Range<u16>,
+        columns: std::ops::Range<u16>,
+    ) -> Vec<Layer> {
+        let layers = variable.layer_count();
+        let remote = self.variable_chunks(variable).map_or(0, |c| c.keys.len());
+        let inline = self.inline_range(variable).count();
+        let probes = layers * rows.len();
+        let log = (usize::BITS - remote.leading_zeros()) as usize;
+        let probe = probes.saturating_mul(log.max(1)) < remote + inline;
+        self.layers_in_by(variable, rows, columns, probe)
+    }
+
+    fn layers_in_by(
+        &self,
+        variable: Variable,
+        rows: std::ops::Range<u16>,
+        columns: std::ops::Range<u16>,
+        probe: bool,
+    ) -> Vec<Layer> {
+        let mut layers = Layer::all(variable);
+        layers.sort();
+        let remote: &[PackedChunkKey] = self.variable_chunks(variable).map_or(&[], |c| &c.keys);
+        let inline: Vec<PackedChunkKey> = self.inline_range(variable).map(|(k, _)| *k).collect();
+        let Some(last_column) = columns.end.checked_sub(1).filter(|_| !columns.is_empty()) else {
+            return Vec::new();
+        };
+        if probe {
+            let has_any = |lo: PackedChunkKey, hi: PackedChunkKey| {
+                [remote, &inline[..]].iter().any(|keys| {
+                    let i = keys.partition_point(|k| *k < lo);
+                    keys.get(i).is_some_and(|k| *k <= hi)
+                })
+            };
+            layers
+                .into_iter()
+                .filter(|&layer| {
+                    rows.clone().any(|row| {
+                        let key = |column| {
+                            Tile::from_indices(row, column).map(|tile| {
+                                ChunkKey {
+                                    variable,
+                                    layer,
+                                    tile,
+                                }
+                                .pack()
+                            })
+                        };
+                        match (key(columns.start), key(last_column)) {
+                            (Some(lo), Some(hi)) => has_any(lo, hi),
+                            _ => false,
+                        }
+                    })
+                })
+                .collect()
+        } else {
+            let mut found = vec![false; layers.len()];
+            for key in remote.iter().chain(&inline).filter_map(|k| k.unpack()) {
+                let (row, column) = (key.tile.lat_index(), key.tile.lon_index());
+                if rows.contains(&row) && columns.contains(&column) {
+                    if let Ok(i) = layers.binary_search(&key.layer) {
+                        found[i] = true;
+                    }
+                }
+            }
+            layers
+                .into_iter()
+                .zip(found)
+                .filter_map(|(layer, f)| f.then_some(layer))
+                .collect()
+        }
     }
 
     /// The reference of any key, chunk or not (`"COH/0.0.0.45.59"`,
@@ -1526,6 +1607,52 @@ mod tests {
         }
         let cut = References::from_bytes(&gz[..gz.len() / 2]).unwrap_err();
         assert!(matches!(cut, ReaderError::Gzip(_)), "{cut}");
+    }
+
+    /// Both ways of finding the layers in a box agree with looking at
+    /// every chunk.
+    #[test]
+    fn layers_in_probes_and_scans_alike() {
+        let json = include_bytes!("../../../tests/fixtures/small_refs.json");
+        let refs = References::from_json(json).unwrap();
+        let mut checked = 0;
+        for variable in refs.variables().collect::<Vec<_>>() {
+            let tiles: Vec<Tile> = refs.chunks(variable).map(|(k, _)| k.tile).collect();
+            let (Some(first), Some(last)) = (tiles.iter().min(), tiles.iter().max()) else {
+                continue;
+            };
+            let r0 = first.lat_index().saturating_sub(1);
+            for (rows, columns) in [
+                (0..160, 0..360),
+                (r0..r0 + 2, first.lon_index()..first.lon_index() + 1),
+                (last.lat_index()..last.lat_index() + 1, 0..360),
+                (r0..r0 + 1, 0..1),
+                (5..5, 0..360),
+            ] {
+                let mut brute: Vec<Layer> = refs
+                    .chunks(variable)
+                    .filter(|(k, _)| {
+                        rows.contains(&k.tile.lat_index()) && columns.contains(&k.tile.lon_index())
+                    })
+                    .map(|(k, _)| k.layer)
+                    .collect();
+                brute.sort();
+                brute.dedup();
+                for probe in [true, false] {
+                    let found = refs.layers_in_by(variable, rows.clone(), columns.clone(), probe);
+                    assert_eq!(
+                        found, brute,
+                        "{variable} {rows:?} {columns:?} probe {probe}"
+                    );
+                }
+                assert_eq!(
+                    refs.layers_in(variable, rows.clone(), columns.clone()),
+                    brute
+                );
+                checked += brute.len();
+            }
+        }
+        assert!(checked > 10, "{checked}");
     }
 
     fn eval(expression: &str) -> Result<TemplateValue, String> {

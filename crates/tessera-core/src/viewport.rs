@@ -10,6 +10,7 @@ use crate::dataset::{
     Bounds, ChunkKey, Layer, Tile, Variable, LATITUDE_TILES, LONGITUDE_TILES, NORTH_EDGE,
     TILE_PIXELS, WEST_EDGE,
 };
+use std::ops::Range;
 
 /// Southern edge of the data set's grid (79 S).
 pub const SOUTH_EDGE: i32 = NORTH_EDGE - LATITUDE_TILES as i32;
@@ -160,24 +161,12 @@ impl Viewport {
     /// The tiles of the grid (82 N..79 S, 180 W..180 E) the canvas shows,
     /// the one nearest the centre first: the order to fetch them in.
     pub fn tiles(&self) -> Vec<Tile> {
-        let b = self.bounds();
-        let north = b.north.min(f64::from(NORTH_EDGE));
-        let south = b.south.max(f64::from(SOUTH_EDGE));
-        let west = b.west.max(f64::from(WEST_EDGE));
-        let east = b.east.min(f64::from(EAST_EDGE));
-        if north <= south || east <= west {
+        let Some((rows, columns)) = self.tile_ranges() else {
             return Vec::new();
-        }
-        // Tiles overlapping the box by more than rounding error (a view
-        // fitted to whole degrees must not pull in the next row of tiles).
-        const EPS: f64 = 1e-9;
-        let rows = (f64::from(NORTH_EDGE) - north + EPS).floor() as i32
-            ..(f64::from(NORTH_EDGE) - south - EPS).ceil() as i32;
-        let columns = (west - f64::from(WEST_EDGE) + EPS).floor() as i32
-            ..(east - f64::from(WEST_EDGE) - EPS).ceil() as i32;
+        };
         let mut tiles: Vec<(f64, Tile)> = rows
             .flat_map(|r| columns.clone().map(move |c| (r, c)))
-            .filter_map(|(r, c)| Tile::from_indices(u16::try_from(r).ok()?, u16::try_from(c).ok()?))
+            .filter_map(|(r, c)| Tile::from_indices(r, c))
             .map(|tile| {
                 let t = tile.bounds();
                 let dy = (t.north + t.south) / 2.0 - self.lat;
@@ -187,6 +176,28 @@ impl Viewport {
             .collect();
         tiles.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         tiles.into_iter().map(|(_, tile)| tile).collect()
+    }
+
+    /// The tile rows (latitude chunk indices) and columns (longitude chunk
+    /// indices) the canvas shows; `None` when it shows none of the grid.
+    pub fn tile_ranges(&self) -> Option<(Range<u16>, Range<u16>)> {
+        let b = self.bounds();
+        let north = b.north.min(f64::from(NORTH_EDGE));
+        let south = b.south.max(f64::from(SOUTH_EDGE));
+        let west = b.west.max(f64::from(WEST_EDGE));
+        let east = b.east.min(f64::from(EAST_EDGE));
+        if north <= south || east <= west {
+            return None;
+        }
+        // Tiles overlapping the box by more than rounding error (a view
+        // fitted to whole degrees must not pull in the next row of tiles).
+        const EPS: f64 = 1e-9;
+        let index = |degrees: f64| degrees.clamp(0.0, f64::from(u16::MAX)) as u16;
+        let rows = index((f64::from(NORTH_EDGE) - north + EPS).floor())
+            ..index((f64::from(NORTH_EDGE) - south - EPS).ceil());
+        let columns = index((west - f64::from(WEST_EDGE) + EPS).floor())
+            ..index((east - f64::from(WEST_EDGE) - EPS).ceil());
+        (!rows.is_empty() && !columns.is_empty()).then_some((rows, columns))
     }
 
     /// The chunk keys of one layer of a variable that the view needs, in
