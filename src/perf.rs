@@ -13,6 +13,10 @@ pub const REFS_INDEXED: &str = "tessera:refs-indexed";
 /// How the references' pieces were read: `pieces`, `parseMs` (time in
 /// the reader, summed).
 pub const REFS_PIECES: &str = "tessera:refs-pieces";
+/// The session so far, updated with every change of the status panel:
+/// cache bytes and budget, requests, cancellations, decodes, wasm memory,
+/// and the current view's files.
+pub const SESSION: &str = "tessera:session";
 /// The first view whose files are all loaded (or failed) is drawn.
 pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
 

@@ -133,6 +133,23 @@ impl Renderer {
     fn report(&self, report: ViewReport) {
         let current = self.state.report;
         if current.with_untracked(|r| *r != report) {
+            let s = report.stats;
+            crate::perf::record(
+                crate::perf::SESSION,
+                &[
+                    ("cacheBytes", s.cache_bytes as f64),
+                    ("cacheBudget", s.cache_budget as f64),
+                    ("cachedTiles", s.cached_tiles as f64),
+                    ("requests", s.requests as f64),
+                    ("cancelled", s.cancelled as f64),
+                    ("decoded", s.decoding.decoded as f64),
+                    ("workerMs", s.decoding.worker_ms),
+                    ("wasmBytes", crate::perf::wasm_memory_bytes()),
+                    ("loaded", report.progress.loaded as f64),
+                    ("failed", report.progress.failed as f64),
+                    ("total", report.progress.total as f64),
+                ],
+            );
             current.set(report);
         }
     }

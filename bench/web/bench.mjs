@@ -4,7 +4,7 @@
 // tool's in the same run. Run it with scripts/bench-web.sh.
 //
 //   node bench/web/bench.mjs --data DIR --refs NAME [--runs N] [--out FILE]
-//                            [--parts refs,decode,pan]
+//                            [--parts refs,decode,pan,session]
 //
 // DIR holds NAME, full-scale references with relative chunk URLs, and the
 // demo's files where they point (see scripts/bench-web.sh): the seed's
@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
     refs: { type: 'string', default: 'refs-full.json' },
     runs: { type: 'string', default: '5' },
     out: { type: 'string', default: path.join(root, 'bench/out/web_bench.json') },
-    parts: { type: 'string', default: 'refs,decode,pan' },
+    parts: { type: 'string', default: 'refs,decode,pan,session' },
   },
 });
 const runs = Number(args.runs);
@@ -200,6 +200,48 @@ try {
     results.panning = { frames: frames.length, medianMs: median(frames), p95Ms: quantile(frames, 0.95), maxMs: Math.max(...frames) };
     log('panning', JSON.stringify(results.panning));
   }
+  // (e) a long session: 200 views, panning with the arrow keys and
+  // switching repeat interval and season as a user flicking through them
+  // would (a view every 150 ms, so many requests are cancelled), sampling
+  // the cache and the wasm memory after each.
+  if (parts.has('session')) {
+    const p = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800 });
+    await p.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+    await p.focus('#map-wrap');
+    const keys = ['ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowLeft', 'ArrowUp'];
+    const intervals = ['6', '12', '18', '24', '36', '48'];
+    const seasons = ['winter', 'spring', 'summer', 'fall'];
+    const samples = [];
+    const session = () => p.evaluate(() => ({ ...window.tesseraPerf['tessera:session'] }));
+    for (let view = 1; view <= 200; view++) {
+      if (view % 25 === 0) await p.selectOption('#season', seasons[(view / 25) % seasons.length]);
+      else if (view % 5 === 0) await p.selectOption('#interval', intervals[(view / 5) % intervals.length]);
+      else await p.keyboard.press(keys[view % keys.length]);
+      await p.focus('#map-wrap');
+      await new Promise((r) => setTimeout(r, 150));
+      samples.push(await session());
+    }
+    await p.waitForFunction(() => {
+      const s = window.tesseraPerf['tessera:session'];
+      return s && s.loaded + s.failed >= s.total;
+    }, null, { timeout: 120000, polling: 100 });
+    const last = await session();
+    samples.push(last);
+    const max = (k) => Math.max(...samples.map((x) => x[k]));
+    results.session = {
+      views: 200,
+      requests: last.requests,
+      cancelled: last.cancelled,
+      decoded: last.decoded,
+      maxCacheMB: mb(max('cacheBytes')),
+      cacheBudgetMB: mb(last.cacheBudget),
+      maxWasmMB: mb(max('wasmBytes')),
+      finalWasmMB: mb(last.wasmBytes),
+      workerMsPerTile: last.workerMs / Math.max(1, last.decoded),
+    };
+    log('session', JSON.stringify(results.session));
+    await p.context().close();
+  }
 } finally {
   await browser.close();
   await Promise.all([app.close(), data.close()]);
@@ -227,6 +269,10 @@ ${Object.entries(results.decode).map(([k, v]) => `| ${k} | ${f(v.fileMB, 2)} MB 
 if (results.panning) {
   const p = results.panning;
   report.push(`(d) panning over cached tiles: frame time median ${f(p.medianMs, 1)} ms, p95 ${f(p.p95Ms, 1)} ms, max ${f(p.maxMs, 1)} ms (${p.frames} frames).`);
+}
+if (results.session) {
+  const x = results.session;
+  report.push(`(e) a session of ${x.views} views (pans, interval and season changes every 150 ms): ${x.requests} requests, ${x.cancelled} cancelled, ${x.decoded} tiles decoded (${f(x.workerMsPerTile, 1)} ms each in a worker); cache at most ${f(x.maxCacheMB)} MB of its ${f(x.cacheBudgetMB)} MB budget; wasm memory at most ${f(x.maxWasmMB)} MB.`);
 }
 report.push(`Written to ${path.relative(root, args.out)}.`);
 console.log(`\n${report.join('\n\n')}\n`);

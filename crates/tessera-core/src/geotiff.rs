@@ -382,6 +382,9 @@ pub fn decode_tile(bytes: &[u8], expected: DType) -> Result<DecodedTile, DecodeE
         (DType::U8, 8) | (DType::U16, 16) => {}
         (_, bits) => return Err(wrong_type(&format!("{bits}-bit samples"))),
     }
+    if let Some(tile) = decode_lzw_strips(&mut decoder, bytes, expected) {
+        return Ok(tile);
+    }
     let decoded = match decoder.read_image().map_err(DecodeError::Pixels)? {
         DecodingResult::U8(v) if expected == DType::U8 => DecodedTile::U8(v),
         DecodingResult::U16(v) if expected == DType::U16 => DecodedTile::U16(v),
@@ -398,6 +401,98 @@ pub fn decode_tile(bytes: &[u8], expected: DType) -> Result<DecodedTile, DecodeE
         )));
     }
     Ok(decoded)
+}
+
+/// The data set's own layout, decoded by [`crate::lzw`] straight into the
+/// image: LZW strips of one 8- or 16-bit sample per pixel, with or without
+/// the horizontal predictor. `None` for anything else, or anything odd
+/// (a strip out of the file, a strip that decodes short or long, a bad
+/// code): the `tiff` crate then decodes the file and reports the problem.
+fn decode_lzw_strips(
+    decoder: &mut Decoder<Cursor<&[u8]>>,
+    bytes: &[u8],
+    dtype: DType,
+) -> Option<DecodedTile> {
+    let tag = |decoder: &mut Decoder<Cursor<&[u8]>>, tag: Tag, default: u64| {
+        decoder
+            .find_tag_unsigned::<u64>(tag)
+            .ok()
+            .map(|v| v.unwrap_or(default))
+    };
+    let lzw = CompressionMethod::LZW.to_u16();
+    if tag(decoder, Tag::Compression, 1)? != u64::from(lzw)
+        || tag(decoder, Tag::SamplesPerPixel, 1)? != 1
+        || tag(decoder, Tag::PlanarConfiguration, 1)? != 1
+        // Unsigned integers only: signed samples are the wrong dtype.
+        || tag(decoder, Tag::SampleFormat, 1)? != 1
+        || decoder.find_tag(Tag::TileWidth).ok()?.is_some()
+    {
+        return None;
+    }
+    let predictor = tag(decoder, Tag::Predictor, 1)?;
+    if predictor != 1 && predictor != 2 {
+        return None;
+    }
+    let rows_per_strip = tag(decoder, Tag::RowsPerStrip, u64::from(TILE_PIXELS))?
+        .clamp(1, u64::from(TILE_PIXELS)) as usize;
+    let offsets = decoder.get_tag_u64_vec(Tag::StripOffsets).ok()?;
+    let counts = decoder.get_tag_u64_vec(Tag::StripByteCounts).ok()?;
+    let width = TILE_PIXELS as usize;
+    let sample_bytes = dtype.bytes();
+    let row_bytes = width * sample_bytes;
+    let strips = (TILE_PIXELS as usize).div_ceil(rows_per_strip);
+    if offsets.len() != strips || counts.len() != strips {
+        return None;
+    }
+    let mut raw = vec![0u8; TILE_LEN * sample_bytes];
+    let mut table = crate::lzw::LzwTable::default();
+    for ((strip, &offset), &count) in raw
+        .chunks_mut(rows_per_strip * row_bytes)
+        .zip(&offsets)
+        .zip(&counts)
+    {
+        let start = usize::try_from(offset).ok()?;
+        let end = start.checked_add(usize::try_from(count).ok()?)?;
+        let input = bytes.get(start..end)?;
+        let written = crate::lzw::decode_strip(input, strip, &mut table).ok()?;
+        if written != strip.len() {
+            return None;
+        }
+    }
+    let big_endian = bytes.starts_with(b"MM");
+    Some(match dtype {
+        DType::U8 => {
+            if predictor == 2 {
+                for row in raw.chunks_mut(width) {
+                    for i in 1..row.len() {
+                        row[i] = row[i].wrapping_add(row[i - 1]);
+                    }
+                }
+            }
+            DecodedTile::U8(raw)
+        }
+        DType::U16 => {
+            let mut values: Vec<u16> = raw
+                .chunks_exact(2)
+                .map(|b| {
+                    let pair = [b[0], b[1]];
+                    if big_endian {
+                        u16::from_be_bytes(pair)
+                    } else {
+                        u16::from_le_bytes(pair)
+                    }
+                })
+                .collect();
+            if predictor == 2 {
+                for row in values.chunks_mut(width) {
+                    for i in 1..row.len() {
+                        row[i] = row[i].wrapping_add(row[i - 1]);
+                    }
+                }
+            }
+            DecodedTile::U16(values)
+        }
+    })
 }
 
 fn result_type(result: &DecodingResult) -> &'static str {
@@ -623,6 +718,60 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The LZW fast path is taken for the data set's layout and its
+    /// variants, and gives exactly what the `tiff` crate's own decoding
+    /// gives; other layouts and signed samples are left to the crate.
+    #[test]
+    fn lzw_strips_decode_as_the_tiff_crate_does() {
+        let tile = Tile::parse("N36W121").unwrap();
+        let noisy: Vec<u8> = (0..TILE_LEN)
+            .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let words: Vec<u16> = (0..TILE_LEN).map(|i| pattern(i / 1200, i % 1200)).collect();
+        let files = [
+            (
+                encode_tile(tile, TilePixels::U8(&noisy)).unwrap(),
+                DType::U8,
+                true,
+            ),
+            (
+                encode_tile(tile, TilePixels::U16(&words)).unwrap(),
+                DType::U16,
+                true,
+            ),
+            (variant("u8_lzw_predictor.tif"), DType::U8, true),
+            (variant("u16_lzw_predictor.tif"), DType::U16, true),
+            (variant("u16_lzw_bigendian_predictor.tif"), DType::U16, true),
+            (variant("u8_packbits_strips.tif"), DType::U8, false),
+            (variant("u8_deflate_predictor_tiled.tif"), DType::U8, false),
+            (variant("i16_lzw.tif"), DType::U16, false),
+        ];
+        for (i, (bytes, dtype, fast)) in files.iter().enumerate() {
+            let mut decoder = Decoder::new(Cursor::new(&bytes[..])).unwrap();
+            let ours = decode_lzw_strips(&mut decoder, bytes, *dtype);
+            assert_eq!(ours.is_some(), *fast, "file {i}");
+            let Some(ours) = ours else { continue };
+            let theirs = match Decoder::new(Cursor::new(&bytes[..]))
+                .unwrap()
+                .read_image()
+                .unwrap()
+            {
+                DecodingResult::U8(v) => DecodedTile::U8(v),
+                DecodingResult::U16(v) => DecodedTile::U16(v),
+                _ => panic!("file {i}"),
+            };
+            assert!(ours == theirs, "file {i}");
+        }
+        let e = decode_tile(&variant("i16_lzw.tif"), DType::U16).unwrap_err();
+        assert!(e.to_string().contains("int16"), "{e}");
+        // A damaged strip: left to the crate, which reports it.
+        let mut damaged = files[0].0.clone();
+        let middle = damaged.len() / 2;
+        damaged[middle..middle + 64].fill(0xff);
+        let mut decoder = Decoder::new(Cursor::new(&damaged[..])).unwrap();
+        assert!(decode_lzw_strips(&mut decoder, &damaged, DType::U8).is_none());
     }
 
     #[test]

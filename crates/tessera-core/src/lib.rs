@@ -25,6 +25,7 @@ pub mod coordinates;
 pub mod dataset;
 pub mod geotiff;
 pub mod listing;
+pub mod lzw;
 pub mod mosaic;
 pub mod physical;
 pub mod pyjson;
