@@ -124,9 +124,21 @@ struct RefsArgs {
     #[arg(value_name = "LISTING")]
     listing: PathBuf,
 
-    /// Where to write the reference JSON (default: standard output).
+    /// Where to write the reference JSON (default: standard output), or
+    /// the folder of the parquet references (required for parquet).
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+
+    /// json: one fsspec reference JSON, as the seed writes. parquet:
+    /// kerchunk's parquet layout (a folder with .zmetadata and
+    /// <variable>/refs.<n>.parq), which fsspec reads one record file at a
+    /// time.
+    #[arg(long, value_enum, default_value = "json")]
+    format: RefsFormat,
+
+    /// Parquet only: references per record file.
+    #[arg(long, value_name = "N", default_value_t = tessera_core::parquet_refs::DEFAULT_RECORD_SIZE)]
+    record_size: usize,
 
     /// URL of the bucket's data/tiles/ folder that file paths are appended to.
     #[arg(long, value_name = "URL", default_value = BUCKET_TILES_URL)]
@@ -143,6 +155,12 @@ struct RefsArgs {
     /// Print nothing on standard error but errors.
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RefsFormat {
+    Json,
+    Parquet,
 }
 
 /// Exit code when --strict finds skipped lines.
@@ -207,6 +225,17 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
 
     let bar = progress_bar(listing.files().len() as u64, args.quiet);
     let mut on_progress = |p: writer::Progress| bar.set_position(p.files_written);
+    if args.format == RefsFormat::Parquet {
+        let Some(folder) = &args.output else {
+            bail!("--format parquet writes a folder: give it with -o");
+        };
+        let mut json = Vec::new();
+        writer::write_references(&mut json, &listing, &args.baseurl, &mut on_progress)
+            .context("writing the references")?;
+        bar.finish_and_clear();
+        write_parquet(&json, folder, args.record_size, args.quiet)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let summaries = match &args.output {
         None => {
             let stdout = io::stdout();
@@ -244,6 +273,79 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the references `json` (as `tessera refs` makes them) in
+/// kerchunk's parquet layout into `folder`, replacing a previous store
+/// there only once the new one is complete.
+fn write_parquet(json: &[u8], folder: &Path, record_size: usize, quiet: bool) -> Result<()> {
+    if folder.exists() && !folder.join(".zmetadata").exists() {
+        let empty = std::fs::read_dir(folder)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            bail!(
+                "{}: exists and is not parquet references (no .zmetadata); not replacing it",
+                folder.display()
+            );
+        }
+    }
+    let refs = References::from_json(json).context("reading back the references")?;
+    let total: usize = Variable::ALL.iter().map(|&v| refs.chunk_count(v)).sum();
+    let bar = progress_bar(total as u64, quiet);
+    bar.set_message("parquet");
+    let (files, summaries) =
+        tessera_core::parquet_refs::parquet_store(&refs, record_size, |done| {
+            bar.set_position(done as u64)
+        })?;
+    bar.finish_and_clear();
+    let name = folder
+        .file_name()
+        .with_context(|| format!("{}: not a folder name", folder.display()))?;
+    let parent = folder
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = parent.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> io::Result<u64> {
+        let mut bytes = 0;
+        for file in &files {
+            let path = tmp.join(&file.path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, &file.bytes)?;
+            bytes += file.bytes.len() as u64;
+        }
+        if folder.exists() {
+            std::fs::remove_dir_all(folder)?;
+        }
+        std::fs::rename(&tmp, folder)?;
+        Ok(bytes)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    let bytes = result.with_context(|| format!("writing {}", folder.display()))?;
+    if !quiet {
+        for s in &summaries {
+            eprintln!(
+                "{:<10} {} chunks in {} record files",
+                s.name, s.chunks, s.record_files
+            );
+        }
+        eprintln!(
+            "{}: {} files, {:.1} MB, {record_size} references per record file",
+            folder.display(),
+            files.len(),
+            bytes as f64 / 1e6
+        );
+    }
+    Ok(())
 }
 
 fn info(args: &InfoArgs) -> Result<ExitCode> {

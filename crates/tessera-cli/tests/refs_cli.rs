@@ -187,3 +187,62 @@ fn writing_to_a_fifo_keeps_it_a_fifo() {
     assert!(written.ends_with(b"_175D_lsmap.tif\"]\n}"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// `--format parquet`: a folder with `.zmetadata` and record files named by
+/// chunk number (xarray reading it is tested in xarray_interop.rs); a
+/// second run replaces it; it needs -o and never replaces other folders.
+#[test]
+fn parquet_references_are_a_folder_of_record_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("refs.parq");
+    let listing = fixture("earthbigdata_small.txt");
+    let args = [
+        "refs",
+        listing.to_str().unwrap(),
+        "--format",
+        "parquet",
+        "--record-size",
+        "1000",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    for _ in 0..2 {
+        let run = tessera(&args, None);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let zmetadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(".zmetadata")).unwrap()).unwrap();
+    assert_eq!(zmetadata["record_size"], 1000);
+    assert_eq!(
+        zmetadata["metadata"]["COH/.zattrs"]["_ARRAY_DIMENSIONS"][0],
+        "season"
+    );
+    // N36W121 (latitude index 46, longitude index 59) winter vv COH12 is
+    // chunk 0.0.1.46.59: number ((0·4+0)·6+1)·160·360 + 46·360 + 59.
+    let number = 57_600 + 46 * 360 + 59;
+    assert!(out
+        .join(format!("COH/refs.{}.parq", number / 1000))
+        .is_file());
+    assert!(out.join("latitude/refs.0.parq").is_file());
+    // Records without references are not written.
+    assert!(!out.join("COH/refs.0.parq").exists());
+
+    let no_output = tessera(&args[..args.len() - 2], None);
+    assert!(!no_output.status.success());
+    assert!(String::from_utf8_lossy(&no_output.stderr).contains("give it with -o"));
+
+    let other = dir.path().join("photos");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("cat.jpg"), b"meow").unwrap();
+    let mut into_other = args.to_vec();
+    let last = into_other.len() - 1;
+    into_other[last] = other.to_str().unwrap();
+    let refused = tessera(&into_other, None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not parquet references"));
+    assert!(other.join("cat.jpg").is_file());
+}

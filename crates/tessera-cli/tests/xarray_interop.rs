@@ -515,6 +515,17 @@ fn expectations(dir: &Path, files: &[Synth]) -> Value {
 
 #[test]
 fn xarray_reads_synthetic_geotiffs_through_our_references() {
+    xarray_reads_synthetic_geotiffs("json");
+}
+
+/// The same data through kerchunk's parquet layout, which fsspec's
+/// LazyReferenceMapper reads record file by record file.
+#[test]
+fn xarray_reads_synthetic_geotiffs_through_parquet_references() {
+    xarray_reads_synthetic_geotiffs("parquet");
+}
+
+fn xarray_reads_synthetic_geotiffs(format: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("www");
     let files = synthetic_files();
@@ -523,7 +534,11 @@ fn xarray_reads_synthetic_geotiffs_through_our_references() {
     fs::write(&listing_path, listing).expect("write listing");
 
     let server = HttpServer::start(&root, dir.path().join("http.log"));
-    let refs = dir.path().join("refs.json");
+    let refs = dir.path().join(if format == "json" {
+        "refs.json"
+    } else {
+        "refs.parq"
+    });
     tessera(&[
         "refs",
         listing_path.to_str().expect("utf-8 path"),
@@ -531,6 +546,8 @@ fn xarray_reads_synthetic_geotiffs_through_our_references() {
         refs.to_str().expect("utf-8 path"),
         "--baseurl",
         &server.base_url(),
+        "--format",
+        format,
     ]);
 
     let expected_path = dir.path().join("expected.json");

@@ -1,0 +1,288 @@
+//! References in kerchunk's parquet layout, which fsspec's
+//! `LazyReferenceMapper` reads one record file at a time (so xarray opens
+//! the data set without reading every reference):
+//!
+//! * `.zmetadata`: `{"metadata": {".zgroup": {...}, "COH/.zarray": {...},
+//!   ...}, "record_size": N}`, every zarr metadata key as parsed JSON;
+//! * `<array>/refs.<n>.parq`: the references of chunks `n·N .. (n+1)·N` of
+//!   the array, numbered in C order over its chunk grid (row `i` is chunk
+//!   `n·N + i`), with columns `path` (URL, null for none), `offset`, `size`
+//!   (both 0 for a whole file) and `raw` (inline bytes, else null).
+//!
+//! A record file whose rows are all empty is not written: fsspec reads a
+//! missing file as missing chunks, which zarr fills with the fill value.
+//! Files are built in memory ([`ParquetFile`]); writing them is the
+//! caller's business.
+
+use std::sync::Arc;
+
+use parquet::basic::{Compression, Encoding};
+use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use serde_json::{Map, Value};
+
+use crate::reader::{ChunkRef, References};
+use crate::Variable;
+
+/// Rows per record file: one twentieth of a layer's 160 × 360 tiles (20
+/// tile rows, 20 degrees of latitude), so that a regional view needs one
+/// or two small files per layer.
+pub const DEFAULT_RECORD_SIZE: usize = 20 * 360;
+
+const SCHEMA: &str = "message schema {
+    OPTIONAL BYTE_ARRAY path (UTF8);
+    REQUIRED INT64 offset;
+    REQUIRED INT64 size;
+    OPTIONAL BYTE_ARRAY raw;
+}";
+
+/// One file of the store: its path relative to the store's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParquetFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Why references cannot be written as parquet.
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetRefsError {
+    #[error("the record size must be at least 1")]
+    RecordSize,
+    #[error("{key}: zarr metadata that is not JSON: {message}")]
+    Metadata { key: String, message: String },
+    #[error("{0}: neither zarr metadata nor a chunk of an array with a .zarray; the parquet layout cannot hold it")]
+    Orphan(String),
+    #[error("{key}: chunk indices outside the chunk grid {grid:?}")]
+    OutsideGrid { key: String, grid: Vec<u64> },
+    #[error("{file}: {source}")]
+    Parquet {
+        file: String,
+        source: parquet::errors::ParquetError,
+    },
+}
+
+/// A chunk's reference, as one row.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Row {
+    path: Option<String>,
+    offset: u64,
+    size: u64,
+    raw: Option<Vec<u8>>,
+}
+
+/// What was written, per array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArraySummary {
+    pub name: String,
+    pub chunks: usize,
+    pub record_files: usize,
+}
+
+/// The store for `refs`: `.zmetadata` first, then each array's record
+/// files, calling `progress(chunks done)` as it goes.
+pub fn parquet_store(
+    refs: &References,
+    record_size: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<(Vec<ParquetFile>, Vec<ArraySummary>), ParquetRefsError> {
+    if record_size == 0 {
+        return Err(ParquetRefsError::RecordSize);
+    }
+    let mut metadata = Map::new();
+    // Chunks of arrays other than the data variables (the coordinates).
+    let mut other_chunks: Vec<(String, String)> = Vec::new();
+    for key in refs.other_keys() {
+        let last = key.rsplit('/').next().unwrap_or(key);
+        if last.starts_with(".z") {
+            let bytes = refs.inline(key).unwrap_or_default();
+            let value: Value =
+                serde_json::from_slice(bytes).map_err(|e| ParquetRefsError::Metadata {
+                    key: key.to_string(),
+                    message: e.to_string(),
+                })?;
+            metadata.insert(key.to_string(), value);
+        } else {
+            match key.rsplit_once('/') {
+                Some((array, chunk)) if refs.array_metadata(array).is_some() => {
+                    other_chunks.push((array.to_string(), chunk.to_string()))
+                }
+                _ => return Err(ParquetRefsError::Orphan(key.to_string())),
+            }
+        }
+    }
+    let zmetadata = serde_json::json!({"metadata": metadata, "record_size": record_size});
+    let mut files = vec![ParquetFile {
+        path: ".zmetadata".into(),
+        bytes: zmetadata.to_string().into_bytes(),
+    }];
+    let mut summaries = Vec::new();
+    let mut done = 0;
+
+    let mut arrays: Vec<String> = metadata
+        .keys()
+        .filter_map(|k| k.strip_suffix("/.zarray").map(str::to_string))
+        .collect();
+    arrays.sort();
+    for array in arrays {
+        let Some(meta) = refs.array_metadata(&array) else {
+            continue;
+        };
+        let grid: Vec<u64> = meta
+            .shape
+            .iter()
+            .zip(&meta.chunks)
+            .map(|(s, c)| s.div_ceil((*c).max(1)))
+            .collect();
+        let index_of = |key: &str, indices: &[u64]| -> Result<u64, ParquetRefsError> {
+            ravel(indices, &grid).ok_or_else(|| ParquetRefsError::OutsideGrid {
+                key: key.to_string(),
+                grid: grid.clone(),
+            })
+        };
+        // (chunk number, row), in chunk-number order.
+        let mut rows: Vec<(u64, Row)> = Vec::new();
+        if let Some(variable) = Variable::from_name(&array) {
+            for (key, r) in refs.chunks(variable) {
+                let indices: Vec<u64> = key.indices().iter().map(|&i| u64::from(i)).collect();
+                let number = index_of(&format!("{array}/{key}"), &indices)?;
+                rows.push((number, row(r)));
+            }
+        } else {
+            for (name, chunk) in other_chunks.iter().filter(|(a, _)| *a == array) {
+                let key = format!("{name}/{chunk}");
+                let indices: Option<Vec<u64>> = chunk.split('.').map(|p| p.parse().ok()).collect();
+                let indices = indices.ok_or_else(|| ParquetRefsError::OutsideGrid {
+                    key: key.clone(),
+                    grid: grid.clone(),
+                })?;
+                let number = index_of(&key, &indices)?;
+                if let Some(r) = refs.get(&key) {
+                    rows.push((number, row(r)));
+                }
+            }
+            rows.sort_by_key(|(n, _)| *n);
+        }
+        let total: u64 = grid.iter().product::<u64>().max(1);
+        let mut record_files = 0;
+        let chunks = rows.len();
+        let mut rest = &rows[..];
+        while let Some(&(first, _)) = rest.first() {
+            let record = first / record_size as u64;
+            let start = record * record_size as u64;
+            let end = (start + record_size as u64).min(total);
+            let here = rest.partition_point(|(n, _)| *n < end);
+            let (in_record, after) = rest.split_at(here);
+            let path = format!("{array}/refs.{record}.parq");
+            let bytes =
+                record_file(in_record, start, (end - start) as usize).map_err(|source| {
+                    ParquetRefsError::Parquet {
+                        file: path.clone(),
+                        source,
+                    }
+                })?;
+            files.push(ParquetFile { path, bytes });
+            record_files += 1;
+            done += in_record.len();
+            progress(done);
+            rest = after;
+        }
+        summaries.push(ArraySummary {
+            name: array,
+            chunks,
+            record_files,
+        });
+    }
+    Ok((files, summaries))
+}
+
+fn row(r: ChunkRef<'_>) -> Row {
+    match r {
+        ChunkRef::Inline(bytes) => Row {
+            raw: Some(bytes.to_vec()),
+            ..Row::default()
+        },
+        ChunkRef::Remote(remote) => Row {
+            path: Some(remote.url()),
+            offset: remote.range.map_or(0, |r| r.offset),
+            size: remote.range.map_or(0, |r| r.length),
+            raw: None,
+        },
+    }
+}
+
+/// C-order chunk number of `indices` in `grid`.
+fn ravel(indices: &[u64], grid: &[u64]) -> Option<u64> {
+    if indices.len() != grid.len() && !(grid.is_empty() && indices == [0]) {
+        return None;
+    }
+    indices
+        .iter()
+        .zip(grid)
+        .try_fold(0u64, |n, (&i, &size)| (i < size).then(|| n * size + i))
+}
+
+/// One record file: `len` rows from chunk `start`, `rows` filled in.
+fn record_file(rows: &[(u64, Row)], start: u64, len: usize) -> parquet::errors::Result<Vec<u8>> {
+    let mut table = vec![Row::default(); len];
+    for (n, row) in rows {
+        if let Some(slot) = table.get_mut((n - start) as usize) {
+            *slot = row.clone();
+        }
+    }
+    let schema = Arc::new(parse_message_type(SCHEMA)?);
+    // Plain encoding and Snappy: simple for any reader (and for ours in
+    // the browser), and URLs sharing a long prefix still shrink.
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_writer_version(WriterVersion::PARQUET_1_0)
+            .set_compression(Compression::SNAPPY)
+            .set_dictionary_enabled(false)
+            .set_encoding(Encoding::PLAIN)
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_created_by("tessera".into())
+            .build(),
+    );
+    let mut writer = SerializedFileWriter::new(Vec::new(), schema, props)?;
+    let mut group = writer.next_row_group()?;
+    let defined = |present: bool| i16::from(present);
+    let mut column = 0;
+    while let Some(mut col) = group.next_column()? {
+        match column {
+            0 => {
+                let values: Vec<ByteArray> = table
+                    .iter()
+                    .filter_map(|r| {
+                        r.path
+                            .as_deref()
+                            .map(|p| ByteArray::from(p.as_bytes().to_vec()))
+                    })
+                    .collect();
+                let levels: Vec<i16> = table.iter().map(|r| defined(r.path.is_some())).collect();
+                col.typed::<ByteArrayType>()
+                    .write_batch(&values, Some(&levels), None)?;
+            }
+            1 | 2 => {
+                let values: Vec<i64> = table
+                    .iter()
+                    .map(|r| if column == 1 { r.offset } else { r.size } as i64)
+                    .collect();
+                col.typed::<Int64Type>().write_batch(&values, None, None)?;
+            }
+            _ => {
+                let values: Vec<ByteArray> = table
+                    .iter()
+                    .filter_map(|r| r.raw.clone().map(ByteArray::from))
+                    .collect();
+                let levels: Vec<i16> = table.iter().map(|r| defined(r.raw.is_some())).collect();
+                col.typed::<ByteArrayType>()
+                    .write_batch(&values, Some(&levels), None)?;
+            }
+        }
+        col.close()?;
+        column += 1;
+    }
+    group.close()?;
+    writer.into_inner()
+}
