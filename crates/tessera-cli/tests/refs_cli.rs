@@ -222,8 +222,9 @@ fn parquet_references_are_a_folder_of_record_files() {
         "season"
     );
     // N36W121 (latitude index 46, longitude index 59) winter vv COH12 is
-    // chunk 0.0.1.46.59: number ((0·4+0)·6+1)·160·360 + 46·360 + 59.
-    let number = 57_600 + 46 * 360 + 59;
+    // chunk 0.0.1.46.59 of a 4×4×6×161×360 grid: number
+    // ((0·4+0)·6+1)·161·360 + 46·360 + 59.
+    let number = 161 * 360 + 46 * 360 + 59;
     assert!(out
         .join(format!("COH/refs.{}.parq", number / 1000))
         .is_file());
