@@ -683,6 +683,13 @@ impl PackedChunkKey {
             .copied()
     }
 
+    /// The key of chunk number `linear` of a variable's chunk grid (C
+    /// order), if the grid has that many chunks.
+    pub fn from_linear(variable: Variable, linear: u32) -> Option<PackedChunkKey> {
+        (u64::from(linear) < variable.chunk_grid_len())
+            .then(|| PackedChunkKey((variable.index() as u32) << Self::VARIABLE_SHIFT | linear))
+    }
+
     /// The chunk's linear number in its variable's chunk grid.
     pub fn linear(self) -> u32 {
         self.0 & ((1 << Self::VARIABLE_SHIFT) - 1)

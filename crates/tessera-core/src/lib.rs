@@ -27,7 +27,6 @@ pub mod geotiff;
 pub mod listing;
 pub mod lzw;
 pub mod mosaic;
-#[cfg(feature = "parquet")]
 pub mod parquet_refs;
 pub mod physical;
 pub mod pyjson;

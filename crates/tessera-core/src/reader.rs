@@ -491,6 +491,172 @@ impl References {
     }
 }
 
+/// A chunk reference to add to [`References`] after reading
+/// ([`References::add_chunks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewChunk {
+    Inline(Vec<u8>),
+    Remote {
+        url: String,
+        range: Option<ByteRange>,
+    },
+}
+
+impl References {
+    /// Adds data variables' chunk references (those of a parquet record
+    /// file, say): a chunk already listed takes the new reference. Costs
+    /// time in the number of chunks of the variables touched, not of the
+    /// document.
+    pub fn add_chunks(
+        &mut self,
+        chunks: Vec<(PackedChunkKey, NewChunk)>,
+    ) -> Result<(), ReaderError> {
+        // The last reference of each key wins.
+        let mut last: BTreeMap<PackedChunkKey, NewChunk> = BTreeMap::new();
+        for (key, chunk) in chunks {
+            let variable = key
+                .variable()
+                .filter(|_| key.unpack().is_some())
+                .ok_or_else(|| {
+                    packed_error(key, EntryProblem::ChunkKey(ChunkKeyError::OutOfRange))
+                })?;
+            if !self.arrays.contains_key(variable.name()) {
+                return Err(packed_error(
+                    key,
+                    EntryProblem::NoArrayMetadata(variable.name()),
+                ));
+            }
+            last.insert(key, chunk);
+        }
+        let mut remote: Vec<(PackedChunkKey, String, Option<ByteRange>)> = Vec::new();
+        // Keys whose remote reference (if any) is replaced.
+        let mut replaced: BTreeMap<usize, Vec<PackedChunkKey>> = BTreeMap::new();
+        for (key, chunk) in last {
+            let v = key.variable().map_or(0, Variable::index);
+            replaced.entry(v).or_default().push(key);
+            match chunk {
+                NewChunk::Inline(bytes) => {
+                    self.inline_chunks.insert(key, bytes);
+                }
+                NewChunk::Remote { url, range } => {
+                    self.inline_chunks.remove(&key);
+                    remote.push((key, url, range));
+                }
+            }
+        }
+        if replaced.is_empty() {
+            return Ok(());
+        }
+        let had_chunks = self.variables.iter().any(|c| !c.keys.is_empty());
+        let prefix_source = match remote.first() {
+            Some((_, url, _)) if !had_chunks => url.clone(),
+            _ => self.url_prefix.clone(),
+        };
+        let mut prefix_len = prefix_source.len();
+        for (_, url, _) in &remote {
+            prefix_len = prefix_len.min(common_prefix_len(&prefix_source[..prefix_len], url));
+        }
+        if prefix_len < self.url_prefix.len() || (!had_chunks && !remote.is_empty()) {
+            // A shorter prefix: every stored suffix gains what it lost.
+            let lost = self
+                .url_prefix
+                .get(prefix_len..)
+                .unwrap_or_default()
+                .to_string();
+            self.relayout(prefix_source[..prefix_len].to_string(), &lost)?;
+        }
+        let cut = self.url_prefix.len();
+        let mut by_variable: BTreeMap<usize, Vec<(PackedChunkKey, String, Option<ByteRange>)>> =
+            BTreeMap::new();
+        for (key, url, range) in remote {
+            let v = key.variable().map_or(0, Variable::index);
+            let suffix = url.get(cut..).unwrap_or_default().to_string();
+            by_variable.entry(v).or_default().push((key, suffix, range));
+        }
+        for (v, gone) in replaced {
+            let Some(chunks) = self.variables.get(v) else {
+                continue;
+            };
+            let new = by_variable.remove(&v).unwrap_or_default();
+            let mut merged = Vec::with_capacity(chunks.keys.len() + new.len());
+            let mut new = new.into_iter().peekable();
+            for position in 0..chunks.keys.len() {
+                let key = chunks.keys[position];
+                while let Some(n) = new.next_if(|n| n.0 < key) {
+                    merged.push(n);
+                }
+                if gone.binary_search(&key).is_ok() {
+                    continue;
+                }
+                if let Some(r) = self.remote_at(chunks, position) {
+                    merged.push((key, r.suffix.to_string(), r.range));
+                }
+            }
+            merged.extend(new);
+            self.set_variable_chunks(v, merged)?;
+        }
+        // Each merge writes its variable's suffixes anew at the arena's end:
+        // compact once most of the arena is stale.
+        let live: usize = self
+            .variables
+            .iter()
+            .map(|c| c.url_ends.last().map_or(0, |&e| (e - c.url_start) as usize))
+            .sum();
+        if self.url_suffixes.len() > 2 * live + (1 << 20) {
+            let prefix = self.url_prefix.clone();
+            self.relayout(prefix, "")?;
+        }
+        Ok(())
+    }
+
+    /// Lays every variable's suffixes out again with `prefix`, each suffix
+    /// preceded by `lost` (what it lacks relative to the new prefix).
+    fn relayout(&mut self, prefix: String, lost: &str) -> Result<(), ReaderError> {
+        let mut all = Vec::new();
+        for (v, chunks) in self.variables.iter().enumerate() {
+            let entries: Vec<_> = (0..chunks.keys.len())
+                .filter_map(|position| {
+                    let r = self.remote_at(chunks, position)?;
+                    Some((chunks.keys[position], [lost, r.suffix].concat(), r.range))
+                })
+                .collect();
+            all.push((v, entries));
+        }
+        self.url_prefix = prefix;
+        self.url_suffixes = String::new();
+        for (v, entries) in all {
+            self.set_variable_chunks(v, entries)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces variable `v`'s chunks (sorted by key, suffixes relative to
+    /// the prefix), appending their suffixes to the arena.
+    fn set_variable_chunks(
+        &mut self,
+        v: usize,
+        entries: Vec<(PackedChunkKey, String, Option<ByteRange>)>,
+    ) -> Result<(), ReaderError> {
+        let to_u32 = |n: usize| u32::try_from(n).map_err(|_| ReaderError::TooLarge);
+        let mut chunks = VariableChunks {
+            url_start: to_u32(self.url_suffixes.len())?,
+            ..VariableChunks::default()
+        };
+        for (position, (key, suffix, range)) in entries.into_iter().enumerate() {
+            self.url_suffixes.push_str(&suffix);
+            chunks.keys.push(key);
+            chunks.url_ends.push(to_u32(self.url_suffixes.len())?);
+            if let Some(range) = range {
+                chunks.ranges.push((to_u32(position)?, range));
+            }
+        }
+        if let Some(slot) = self.variables.get_mut(v) {
+            *slot = chunks;
+        }
+        Ok(())
+    }
+}
+
 /// Merges two iterators sorted by key; `a` first on equal keys (which the
 /// reader never builds).
 struct MergeByKey<A: Iterator, B: Iterator> {

@@ -1,18 +1,4 @@
-//! References in kerchunk's parquet layout, which fsspec's
-//! `LazyReferenceMapper` reads one record file at a time (so xarray opens
-//! the data set without reading every reference):
-//!
-//! * `.zmetadata`: `{"metadata": {".zgroup": {...}, "COH/.zarray": {...},
-//!   ...}, "record_size": N}`, every zarr metadata key as parsed JSON;
-//! * `<array>/refs.<n>.parq`: the references of chunks `n·N .. (n+1)·N` of
-//!   the array, numbered in C order over its chunk grid (row `i` is chunk
-//!   `n·N + i`), with columns `path` (URL, null for none), `offset`, `size`
-//!   (both 0 for a whole file) and `raw` (inline bytes, else null).
-//!
-//! A record file whose rows are all empty is not written: fsspec reads a
-//! missing file as missing chunks, which zarr fills with the fill value.
-//! Files are built in memory ([`ParquetFile`]); writing them is the
-//! caller's business.
+//! Writing the parquet layout with the parquet crate (feature `parquet`).
 
 use std::sync::Arc;
 
@@ -23,13 +9,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use serde_json::{Map, Value};
 
+use super::Row;
 use crate::reader::{ChunkRef, References};
 use crate::Variable;
-
-/// Rows per record file: 20 tile rows (20 degrees of latitude) of one
-/// layer's 161 × 360 tiles, so that a regional view needs one or two small
-/// files per layer.
-pub const DEFAULT_RECORD_SIZE: usize = 20 * 360;
 
 const SCHEMA: &str = "message schema {
     OPTIONAL BYTE_ARRAY path (UTF8);
@@ -65,18 +47,6 @@ pub enum ParquetRefsError {
         file: String,
         source: parquet::errors::ParquetError,
     },
-}
-
-/// A chunk's reference, as one row of a record file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Row {
-    /// The file's URL; `None` with `raw` also `None`: no such chunk.
-    pub path: Option<String>,
-    /// Byte range in the file; both 0 for the whole file.
-    pub offset: u64,
-    pub size: u64,
-    /// The chunk's bytes, when they are in the references.
-    pub raw: Option<Vec<u8>>,
 }
 
 /// What was written, per array.
@@ -294,93 +264,95 @@ fn record_file(rows: &[(u64, Row)], start: u64, len: usize) -> parquet::errors::
     writer.into_inner()
 }
 
-/// Reads one record file (`<array>/refs.<n>.parq`, ours or kerchunk's):
-/// its rows in order. Columns may come in any order; `raw` may be absent.
-pub fn read_record_file(bytes: Vec<u8>) -> Result<Vec<Row>, parquet::errors::ParquetError> {
-    use parquet::column::reader::ColumnReader;
-    use parquet::errors::ParquetError;
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-
-    let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))?;
-    let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    let column = |name: &str| (0..schema.num_columns()).find(|&i| schema.column(i).name() == name);
-    let missing =
-        |name: &str| ParquetError::General(format!("a record file has no {name:?} column"));
-    let (path, offset, size) = (
-        column("path").ok_or_else(|| missing("path"))?,
-        column("offset").ok_or_else(|| missing("offset"))?,
-        column("size").ok_or_else(|| missing("size"))?,
-    );
-    let raw = column("raw");
-    let mut rows = Vec::new();
-    for group in 0..reader.num_row_groups() {
-        let group = reader.get_row_group(group)?;
-        let n = usize::try_from(group.metadata().num_rows()).unwrap_or(0);
-        let start = rows.len();
-        rows.resize(start + n, Row::default());
-        let here = &mut rows[start..];
-        let bytes_column = |i: usize| -> Result<Vec<Option<Vec<u8>>>, ParquetError> {
-            let ColumnReader::ByteArrayColumnReader(mut r) = group.get_column_reader(i)? else {
-                return Err(ParquetError::General(format!(
-                    "column {} is not binary",
-                    schema.column(i).name()
-                )));
-            };
-            let (mut values, mut levels) = (Vec::new(), Vec::new());
-            let optional = schema.column(i).max_def_level() > 0;
-            r.read_records(n, optional.then_some(&mut levels), None, &mut values)?;
-            let mut values = values.into_iter().map(|v| v.data().to_vec());
-            Ok(if optional {
-                levels
-                    .iter()
-                    .map(|&l| if l > 0 { values.next() } else { None })
-                    .collect()
-            } else {
-                values.map(Some).collect()
-            })
-        };
-        let int_column = |i: usize| -> Result<Vec<u64>, ParquetError> {
-            let ColumnReader::Int64ColumnReader(mut r) = group.get_column_reader(i)? else {
-                return Err(ParquetError::General(format!(
-                    "column {} is not int64",
-                    schema.column(i).name()
-                )));
-            };
-            let (mut values, mut levels) = (Vec::new(), Vec::new());
-            let optional = schema.column(i).max_def_level() > 0;
-            r.read_records(n, optional.then_some(&mut levels), None, &mut values)?;
-            let mut values = values.into_iter();
-            Ok(if optional {
-                levels
-                    .iter()
-                    .map(|&l| if l > 0 { values.next().unwrap_or(0) } else { 0 })
-                    .map(|v| v.max(0) as u64)
-                    .collect()
-            } else {
-                values.map(|v| v.max(0) as u64).collect()
-            })
-        };
-        for (row, value) in here.iter_mut().zip(bytes_column(path)?) {
-            row.path = value.and_then(|v| String::from_utf8(v).ok());
-        }
-        for (row, value) in here.iter_mut().zip(int_column(offset)?) {
-            row.offset = value;
-        }
-        for (row, value) in here.iter_mut().zip(int_column(size)?) {
-            row.size = value;
-        }
-        if let Some(raw) = raw {
-            for (row, value) in here.iter_mut().zip(bytes_column(raw)?) {
-                row.raw = value;
-            }
-        }
-    }
-    Ok(rows)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parquet_refs::read_record_file;
+
+    /// The parquet crate's reading of a record file: the oracle ours is
+    /// checked against.
+    fn read_with_parquet_crate(bytes: Vec<u8>) -> Result<Vec<Row>, parquet::errors::ParquetError> {
+        use parquet::column::reader::ColumnReader;
+        use parquet::errors::ParquetError;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+
+        let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))?;
+        let schema = reader.metadata().file_metadata().schema_descr_ptr();
+        let column =
+            |name: &str| (0..schema.num_columns()).find(|&i| schema.column(i).name() == name);
+        let missing =
+            |name: &str| ParquetError::General(format!("a record file has no {name:?} column"));
+        let (path, offset, size) = (
+            column("path").ok_or_else(|| missing("path"))?,
+            column("offset").ok_or_else(|| missing("offset"))?,
+            column("size").ok_or_else(|| missing("size"))?,
+        );
+        let raw = column("raw");
+        let mut rows = Vec::new();
+        for group in 0..reader.num_row_groups() {
+            let group = reader.get_row_group(group)?;
+            let n = usize::try_from(group.metadata().num_rows()).unwrap_or(0);
+            let start = rows.len();
+            rows.resize(start + n, Row::default());
+            let here = &mut rows[start..];
+            let bytes_column = |i: usize| -> Result<Vec<Option<Vec<u8>>>, ParquetError> {
+                let ColumnReader::ByteArrayColumnReader(mut r) = group.get_column_reader(i)? else {
+                    return Err(ParquetError::General(format!(
+                        "column {} is not binary",
+                        schema.column(i).name()
+                    )));
+                };
+                let (mut values, mut levels) = (Vec::new(), Vec::new());
+                let optional = schema.column(i).max_def_level() > 0;
+                r.read_records(n, optional.then_some(&mut levels), None, &mut values)?;
+                let mut values = values.into_iter().map(|v| v.data().to_vec());
+                Ok(if optional {
+                    levels
+                        .iter()
+                        .map(|&l| if l > 0 { values.next() } else { None })
+                        .collect()
+                } else {
+                    values.map(Some).collect()
+                })
+            };
+            let int_column = |i: usize| -> Result<Vec<u64>, ParquetError> {
+                let ColumnReader::Int64ColumnReader(mut r) = group.get_column_reader(i)? else {
+                    return Err(ParquetError::General(format!(
+                        "column {} is not int64",
+                        schema.column(i).name()
+                    )));
+                };
+                let (mut values, mut levels) = (Vec::new(), Vec::new());
+                let optional = schema.column(i).max_def_level() > 0;
+                r.read_records(n, optional.then_some(&mut levels), None, &mut values)?;
+                let mut values = values.into_iter();
+                Ok(if optional {
+                    levels
+                        .iter()
+                        .map(|&l| if l > 0 { values.next().unwrap_or(0) } else { 0 })
+                        .map(|v| v.max(0) as u64)
+                        .collect()
+                } else {
+                    values.map(|v| v.max(0) as u64).collect()
+                })
+            };
+            for (row, value) in here.iter_mut().zip(bytes_column(path)?) {
+                row.path = value.and_then(|v| String::from_utf8(v).ok());
+            }
+            for (row, value) in here.iter_mut().zip(int_column(offset)?) {
+                row.offset = value;
+            }
+            for (row, value) in here.iter_mut().zip(int_column(size)?) {
+                row.size = value;
+            }
+            if let Some(raw) = raw {
+                for (row, value) in here.iter_mut().zip(bytes_column(raw)?) {
+                    row.raw = value;
+                }
+            }
+        }
+        Ok(rows)
+    }
 
     /// Our record files read back row for row: URLs, ranges, inline bytes
     /// and empty rows where they belong.
@@ -412,7 +384,8 @@ mod tests {
             ),
         ];
         let bytes = record_file(&rows, 0, 10).unwrap();
-        let read = read_record_file(bytes).unwrap();
+        let read = read_record_file(&bytes).unwrap();
+        assert_eq!(read, read_with_parquet_crate(bytes).unwrap());
         assert_eq!(read.len(), 10);
         for (i, row) in read.iter().enumerate() {
             let expected = rows
@@ -422,12 +395,11 @@ mod tests {
                 .unwrap_or_default();
             assert_eq!(*row, expected, "row {i}");
         }
-        assert!(read_record_file(b"PAR1 not parquet".to_vec()).is_err());
     }
 
     #[test]
     fn the_fixture_store_holds_every_chunk_where_fsspec_looks() {
-        let json = include_bytes!("../../../tests/fixtures/small_refs.json");
+        let json = include_bytes!("../../../../tests/fixtures/small_refs.json");
         let refs = References::from_json(json).unwrap();
         let (files, summaries) = parquet_store(&refs, 1000, |_| {}).unwrap();
         let coh = summaries.iter().find(|s| s.name == "COH").unwrap();
@@ -439,7 +411,7 @@ mod tests {
                 .iter()
                 .find(|f| f.path == format!("COH/refs.{}.parq", number / 1000))
                 .unwrap();
-            let rows = read_record_file(file.bytes.clone()).unwrap();
+            let rows = read_record_file(&file.bytes).unwrap();
             assert_eq!(rows[(number % 1000) as usize], row(r), "{key}");
         }
         assert!(matches!(
