@@ -15,7 +15,9 @@
 # the reference tools in the same browser: (a) fetch and index of the
 # references vs fetch + JSON.parse; (b) decoding a real-layout tile, our
 # wasm vs geotiff.js; (c) cold page load to the first complete mosaic of
-# the seed's selection; (d) frame times while panning over cached tiles.
+# the seed's selection, from the JSON and (c') from the same references as
+# a parquet store (refs-full.parq); (d) frame times while panning over
+# cached tiles; (e) a long session's requests and memory.
 # Prints a markdown table; writes bench/out/web_bench.json.
 # Not part of any test suite.
 set -euo pipefail
@@ -40,6 +42,11 @@ cat demo/listing.txt "$listing" |
   ./target/release/tessera refs - -o "$site/refs-full.json" --baseurl "$host/data/tiles/" \
     --max-problems 1 -q
 ls -l "$site/refs-full.json" >&2
+step "the same references as a parquet store $site/refs-full.parq"
+cat demo/listing.txt "$listing" |
+  ./target/release/tessera refs - --format parquet -o "$site/refs-full.parq" \
+    --baseurl "$host/data/tiles/" --max-problems 1 -q
+du -sh "$site/refs-full.parq" >&2
 
 step "benchmark"
 export PATH="$PWD/node_modules/.bin:$PATH"

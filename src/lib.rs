@@ -19,6 +19,7 @@ pub mod map_canvas;
 mod model;
 mod panels;
 pub mod perf;
+pub mod record_loader;
 mod render;
 mod tile_loader;
 

@@ -6,8 +6,12 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use tessera_core::reader::ReferenceStream;
 
+use tessera_core::parquet_refs::ParquetReferences;
+use tessera_core::reader::References;
+
 use crate::fetch::{fetch_in_pieces, fetch_with_progress, page_url, resolve_url, FetchError};
 use crate::model::{AppState, RefsLoad};
+use crate::record_loader::parquet_store_folder;
 
 /// Where the run command serves the demo, relative to the app.
 pub const DEMO_REFS: &str = "demo/refs.json";
@@ -50,6 +54,10 @@ pub async fn load_references(state: AppState) {
         total: None,
     }));
     crate::perf::mark(crate::perf::REFS_START);
+    if let Some(folder) = parquet_store_folder(&absolute) {
+        load_parquet_store(state, tried, url, absolute, folder).await;
+        return;
+    }
     // Read as the pieces arrive: the text is never held whole (the full
     // data set's is 151 MB), and the parse overlaps the download.
     let mut stream = ReferenceStream::new();
@@ -114,6 +122,74 @@ pub async fn load_references(state: AppState) {
         }
     };
     crate::perf::mark(crate::perf::REFS_INDEXED);
+    references_ready(
+        state,
+        tried,
+        url,
+        absolute.clone(),
+        absolute,
+        Arc::new(refs),
+    );
+}
+
+/// A parquet reference store: its `.zmetadata` now, record files as views
+/// need them ([`crate::record_loader`]).
+async fn load_parquet_store(
+    state: AppState,
+    tried: Vec<String>,
+    url: String,
+    absolute: String,
+    folder: String,
+) {
+    let zmetadata_url = format!("{folder}.zmetadata");
+    let progress_url = zmetadata_url.clone();
+    let bytes = fetch_with_progress(&zmetadata_url, |loaded, total| {
+        state.load.set(Some(RefsLoad::Fetching {
+            url: progress_url.clone(),
+            loaded,
+            total,
+        }))
+    })
+    .await;
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            let reason =
+                format!("are a parquet store whose {zmetadata_url} could not be fetched: {e}");
+            fail(state, tried, reason);
+            return;
+        }
+    };
+    crate::perf::mark(crate::perf::REFS_FETCHED);
+    let store = match ParquetReferences::from_zmetadata(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            fail(
+                state,
+                tried,
+                format!("are not valid parquet references: {e}"),
+            );
+            return;
+        }
+    };
+    crate::perf::mark(crate::perf::REFS_INDEXED);
+    let refs = store.references();
+    crate::record_loader::install(store, folder.clone(), bytes.len() as u64);
+    // Relative chunk URLs are relative to the store as if it were a file.
+    let base = folder.trim_end_matches('/').to_string();
+    references_ready(state, tried, url, base, absolute, refs);
+}
+
+/// The references are in: check they hold a data variable, then show them.
+/// `base` is what relative chunk URLs are relative to.
+fn references_ready(
+    state: AppState,
+    tried: Vec<String>,
+    url: String,
+    base: String,
+    absolute: String,
+    refs: Arc<References>,
+) {
     let variables: Vec<_> = refs.variables().collect();
     let Some(&first) = variables.first() else {
         fail(
@@ -137,8 +213,8 @@ pub async fn load_references(state: AppState) {
         });
     }
     state.selection.update(|s| s.refs = Some(url));
-    state.refs_url.set(absolute.clone());
-    state.refs.set(Some(Arc::new(refs)));
+    state.refs_url.set(base);
+    state.refs.set(Some(refs));
     state.load.set(Some(RefsLoad::Ready { url: absolute }));
 }
 
@@ -163,9 +239,14 @@ async fn refs_from_config(page: &str) -> Result<Option<String>, String> {
 }
 
 async fn next_tick() {
+    sleep_ms(0).await;
+}
+
+/// Waits `ms` milliseconds (a `setTimeout`).
+pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

@@ -42,8 +42,13 @@ pub fn LoadPanel() -> impl IntoView {
             let summary = state.refs.with(|r| {
                 r.as_ref()
                     .map(|r| {
+                        // Parquet references list files as record files are read.
+                        let lazy = crate::record_loader::active();
                         r.variables()
-                            .map(|v| format!("{} ({} files)", v.name(), r.chunk_count(v)))
+                            .map(|v| match lazy {
+                                true => v.name().to_string(),
+                                false => format!("{} ({} files)", v.name(), r.chunk_count(v)),
+                            })
                             .collect::<Vec<_>>()
                             .join(", ")
                     })
@@ -53,6 +58,7 @@ pub fn LoadPanel() -> impl IntoView {
                 <section id="refs-status">
                     <p>"References: "<span class="url">{url}</span></p>
                     <p id="variables-found">{summary}</p>
+                    {crate::record_loader::summary().map(|s| view! { <p id="records-read">{s}</p> })}
                 </section>
             }
             .into_any()

@@ -17,6 +17,12 @@ pub const REFS_PIECES: &str = "tessera:refs-pieces";
 /// cache bytes and budget, requests, cancellations, decodes, wasm memory,
 /// and the current view's files.
 pub const SESSION: &str = "tessera:session";
+/// Parquet references' record files fetched so far: `files`, `bytes`
+/// (transferred), `known` (read or found missing).
+pub const RECORDS: &str = "tessera:records";
+/// References fetched when the first view was complete (parquet
+/// references): `files`, `bytes`.
+pub const FIRST_VIEW_REFERENCES: &str = "tessera:first-view-references";
 /// The first view whose files are all loaded (or failed) is drawn.
 pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
 
@@ -85,4 +91,15 @@ pub fn record(name: &str, figures: &[(&str, f64)]) {
         let _ = js_sys::Reflect::set(&entry, &JsValue::from_str(key), &JsValue::from_f64(*value));
     }
     let _ = js_sys::Reflect::set(&marks, &JsValue::from_str(name), &entry);
+}
+
+/// [`record`], the first time only.
+pub fn record_once(name: &str, figures: &[(&str, f64)]) {
+    let recorded = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("tesseraPerf")).ok())
+        .filter(JsValue::is_object)
+        .is_some_and(|m| js_sys::Reflect::has(&m, &JsValue::from_str(name)).unwrap_or(false));
+    if !recorded {
+        record(name, figures);
+    }
 }

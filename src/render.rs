@@ -41,8 +41,15 @@ pub fn loader() -> Option<SharedLoader> {
 type PaletteKey = (Variable, Colormap, (u64, u64));
 
 /// What the layer choices were worked out for: the references (by
-/// address), the variable and the tile rows and columns in view.
-type AvailableKey = (usize, Variable, Option<(Range<u16>, Range<u16>)>);
+/// address and size, as parquet references grow in place), the record
+/// files known, the variable and the tile rows and columns in view.
+type AvailableKey = (
+    usize,
+    usize,
+    usize,
+    Variable,
+    Option<(Range<u16>, Range<u16>)>,
+);
 
 pub struct Renderer {
     state: AppState,
@@ -88,7 +95,13 @@ impl Renderer {
         view: &Viewport,
     ) -> Available {
         let ranges = view.tile_ranges();
-        let key = (Arc::as_ptr(refs) as usize, variable, ranges.clone());
+        let key = (
+            Arc::as_ptr(refs) as usize,
+            refs.chunk_count(variable),
+            crate::record_loader::records_known(),
+            variable,
+            ranges.clone(),
+        );
         let mut cached = self.available.borrow_mut();
         match &*cached {
             Some((k, available)) if *k == key => available.clone(),
@@ -203,8 +216,18 @@ impl Renderer {
         let layer = match selection.layer() {
             Some(layer) => Some(layer),
             None => {
-                // inc/lsmap without an orbit: the first one with files here.
-                if let Some(&(orbit, direction)) = available.orbits.first() {
+                // inc/lsmap without an orbit: the first one with files here
+                // (known to have them: parquet references may not be read
+                // that far yet).
+                let known = view
+                    .tile_ranges()
+                    .map(|(rows, columns)| refs.layers_in(variable, rows, columns))
+                    .unwrap_or_default();
+                let first = known.iter().find_map(|layer| match layer {
+                    Layer::Orbital(orbit, direction) => Some((*orbit, *direction)),
+                    _ => None,
+                });
+                if let Some((orbit, direction)) = first {
                     state.selection.update(|s| {
                         s.orbit = Some(orbit);
                         s.direction = direction;
@@ -218,6 +241,10 @@ impl Renderer {
             .map(|layer| view.chunk_keys(variable, layer, |k| refs.chunk(k).is_some()))
             .unwrap_or_default();
         let stats = self.loader.borrow().stats();
+        // Parquet references: the record files this view needs.
+        let records_complete =
+            crate::record_loader::request_for_layer(state, variable, layer, view.tile_ranges())
+                .unwrap_or(true);
 
         if keys.len() > selection.budget as usize {
             set_wanted(&self.loader, Vec::new());
@@ -283,11 +310,22 @@ impl Renderer {
             size.pixel_ratio,
         );
         let progress = loader.progress();
-        if progress.total > 0 && progress.done() {
+        let done = progress.done() && records_complete;
+        if done {
+            // The other layers' record files, for the layer choices.
+            crate::record_loader::request_for_other_layers(state, variable, view.tile_ranges());
+        }
+        if progress.total > 0 && done {
+            if let Some((files, bytes)) = crate::record_loader::transferred() {
+                crate::perf::record_once(
+                    crate::perf::FIRST_VIEW_REFERENCES,
+                    &[("files", f64::from(files)), ("bytes", bytes as f64)],
+                );
+            }
             crate::perf::mark(crate::perf::FIRST_VIEW_COMPLETE);
         }
         self.report(ViewReport {
-            mode: if progress.done() {
+            mode: if done {
                 ViewMode::Ready
             } else {
                 ViewMode::Loading
@@ -380,7 +418,9 @@ fn available_in(
     let Some((rows, columns)) = ranges else {
         return available;
     };
-    for layer in refs.layers_in(variable, rows, columns) {
+    let layers = crate::record_loader::layers_in(variable, rows.clone(), columns.clone())
+        .unwrap_or_else(|| refs.layers_in(variable, rows, columns));
+    for layer in layers {
         match layer {
             Layer::Coherence(s, p, i) => {
                 push_new(&mut available.seasons, s);

@@ -64,7 +64,12 @@ pub struct LoaderStats {
 
 pub struct TileLoader {
     cache: LruCache<ChunkKey, DecodedTile>,
+    /// Requests under way (their connections are busy).
     in_flight: HashMap<ChunkKey, AbortController>,
+    /// Files fetched and waiting for (or in) a decoder worker: their
+    /// connections are free for the next requests, so that fetching and
+    /// decoding overlap.
+    decoding: std::collections::HashSet<ChunkKey>,
     failures: BTreeMap<ChunkKey, TileFailure>,
     /// The current view's files, in fetch order.
     wanted: Vec<TileSource>,
@@ -83,6 +88,7 @@ impl TileLoader {
         Rc::new(RefCell::new(TileLoader {
             cache: LruCache::new(cache_budget),
             in_flight: HashMap::new(),
+            decoding: std::collections::HashSet::new(),
             failures: BTreeMap::new(),
             wanted: Vec::new(),
             max_in_flight: max_in_flight.max(1),
@@ -190,7 +196,9 @@ fn pump(loader: &SharedLoader) {
     loop {
         let next = {
             let l = loader.borrow();
-            if l.in_flight.len() >= l.max_in_flight {
+            // Fetched files waiting for a decoder hold memory: a few
+            // connections' worth at most.
+            if l.in_flight.len() >= l.max_in_flight || l.decoding.len() >= 2 * l.max_in_flight {
                 return;
             }
             l.wanted
@@ -199,6 +207,7 @@ fn pump(loader: &SharedLoader) {
                     !l.cache.contains(&s.key)
                         && !l.failures.contains_key(&s.key)
                         && !l.in_flight.contains_key(&s.key)
+                        && !l.decoding.contains(&s.key)
                 })
                 .cloned()
         };
@@ -237,9 +246,16 @@ fn start(loader: &SharedLoader, source: TileSource) {
         }
         let result = match bytes {
             Ok(bytes) => {
-                loader.borrow_mut().stats.bytes_fetched += u64::from(bytes.byte_length());
-                // Still in flight while a worker decodes it: not fetched again.
-                let decoders = loader.borrow().decoders.clone();
+                let decoders = {
+                    let mut l = loader.borrow_mut();
+                    l.stats.bytes_fetched += u64::from(bytes.byte_length());
+                    // The connection is free; the file is not fetched again
+                    // while a worker decodes it.
+                    l.in_flight.remove(&source.key);
+                    l.decoding.insert(source.key);
+                    l.decoders.clone()
+                };
+                pump(&loader);
                 decoders.decode(bytes, source.dtype).await
             }
             Err(e) => Err(e.to_string()),
@@ -253,6 +269,7 @@ fn finish(loader: &SharedLoader, source: &TileSource, result: Result<DecodedTile
     let on_change = {
         let mut l = loader.borrow_mut();
         l.in_flight.remove(&source.key);
+        l.decoding.remove(&source.key);
         match result {
             Ok(tile) => {
                 let bytes = tile.byte_len();

@@ -34,6 +34,23 @@ fn chunk_urls_resolve_against_the_references_url() {
 }
 
 #[wasm_bindgen_test]
+fn parquet_stores_are_told_by_their_url() {
+    use tessera_app::record_loader::parquet_store_folder;
+    let folder = Some("http://h/demo/refs.parq/".to_string());
+    assert_eq!(parquet_store_folder("http://h/demo/refs.parq"), folder);
+    assert_eq!(parquet_store_folder("http://h/demo/refs.parq/"), folder);
+    assert_eq!(parquet_store_folder("http://h/demo/refs.parq/.zmetadata"), folder);
+    assert_eq!(parquet_store_folder("http://h/demo/refs.parq?x=1"), folder);
+    assert_eq!(
+        parquet_store_folder("http://h/x/.zmetadata"),
+        Some("http://h/x/".to_string())
+    );
+    assert_eq!(parquet_store_folder("http://h/demo/refs.json"), None);
+    assert_eq!(parquet_store_folder("http://h/demo/refs.json.gz"), None);
+    assert_eq!(parquet_store_folder("http://h/a.zmetadata"), None);
+}
+
+#[wasm_bindgen_test]
 async fn fetch_with_progress_reads_the_whole_body() {
     // A data: URL is fetched through the same streaming path as HTTP.
     let url = "data:application/octet-stream;base64,AAECAwQFBgcICQ==";

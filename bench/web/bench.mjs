@@ -4,7 +4,7 @@
 // tool's in the same run. Run it with scripts/bench-web.sh.
 //
 //   node bench/web/bench.mjs --data DIR --refs NAME [--runs N] [--out FILE]
-//                            [--parts refs,decode,pan,session]
+//                            [--parquet NAME] [--parts refs,parquet,decode,pan,session]
 //
 // DIR holds NAME, full-scale references with relative chunk URLs, and the
 // demo's files where they point (see scripts/bench-web.sh): the seed's
@@ -21,7 +21,8 @@ const { values: args } = parseArgs({
     refs: { type: 'string', default: 'refs-full.json' },
     runs: { type: 'string', default: '5' },
     out: { type: 'string', default: path.join(root, 'bench/out/web_bench.json') },
-    parts: { type: 'string', default: 'refs,decode,pan,session' },
+    parquet: { type: 'string', default: 'refs-full.parq' },
+    parts: { type: 'string', default: 'refs,parquet,decode,pan,session' },
   },
 });
 const runs = Number(args.runs);
@@ -125,6 +126,42 @@ try {
         longestViewTaskMs: median(ours.map((r) => r.longestViewTaskMs)),
         longestTaskMs: median(ours.map((r) => r.longestTaskMs)),
       },
+    };
+  }
+
+  // (c') the same cold load from the same references as a parquet store:
+  // .zmetadata, then only the record files the view needs.
+  if (parts.has('parquet')) {
+    const store = `${data.url}/${args.parquet}`;
+    const ours = [];
+    for (let i = 0; i < runs; i++) {
+      const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(store)}`, { width: 1280, height: 800, init: LONG_TASKS });
+      await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+      const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files, longTasks: window.__longTasks }));
+      const at = (k) => perf[`tessera:${k}`];
+      const run = {
+        zmetadataMs: at('refs-indexed').time - at('refs-start').time,
+        firstMosaicMs: at('first-view-complete').time,
+        referenceFiles: at('first-view-references').files,
+        referenceKB: at('first-view-references').bytes / 1e3,
+        wasmMBAfterMosaic: mb(at('first-view-complete').wasmBytes),
+        files: perf.files,
+        longestTaskMs: Math.max(0, ...perf.longTasks.map((t) => t.ms)),
+      };
+      log('parquet run', i + 1, JSON.stringify(run));
+      ours.push(run);
+      await page.context().close();
+    }
+    results.parquet = {
+      zmetadataMs: median(ours.map((r) => r.zmetadataMs)),
+      firstMosaicMs: median(ours.map((r) => r.firstMosaicMs)),
+      firstMosaicMsMin: Math.min(...ours.map((r) => r.firstMosaicMs)),
+      firstMosaicMsMax: Math.max(...ours.map((r) => r.firstMosaicMs)),
+      referenceFiles: median(ours.map((r) => r.referenceFiles)),
+      referenceKB: median(ours.map((r) => r.referenceKB)),
+      wasmMB: median(ours.map((r) => r.wasmMBAfterMosaic)),
+      longestTaskMs: median(ours.map((r) => r.longestTaskMs)),
+      files: ours[0].files,
     };
   }
 
@@ -260,6 +297,12 @@ if (r) {
   report.push(`(c) cold page load to the first complete mosaic of the seed's selection
 (full-scale references, ${m.files} files): ${f(m.ms)} ms; wasm memory then ${f(m.wasmMB)} MB.
 Longest main-thread task: ${f(m.longestTaskMs)} ms; after the references were indexed: ${f(m.longestViewTaskMs)} ms.`);
+}
+if (results.parquet) {
+  const q = results.parquet;
+  const json = results.firstMosaic ? ` (from the JSON: ${f(results.firstMosaic.tessera.ms)} ms)` : '';
+  report.push(`(c') the same cold load from the same references as a parquet store (${q.files} files): ${f(q.firstMosaicMs)} ms${json}, range ${f(q.firstMosaicMsMin)}–${f(q.firstMosaicMsMax)} ms;
+${f(q.referenceFiles)} reference files (.zmetadata in ${f(q.zmetadataMs)} ms, then record files) of ${f(q.referenceKB)} KB; wasm memory ${f(q.wasmMB)} MB; longest main-thread task ${f(q.longestTaskMs)} ms.`);
 }
 if (results.decode) {
   report.push(`| (b) decode one real-layout tile (LZW, 6-row strips) | file | Tessera (wasm) | geotiff.js |

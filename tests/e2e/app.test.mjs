@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { linkSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -386,6 +386,63 @@ test('variables list what the references hold; inc picks an orbit with files in 
   await waitView(page);
   assert.match(await page.locator('#legend').innerText(), /layover/);
   await shot(page, 'lsmap');
+  await page.context().close();
+});
+
+test('parquet references: the same mosaic from .zmetadata and a few record files; the layer choices fill in', async () => {
+  const options = (page, id) => page.locator(`#${id} option`).evaluateAll((o) => o.map((e) => e.value));
+  // The seed's view from the reference JSON, as the reference.
+  const json = await openPage(browser, appUrl(`refs=${encodeURIComponent(refs())}`));
+  await waitView(json);
+  const expected = await canvasBytes(json);
+  const files = await json.evaluate(() => document.body.dataset.files);
+  const choices = {};
+  for (const id of ['season', 'polarization', 'interval']) choices[id] = await options(json, id);
+  await json.context().close();
+
+  const store = `${data.url}/refs.parq`;
+  const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(store)}`));
+  await waitView(page);
+  assert.equal(await page.evaluate(() => document.body.dataset.files), files);
+  assert.ok((await canvasBytes(page)).equals(expected), 'the mosaic differs from the JSON references\' one');
+  // Only the metadata and the selected layer's record files were needed.
+  const storeRequests = page.requests.filter((u) => u.startsWith(`${store}/`));
+  assert.ok(storeRequests.includes(`${store}/.zmetadata`), storeRequests.join(' '));
+  assert.ok(!page.requests.some((u) => u.endsWith('refs.json')), 'the reference JSON was fetched');
+  const records = storeRequests.filter((u) => /\/COH\/refs\.\d+\.parq$/.test(u));
+  assert.ok(records.length >= 1, storeRequests.join(' '));
+  // (Record files that are not in the store are answered 404: no bytes.)
+  const bytes = storeRequests.reduce((sum, u) => {
+    const file = path.join(DEMO, 'refs.parq', u.slice(store.length + 1));
+    return sum + (existsSync(file) ? statSync(file).size : 0);
+  }, 0);
+  assert.ok(bytes < 2e6, `${bytes} bytes of references`);
+  // Then, with the view's files in, the other layers' record files: the
+  // same choices as from the JSON.
+  for (const id of Object.keys(choices)) {
+    await page.waitForFunction(
+      ([id, want]) => [...document.querySelectorAll(`#${id} option`)].map((o) => o.value).join() === want.join(),
+      [id, choices[id]], { timeout: 20000 },
+    ).catch(async () => assert.deepEqual(await options(page, id), choices[id], id));
+  }
+  assert.match(await page.locator('#records-read').innerText(), /parquet references: \d+ record files read/);
+  // inc: an orbit with files here is picked once its record files are read.
+  await page.selectOption('#variable', 'inc');
+  const q = await waitQuery(page, (p) => p.get('var') === 'inc' && p.has('orbit'), 'picks an orbit');
+  await waitView(page);
+  await page.waitForTimeout(400); // the URL is written 300 ms after the last change
+  const inc = await canvasBytes(page);
+  assert.ok((await opaqueFraction(page)) > 0.05);
+  assert.deepEqual(page.errors, []);
+  await shot(page, 'parquet-inc');
+  // The same URL with the reference JSON: the same orbit, the same pixels.
+  const same = new URL(page.url());
+  same.searchParams.set('refs', refs());
+  const check = await openPage(browser, same.href);
+  await waitView(check);
+  assert.equal(new URL(check.url()).searchParams.get('orbit'), q.get('orbit'));
+  assert.ok((await canvasBytes(check)).equals(inc), 'inc from parquet differs from inc from JSON');
+  await check.context().close();
   await page.context().close();
 });
 

@@ -76,6 +76,9 @@ export async function openPage(browser, url, { width = 1000, height = 700, init 
   if (init) await page.addInitScript(init);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
+  // Every URL the page requests, in order.
+  page.requests = [];
+  page.on('request', (r) => page.requests.push(r.url()));
   await page.goto(url);
   return page;
 }

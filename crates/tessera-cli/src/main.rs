@@ -279,17 +279,6 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
 /// kerchunk's parquet layout into `folder`, replacing a previous store
 /// there only once the new one is complete.
 fn write_parquet(json: &[u8], folder: &Path, record_size: usize, quiet: bool) -> Result<()> {
-    if folder.exists() && !folder.join(".zmetadata").exists() {
-        let empty = std::fs::read_dir(folder)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
-        if !empty {
-            bail!(
-                "{}: exists and is not parquet references (no .zmetadata); not replacing it",
-                folder.display()
-            );
-        }
-    }
     let refs = References::from_json(json).context("reading back the references")?;
     let total: usize = Variable::ALL.iter().map(|&v| refs.chunk_count(v)).sum();
     let bar = progress_bar(total as u64, quiet);
@@ -299,38 +288,7 @@ fn write_parquet(json: &[u8], folder: &Path, record_size: usize, quiet: bool) ->
             bar.set_position(done as u64)
         })?;
     bar.finish_and_clear();
-    let name = folder
-        .file_name()
-        .with_context(|| format!("{}: not a folder name", folder.display()))?;
-    let parent = folder
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = parent.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> io::Result<u64> {
-        let mut bytes = 0;
-        for file in &files {
-            let path = tmp.join(&file.path);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&path, &file.bytes)?;
-            bytes += file.bytes.len() as u64;
-        }
-        if folder.exists() {
-            std::fs::remove_dir_all(folder)?;
-        }
-        std::fs::rename(&tmp, folder)?;
-        Ok(bytes)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    let bytes = result.with_context(|| format!("writing {}", folder.display()))?;
+    let bytes = tessera_core::parquet_refs::write_store(&files, folder)?;
     if !quiet {
         for s in &summaries {
             eprintln!(

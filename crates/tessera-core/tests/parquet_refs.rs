@@ -145,9 +145,15 @@ fn zmetadata_problems_are_named() {
         assert!(e.to_string().contains(words), "{e}");
     }
     let store = fixtures().join("parquet/fsspec_store");
-    let mut parquet =
-        ParquetReferences::from_zmetadata(&std::fs::read(store.join(".zmetadata")).unwrap())
-            .unwrap();
+    let zmetadata = std::fs::read(store.join(".zmetadata")).unwrap();
+    let mut parquet = ParquetReferences::from_zmetadata(&zmetadata).unwrap();
+    // Gzip-compressed as a static host may serve it.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &zmetadata).unwrap();
+    let gzipped = ParquetReferences::from_zmetadata(&gz.finish().unwrap()).unwrap();
+    assert_eq!(gzipped.record_size(), parquet.record_size());
+    // Before any record file is read, every layer may have chunks.
+    assert_eq!(parquet.layers_in(Variable::Coh, 40..45, 50..60).len(), 96);
     let record = RecordFile {
         variable: Variable::Coh,
         number: 3,
@@ -224,6 +230,13 @@ mod with_our_writer {
             prop_assert!(parquet
                 .records_needed(Variable::Coh, &[layer], rows.clone(), columns.clone())
                 .is_empty());
+            // The layer is offered exactly when it has a chunk in view.
+            let has_chunk = rows.clone().any(|r| columns.clone().any(|c| {
+                let key = ChunkKey::new(Variable::Coh, layer, Tile::from_indices(r, c).unwrap()).unwrap();
+                json.chunk(key).is_some()
+            }));
+            let offered = parquet.layers_in(Variable::Coh, rows.clone(), columns.clone());
+            prop_assert_eq!(offered.contains(&layer), has_chunk);
             let refs = parquet.references();
             for r in rows {
                 for c in columns.clone() {

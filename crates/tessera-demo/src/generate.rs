@@ -4,6 +4,7 @@
 //! DIR/data/tiles/<TILE>/<FILE>.tif   the GeoTIFFs
 //! DIR/listing.txt                    the `aws s3 ls --recursive` listing of them
 //! DIR/refs.json                      the reference JSON made from the listing
+//! DIR/refs.parq/                     the same references in kerchunk's parquet layout
 //! DIR/tessera-demo.json              what was generated, to reuse it next time
 //! ```
 
@@ -20,6 +21,8 @@ use tessera_core::dataset::{
 };
 use tessera_core::geotiff::{self, GeoTiffError, TilePixels};
 use tessera_core::listing::{Listing, TILES_PREFIX};
+use tessera_core::parquet_refs;
+use tessera_core::reader::References;
 use tessera_core::writer;
 use tessera_core::{ChunkKey, FileName, Tile};
 
@@ -37,6 +40,9 @@ pub const MANIFEST: &str = "tessera-demo.json";
 pub const LISTING: &str = "listing.txt";
 /// The reference JSON.
 pub const REFS: &str = "refs.json";
+/// The same references as a parquet store (relative URLs in it are
+/// relative to `DIR/refs.parq` as if it were a file, like the JSON's).
+pub const PARQUET_REFS: &str = "refs.parq";
 /// The base URL written by default: relative to the reference JSON, so the
 /// folder works wherever it is served.
 pub const RELATIVE_BASE_URL: &str = "data/tiles/";
@@ -55,6 +61,8 @@ pub enum DemoError {
     Land(#[from] crate::land::LandError),
     #[error("the generated listing does not parse: {0}")]
     Listing(String),
+    #[error("the parquet references: {0}")]
+    Parquet(String),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> DemoError + '_ {
@@ -347,7 +355,15 @@ fn write_refs(listing_path: &Path, refs_path: &Path, base_url: &str) -> Result<(
     let mut out = Vec::with_capacity(listing.files().len() * 100 + (4 << 20));
     writer::write_references(&mut out, &listing, base_url, &mut |_| {})
         .map_err(io_error(refs_path))?;
-    write_atomically(refs_path, &out)
+    write_atomically(refs_path, &out)?;
+    // And as parquet, as `tessera refs --format parquet` writes it.
+    let parquet_error = |e: &dyn std::fmt::Display| DemoError::Parquet(e.to_string());
+    let refs = References::from_json(&out).map_err(|e| parquet_error(&e))?;
+    let (files, _) = parquet_refs::parquet_store(&refs, parquet_refs::DEFAULT_RECORD_SIZE, |_| {})
+        .map_err(|e| parquet_error(&e))?;
+    let folder = refs_path.with_file_name(PARQUET_REFS);
+    parquet_refs::write_store(&files, &folder).map_err(|e| parquet_error(&e))?;
+    Ok(())
 }
 
 /// Writes through a temporary file and a rename, so that an interrupted run

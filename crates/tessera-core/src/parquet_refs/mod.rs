@@ -36,7 +36,7 @@ mod write;
 
 pub use record_file::{read_record_file, RecordFileError};
 #[cfg(feature = "parquet")]
-pub use write::{parquet_store, ArraySummary, ParquetFile, ParquetRefsError};
+pub use write::{parquet_store, write_store, ArraySummary, ParquetFile, ParquetRefsError};
 
 /// Rows per record file: 20 tile rows (20 degrees of latitude) of one
 /// layer's 161 × 360 tiles, so that a regional view needs one or two small
@@ -130,8 +130,19 @@ pub struct ParquetReferences {
 }
 
 impl ParquetReferences {
-    /// The store as its `.zmetadata` describes it, with no chunks yet.
+    /// The store as its `.zmetadata` describes it (gzip-compressed or
+    /// not), with no chunks yet.
     pub fn from_zmetadata(bytes: &[u8]) -> Result<ParquetReferences, ParquetStoreError> {
+        let mut unzipped = Vec::new();
+        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+            use std::io::Read;
+            flate2::read::MultiGzDecoder::new(bytes)
+                .read_to_end(&mut unzipped)
+                .map_err(|e| ParquetStoreError::NotJson(format!("bad gzip: {e}")))?;
+            &unzipped[..]
+        } else {
+            bytes
+        };
         let doc: Value =
             serde_json::from_slice(bytes).map_err(|e| ParquetStoreError::NotJson(e.to_string()))?;
         let record_size = doc
@@ -219,6 +230,36 @@ impl ParquetReferences {
             }
         }
         needed
+    }
+
+    /// The layers of `variable` that may have chunks in the tile rows and
+    /// columns given: those with a chunk read there, and those whose record
+    /// files there are not read yet.
+    pub fn layers_in(
+        &self,
+        variable: Variable,
+        rows: Range<u16>,
+        columns: Range<u16>,
+    ) -> Vec<Layer> {
+        let read = self
+            .references
+            .layers_in(variable, rows.clone(), columns.clone());
+        let mut layers: Vec<Layer> = Layer::all(variable)
+            .into_iter()
+            .filter(|layer| {
+                read.contains(layer)
+                    || !self
+                        .records_needed(variable, &[*layer], rows.clone(), columns.clone())
+                        .is_empty()
+            })
+            .collect();
+        layers.sort();
+        layers
+    }
+
+    /// Record files read or found missing so far.
+    pub fn records_known(&self) -> usize {
+        self.records.len()
     }
 
     /// Reads a record file's bytes into the references; returns the number

@@ -1,5 +1,6 @@
 //! Writing the parquet layout with the parquet crate (feature `parquet`).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parquet::basic::{Compression, Encoding};
@@ -47,6 +48,67 @@ pub enum ParquetRefsError {
         file: String,
         source: parquet::errors::ParquetError,
     },
+    #[error("{0}: exists and is not parquet references (no .zmetadata); not replacing it")]
+    NotAStore(PathBuf),
+    #[error("writing {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Writes a store's files into `folder`, replacing a previous store there
+/// only once the new one is complete (through a sibling temporary folder
+/// and a rename). A folder that is not a store, and not empty, is left
+/// alone. Returns the bytes written.
+pub fn write_store(files: &[ParquetFile], folder: &Path) -> Result<u64, ParquetRefsError> {
+    if folder.exists() && !folder.join(".zmetadata").exists() {
+        let empty = std::fs::read_dir(folder)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            return Err(ParquetRefsError::NotAStore(folder.to_path_buf()));
+        }
+    }
+    let io = |source| ParquetRefsError::Io {
+        path: folder.to_path_buf(),
+        source,
+    };
+    let name = folder.file_name().ok_or_else(|| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a folder name",
+        ))
+    })?;
+    let parent = folder
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = parent.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> std::io::Result<u64> {
+        let mut bytes = 0;
+        for file in files {
+            let path = tmp.join(&file.path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, &file.bytes)?;
+            bytes += file.bytes.len() as u64;
+        }
+        if folder.exists() {
+            std::fs::remove_dir_all(folder)?;
+        }
+        std::fs::rename(&tmp, folder)?;
+        Ok(bytes)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result.map_err(io)
 }
 
 /// What was written, per array.
