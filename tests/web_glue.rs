@@ -39,7 +39,10 @@ fn parquet_stores_are_told_by_their_url() {
     let folder = Some("http://h/demo/refs.parq/".to_string());
     assert_eq!(parquet_store_folder("http://h/demo/refs.parq"), folder);
     assert_eq!(parquet_store_folder("http://h/demo/refs.parq/"), folder);
-    assert_eq!(parquet_store_folder("http://h/demo/refs.parq/.zmetadata"), folder);
+    assert_eq!(
+        parquet_store_folder("http://h/demo/refs.parq/.zmetadata"),
+        folder
+    );
     assert_eq!(parquet_store_folder("http://h/demo/refs.parq?x=1"), folder);
     assert_eq!(
         parquet_store_folder("http://h/x/.zmetadata"),
