@@ -17,6 +17,8 @@ ln -sfn ../demo dist/demo
 cat <<MSG
 
 Tessera: open http://127.0.0.1:$port/ (the seed's selection: COH, winter, vv, 12 days).
+The same references as a parquet store, read a record file at a time:
+  http://127.0.0.1:$port/?refs=demo/refs.parq
 Other references: http://127.0.0.1:$port/?refs=URL (any host that sends CORS headers).
 For xarray, give the demo's references absolute URLs first (instant):
   ./target/release/tessera demo --out demo --baseurl http://127.0.0.1:$port/demo/data/tiles/

@@ -40,24 +40,33 @@ pub fn wasm_memory_bytes() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Marks `name` now (the first time only).
-pub fn mark(name: &str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
+/// `window.tesseraPerf`, made on first use.
+fn marks() -> Option<JsValue> {
+    let window = web_sys::window()?;
     let key = JsValue::from_str("tesseraPerf");
-    let marks = match js_sys::Reflect::get(&window, &key) {
-        Ok(v) if v.is_object() => v,
+    match js_sys::Reflect::get(&window, &key) {
+        Ok(v) if v.is_object() => Some(v),
         _ => {
             let v: JsValue = js_sys::Object::new().into();
-            let _ = js_sys::Reflect::set(&window, &key, &v);
-            v
+            js_sys::Reflect::set(&window, &key, &v).ok()?;
+            Some(v)
         }
+    }
+}
+
+fn recorded(marks: &JsValue, name: &str) -> bool {
+    js_sys::Reflect::has(marks, &JsValue::from_str(name)).unwrap_or(false)
+}
+
+/// Marks `name` now (the first time only).
+pub fn mark(name: &str) {
+    let Some(marks) = marks() else {
+        return;
     };
-    if js_sys::Reflect::has(&marks, &JsValue::from_str(name)).unwrap_or(false) {
+    if recorded(&marks, name) {
         return;
     }
-    let time = window.performance().map(|p| {
+    let time = web_sys::window().and_then(|w| w.performance()).map(|p| {
         let _ = p.mark(name);
         p.now()
     });
@@ -77,15 +86,9 @@ pub fn now() -> f64 {
 /// Records figures under `name` (e.g. how the references' pieces were
 /// read), beside the marks.
 pub fn record(name: &str, figures: &[(&str, f64)]) {
-    let Some(window) = web_sys::window() else {
+    let Some(marks) = marks() else {
         return;
     };
-    let Ok(marks) = js_sys::Reflect::get(&window, &JsValue::from_str("tesseraPerf")) else {
-        return;
-    };
-    if !marks.is_object() {
-        return;
-    }
     let entry = js_sys::Object::new();
     for (key, value) in figures {
         let _ = js_sys::Reflect::set(&entry, &JsValue::from_str(key), &JsValue::from_f64(*value));
@@ -95,11 +98,7 @@ pub fn record(name: &str, figures: &[(&str, f64)]) {
 
 /// [`record`], the first time only.
 pub fn record_once(name: &str, figures: &[(&str, f64)]) {
-    let recorded = web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("tesseraPerf")).ok())
-        .filter(JsValue::is_object)
-        .is_some_and(|m| js_sys::Reflect::has(&m, &JsValue::from_str(name)).unwrap_or(false));
-    if !recorded {
+    if marks().is_some_and(|m| !recorded(&m, name)) {
         record(name, figures);
     }
 }

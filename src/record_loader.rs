@@ -2,7 +2,8 @@
 //! when the page loads (see [`crate::loading`]), then the record files
 //! (`<variable>/refs.<n>.parq`) of the tiles in view: the selected layer's
 //! at once, the other layers' (for the layer choices) once the view's
-//! files are in, so that they never hold the view up. The full data set's references are never downloaded.
+//! files are in, so that they never hold the view up. The full data set's
+//! references are never downloaded.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

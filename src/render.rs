@@ -10,7 +10,6 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use tessera_core::colormap::{Colormap, Palette};
 use tessera_core::reader::{ChunkRef, References};
-use tessera_core::viewport::Viewport;
 use tessera_core::{physical, ChunkKey, DType, Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
@@ -41,15 +40,9 @@ pub fn loader() -> Option<SharedLoader> {
 type PaletteKey = (Variable, Colormap, (u64, u64));
 
 /// What the layer choices were worked out for: the references (by
-/// address and size, as parquet references grow in place), the record
-/// files known, the variable and the tile rows and columns in view.
-type AvailableKey = (
-    usize,
-    usize,
-    usize,
-    Variable,
-    Option<(Range<u16>, Range<u16>)>,
-);
+/// address), the parquet record files known (parquet references grow in
+/// place), the variable and the tile rows and columns in view.
+type AvailableKey = (usize, usize, Variable, Option<(Range<u16>, Range<u16>)>);
 
 pub struct Renderer {
     state: AppState,
@@ -92,12 +85,10 @@ impl Renderer {
         &self,
         refs: &Arc<References>,
         variable: Variable,
-        view: &Viewport,
+        ranges: &Option<(Range<u16>, Range<u16>)>,
     ) -> Available {
-        let ranges = view.tile_ranges();
         let key = (
             Arc::as_ptr(refs) as usize,
-            refs.chunk_count(variable),
             crate::record_loader::records_known(),
             variable,
             ranges.clone(),
@@ -106,7 +97,7 @@ impl Renderer {
         match &*cached {
             Some((k, available)) if *k == key => available.clone(),
             _ => {
-                let available = available_in(refs, variable, ranges);
+                let available = available_in(refs, variable, ranges.clone());
                 *cached = Some((key, available.clone()));
                 available
             }
@@ -212,15 +203,16 @@ impl Renderer {
         };
 
         let variable = selection.variable;
-        let available = self.available_in_view(&refs, variable, &view);
+        let ranges = view.tile_ranges();
+        let available = self.available_in_view(&refs, variable, &ranges);
         let layer = match selection.layer() {
             Some(layer) => Some(layer),
             None => {
                 // inc/lsmap without an orbit: the first one with files here
                 // (known to have them: parquet references may not be read
                 // that far yet).
-                let known = view
-                    .tile_ranges()
+                let known = ranges
+                    .clone()
                     .map(|(rows, columns)| refs.layers_in(variable, rows, columns))
                     .unwrap_or_default();
                 let first = known.iter().find_map(|layer| match layer {
@@ -243,7 +235,7 @@ impl Renderer {
         let stats = self.loader.borrow().stats();
         // Parquet references: the record files this view needs.
         let records_complete =
-            crate::record_loader::request_for_layer(state, variable, layer, view.tile_ranges())
+            crate::record_loader::request_for_layer(state, variable, layer, ranges.clone())
                 .unwrap_or(true);
 
         if keys.len() > selection.budget as usize {
@@ -313,7 +305,7 @@ impl Renderer {
         let done = progress.done() && records_complete;
         if done {
             // The other layers' record files, for the layer choices.
-            crate::record_loader::request_for_other_layers(state, variable, view.tile_ranges());
+            crate::record_loader::request_for_other_layers(state, variable, ranges);
         }
         if progress.total > 0 && done {
             if let Some((files, bytes)) = crate::record_loader::transferred() {

@@ -4,7 +4,7 @@
 //! their URL and reason until the user retries.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use tessera_core::geotiff::DecodedTile;
@@ -69,7 +69,7 @@ pub struct TileLoader {
     /// Files fetched and waiting for (or in) a decoder worker: their
     /// connections are free for the next requests, so that fetching and
     /// decoding overlap.
-    decoding: std::collections::HashSet<ChunkKey>,
+    decoding: HashSet<ChunkKey>,
     failures: BTreeMap<ChunkKey, TileFailure>,
     /// The current view's files, in fetch order.
     wanted: Vec<TileSource>,
@@ -88,7 +88,7 @@ impl TileLoader {
         Rc::new(RefCell::new(TileLoader {
             cache: LruCache::new(cache_budget),
             in_flight: HashMap::new(),
-            decoding: std::collections::HashSet::new(),
+            decoding: HashSet::new(),
             failures: BTreeMap::new(),
             wanted: Vec::new(),
             max_in_flight: max_in_flight.max(1),

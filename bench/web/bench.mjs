@@ -53,6 +53,18 @@ const LONG_TASKS = `
   }).observe({ type: 'longtask', buffered: true });
 `;
 
+/**
+ * Opens the app cold on `refs` and waits for its first complete view: the
+ * page, its perf marks with the view's files and long tasks, and `at(name)`
+ * for one mark.
+ */
+async function coldLoad(refs) {
+  const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refs)}`, { width: 1280, height: 800, init: LONG_TASKS });
+  await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+  const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files, longTasks: window.__longTasks }));
+  return { page, perf, at: (k) => perf[`tessera:${k}`] };
+}
+
 try {
   // (a) fetch + parse + index of the full-scale references, and (c) cold
   // page load to the first complete mosaic of the seed's selection, with
@@ -60,10 +72,7 @@ try {
   if (parts.has('refs')) {
     const ours = [];
     for (let i = 0; i < runs; i++) {
-      const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { width: 1280, height: 800, init: LONG_TASKS });
-      await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
-      const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files, longTasks: window.__longTasks }));
-      const at = (k) => perf[`tessera:${k}`];
+      const { page, perf, at } = await coldLoad(refsUrl);
       const run = {
         fetchMs: at('refs-fetched').time - at('refs-start').time,
         indexMs: at('refs-indexed').time - at('refs-fetched').time,
@@ -135,10 +144,7 @@ try {
     const store = `${data.url}/${args.parquet}`;
     const ours = [];
     for (let i = 0; i < runs; i++) {
-      const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(store)}`, { width: 1280, height: 800, init: LONG_TASKS });
-      await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
-      const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files, longTasks: window.__longTasks }));
-      const at = (k) => perf[`tessera:${k}`];
+      const { page, perf, at } = await coldLoad(store);
       const run = {
         zmetadataMs: at('refs-indexed').time - at('refs-start').time,
         firstMosaicMs: at('first-view-complete').time,

@@ -566,22 +566,26 @@ impl References {
             self.relayout(prefix_source[..prefix_len].to_string(), &lost)?;
         }
         let cut = self.url_prefix.len();
-        let mut by_variable: BTreeMap<usize, Vec<(PackedChunkKey, String, Option<ByteRange>)>> =
-            BTreeMap::new();
-        for (key, url, range) in remote {
+        let mut by_variable: BTreeMap<usize, Vec<ChunkEntry>> = BTreeMap::new();
+        for (key, url, range) in &remote {
             let v = key.variable().map_or(0, Variable::index);
-            let suffix = url.get(cut..).unwrap_or_default().to_string();
-            by_variable.entry(v).or_default().push((key, suffix, range));
+            let suffix = url.get(cut..).unwrap_or_default();
+            by_variable
+                .entry(v)
+                .or_default()
+                .push((*key, suffix, *range));
         }
         for (v, gone) in replaced {
             let Some(chunks) = self.variables.get(v) else {
                 continue;
             };
-            let new = by_variable.remove(&v).unwrap_or_default();
+            let mut new = by_variable
+                .remove(&v)
+                .unwrap_or_default()
+                .into_iter()
+                .peekable();
             let mut merged = Vec::with_capacity(chunks.keys.len() + new.len());
-            let mut new = new.into_iter().peekable();
-            for position in 0..chunks.keys.len() {
-                let key = chunks.keys[position];
+            for (position, &key) in chunks.keys.iter().enumerate() {
                 while let Some(n) = new.next_if(|n| n.0 < key) {
                     merged.push(n);
                 }
@@ -589,11 +593,12 @@ impl References {
                     continue;
                 }
                 if let Some(r) = self.remote_at(chunks, position) {
-                    merged.push((key, r.suffix.to_string(), r.range));
+                    merged.push((key, r.suffix, r.range));
                 }
             }
             merged.extend(new);
-            self.set_variable_chunks(v, merged)?;
+            let laid_out = lay_out(self.url_suffixes.len(), "", merged)?;
+            self.append_variable_chunks(v, laid_out);
         }
         // Each merge writes its variable's suffixes anew at the arena's end:
         // compact once most of the arena is stale.
@@ -612,49 +617,62 @@ impl References {
     /// Lays every variable's suffixes out again with `prefix`, each suffix
     /// preceded by `lost` (what it lacks relative to the new prefix).
     fn relayout(&mut self, prefix: String, lost: &str) -> Result<(), ReaderError> {
-        let mut all = Vec::new();
-        for (v, chunks) in self.variables.iter().enumerate() {
-            let entries: Vec<_> = (0..chunks.keys.len())
-                .filter_map(|position| {
-                    let r = self.remote_at(chunks, position)?;
-                    Some((chunks.keys[position], [lost, r.suffix].concat(), r.range))
-                })
-                .collect();
-            all.push((v, entries));
+        let mut arena = String::new();
+        let mut all = Vec::with_capacity(self.variables.len());
+        for chunks in &self.variables {
+            let entries = (0..chunks.keys.len()).filter_map(|position| {
+                let r = self.remote_at(chunks, position)?;
+                Some((chunks.keys[position], r.suffix, r.range))
+            });
+            let (region, laid_out) = lay_out(arena.len(), lost, entries)?;
+            arena.push_str(&region);
+            all.push(laid_out);
         }
         self.url_prefix = prefix;
-        self.url_suffixes = String::new();
-        for (v, entries) in all {
-            self.set_variable_chunks(v, entries)?;
+        self.url_suffixes = arena;
+        for (slot, laid_out) in self.variables.iter_mut().zip(all) {
+            *slot = laid_out;
         }
         Ok(())
     }
 
-    /// Replaces variable `v`'s chunks (sorted by key, suffixes relative to
-    /// the prefix), appending their suffixes to the arena.
-    fn set_variable_chunks(
-        &mut self,
-        v: usize,
-        entries: Vec<(PackedChunkKey, String, Option<ByteRange>)>,
-    ) -> Result<(), ReaderError> {
-        let to_u32 = |n: usize| u32::try_from(n).map_err(|_| ReaderError::TooLarge);
-        let mut chunks = VariableChunks {
-            url_start: to_u32(self.url_suffixes.len())?,
-            ..VariableChunks::default()
-        };
-        for (position, (key, suffix, range)) in entries.into_iter().enumerate() {
-            self.url_suffixes.push_str(&suffix);
-            chunks.keys.push(key);
-            chunks.url_ends.push(to_u32(self.url_suffixes.len())?);
-            if let Some(range) = range {
-                chunks.ranges.push((to_u32(position)?, range));
-            }
-        }
+    /// Puts variable `v`'s chunks, laid out by [`lay_out`] from the arena's
+    /// end, in place of its old ones.
+    fn append_variable_chunks(&mut self, v: usize, (region, chunks): (String, VariableChunks)) {
+        self.url_suffixes.push_str(&region);
         if let Some(slot) = self.variables.get_mut(v) {
             *slot = chunks;
         }
-        Ok(())
     }
+}
+
+/// A remote chunk while the index is rebuilt: key, URL suffix, range.
+type ChunkEntry<'a> = (PackedChunkKey, &'a str, Option<ByteRange>);
+
+/// One variable's chunks (sorted by key, suffixes relative to the prefix,
+/// each preceded by `lost`) as an arena region that is to start at byte
+/// `start` of the arena, and their index into it.
+fn lay_out<'a>(
+    start: usize,
+    lost: &str,
+    entries: impl IntoIterator<Item = ChunkEntry<'a>>,
+) -> Result<(String, VariableChunks), ReaderError> {
+    let to_u32 = |n: usize| u32::try_from(n).map_err(|_| ReaderError::TooLarge);
+    let mut region = String::new();
+    let mut chunks = VariableChunks {
+        url_start: to_u32(start)?,
+        ..VariableChunks::default()
+    };
+    for (position, (key, suffix, range)) in entries.into_iter().enumerate() {
+        region.push_str(lost);
+        region.push_str(suffix);
+        chunks.keys.push(key);
+        chunks.url_ends.push(to_u32(start + region.len())?);
+        if let Some(range) = range {
+            chunks.ranges.push((to_u32(position)?, range));
+        }
+    }
+    Ok((region, chunks))
 }
 
 /// Merges two iterators sorted by key; `a` first on equal keys (which the

@@ -57,11 +57,11 @@ pub struct Row {
 
 impl Row {
     /// What the row says of its chunk; `None` for no chunk.
-    pub fn chunk(&self) -> Option<NewChunk> {
-        match (&self.raw, &self.path) {
-            (Some(raw), _) => Some(NewChunk::Inline(raw.clone())),
+    pub fn into_chunk(self) -> Option<NewChunk> {
+        match (self.raw, self.path) {
+            (Some(raw), _) => Some(NewChunk::Inline(raw)),
             (None, Some(path)) => Some(NewChunk::Remote {
-                url: path.clone(),
+                url: path,
                 // As fsspec: size 0 is the whole file.
                 range: (self.size > 0).then_some(ByteRange {
                     offset: self.offset,
@@ -283,8 +283,8 @@ impl ParquetReferences {
         }
         let first = record.number.saturating_mul(self.record_size);
         let mut chunks = Vec::new();
-        for (i, row) in rows.iter().enumerate() {
-            let Some(chunk) = row.chunk() else {
+        for (i, row) in rows.into_iter().enumerate() {
+            let Some(chunk) = row.into_chunk() else {
                 continue;
             };
             // Rows past the grid's end are padding in some writers' last file.

@@ -63,9 +63,8 @@ pub fn read_record_file(bytes: &[u8]) -> Result<Vec<Row>, RecordFileError> {
             })?;
             let values = read_column_chunk(bytes, schema, chunk)?;
             if values.len() != n {
-                return Err(damaged(format!(
-                    "column {:?}: {} values in a row group of {n} rows",
-                    schema.name,
+                return Err(schema.damaged(format!(
+                    "{} values in a row group of {n} rows",
                     values.len()
                 )));
             }
@@ -84,13 +83,13 @@ pub fn read_record_file(bytes: &[u8]) -> Result<Vec<Row>, RecordFileError> {
                         })
                     })
                     .collect(),
-                Values::Bytes(_) => Err(unsupported(&file.columns[index], "binary values")),
+                Values::Bytes(_) => Err(file.columns[index].unsupported("binary values")),
             }
         };
         let bytes_of = |index: usize| -> Result<Vec<Option<Vec<u8>>>, RecordFileError> {
             match read(index)? {
                 Values::Bytes(v) => Ok(v),
-                Values::Int(_) => Err(unsupported(&file.columns[index], "integer values")),
+                Values::Int(_) => Err(file.columns[index].unsupported("integer values")),
             }
         };
         for (i, (row, value)) in here.iter_mut().zip(bytes_of(path)?).enumerate() {
@@ -117,13 +116,6 @@ pub fn read_record_file(bytes: &[u8]) -> Result<Vec<Row>, RecordFileError> {
     Ok(rows)
 }
 
-fn unsupported(column: &ColumnSchema, what: impl Into<String>) -> RecordFileError {
-    RecordFileError::Unsupported {
-        column: column.name.clone(),
-        what: what.into(),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The footer (thrift compact protocol)
 
@@ -140,6 +132,19 @@ struct ColumnSchema {
     name: String,
     physical: PhysicalType,
     optional: bool,
+}
+
+impl ColumnSchema {
+    fn damaged(&self, problem: impl std::fmt::Display) -> RecordFileError {
+        damaged(format!("column {:?}: {problem}", self.name))
+    }
+
+    fn unsupported(&self, what: impl Into<String>) -> RecordFileError {
+        RecordFileError::Unsupported {
+            column: self.name.clone(),
+            what: what.into(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -566,7 +571,6 @@ fn read_column_chunk(
     schema: &ColumnSchema,
     chunk: &ColumnChunk,
 ) -> Result<Values, RecordFileError> {
-    let column = |problem: String| damaged(format!("column {:?}: {problem}", schema.name));
     // Some writers put 0 for "no dictionary page".
     let start = match chunk.dictionary_page_offset {
         Some(d) if d > 0 && d < chunk.data_page_offset => d,
@@ -576,7 +580,7 @@ fn read_column_chunk(
         .ok()
         .zip(usize::try_from(chunk.total_compressed_size).ok())
         .and_then(|(s, n)| file.get(s..s.checked_add(n)?))
-        .ok_or_else(|| column(format!("pages outside the file (at {start})")))?;
+        .ok_or_else(|| schema.damaged(format!("pages outside the file (at {start})")))?;
     let mut c = Compact::new(bytes);
     let mut dictionary: Option<Plain> = None;
     let mut values = match schema.physical {
@@ -584,42 +588,39 @@ fn read_column_chunk(
         _ => Values::Int(Vec::new()),
     };
     while values.len() < chunk.num_values as usize && c.pos < bytes.len() {
-        let header = PageHeader::read(&mut c).map_err(|e| column(format!("page header: {e}")))?;
+        let header =
+            PageHeader::read(&mut c).map_err(|e| schema.damaged(format!("page header: {e}")))?;
         let body = c
             .take(header.compressed_size)
-            .map_err(|e| column(format!("page: {e}")))?;
+            .map_err(|e| schema.damaged(format!("page: {e}")))?;
         match header.kind {
             DICTIONARY_PAGE => {
                 let data = decompress(chunk.codec, body, header.uncompressed_size, schema)?;
                 if !matches!(header.encoding, 0 | 2) {
-                    return Err(unsupported(
-                        schema,
-                        format!("dictionary encoding {}", header.encoding),
-                    ));
+                    return Err(
+                        schema.unsupported(format!("dictionary encoding {}", header.encoding))
+                    );
                 }
                 let (plain, _) = read_plain(&data, schema.physical, header.num_values)
-                    .map_err(|e| column(format!("dictionary: {e}")))?;
+                    .map_err(|e| schema.damaged(format!("dictionary: {e}")))?;
                 dictionary = Some(plain);
             }
             DATA_PAGE => {
                 let data = decompress(chunk.codec, body, header.uncompressed_size, schema)?;
                 let (levels, rest) = if schema.optional {
                     if header.def_level_encoding != 3 {
-                        return Err(unsupported(
-                            schema,
-                            format!(
-                                "definition levels in encoding {}",
-                                header.def_level_encoding
-                            ),
-                        ));
+                        return Err(schema.unsupported(format!(
+                            "definition levels in encoding {}",
+                            header.def_level_encoding
+                        )));
                     }
                     let len = data
                         .get(..4)
                         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                        .ok_or_else(|| column("data page too short".into()))?;
+                        .ok_or_else(|| schema.damaged("data page too short"))?;
                     let levels = data
                         .get(4..4 + len)
-                        .ok_or_else(|| column("definition levels past the page".into()))?;
+                        .ok_or_else(|| schema.damaged("definition levels past the page"))?;
                     (Some(levels), &data[4 + len..])
                 } else {
                     (None, &data[..])
@@ -636,11 +637,11 @@ fn read_column_chunk(
             DATA_PAGE_V2 => {
                 let levels_len = header.rep_levels_len + header.def_levels_len;
                 if header.rep_levels_len > 0 {
-                    return Err(unsupported(schema, "repetition levels"));
+                    return Err(schema.unsupported("repetition levels"));
                 }
                 let levels = body
                     .get(..levels_len)
-                    .ok_or_else(|| column("levels past the page".into()))?;
+                    .ok_or_else(|| schema.damaged("levels past the page"))?;
                 let rest = &body[levels_len..];
                 let data = if header.compressed {
                     let size = header.uncompressed_size.saturating_sub(levels_len);
@@ -662,7 +663,7 @@ fn read_column_chunk(
         }
     }
     if values.len() != chunk.num_values as usize {
-        return Err(column(format!(
+        return Err(schema.damaged(format!(
             "{} values in its pages, {} in the footer",
             values.len(),
             chunk.num_values
@@ -681,13 +682,12 @@ fn decode_page(
     schema: &ColumnSchema,
     out: &mut Values,
 ) -> Result<(), RecordFileError> {
-    let column = |problem: String| damaged(format!("column {:?}: {problem}", schema.name));
     let n = header.num_values;
     let defined: Vec<bool> = match levels {
         Some(levels) => {
             let mut decoded = Vec::with_capacity(n);
             rle_hybrid(levels, 1, n, &mut decoded)
-                .map_err(|e| column(format!("definition levels: {e}")))?;
+                .map_err(|e| schema.damaged(format!("definition levels: {e}")))?;
             decoded.into_iter().map(|l| l > 0).collect()
         }
         None => vec![true; n],
@@ -696,19 +696,19 @@ fn decode_page(
     let plain = match header.encoding {
         0 => {
             read_plain(data, schema.physical, present)
-                .map_err(|e| column(format!("values: {e}")))?
+                .map_err(|e| schema.damaged(format!("values: {e}")))?
                 .0
         }
         2 | 8 => {
             let dictionary = dictionary
-                .ok_or_else(|| column("dictionary values without a dictionary".into()))?;
+                .ok_or_else(|| schema.damaged("dictionary values without a dictionary"))?;
             let (&width, indices) = data
                 .split_first()
-                .ok_or_else(|| column("empty dictionary-encoded page".into()))?;
+                .ok_or_else(|| schema.damaged("empty dictionary-encoded page"))?;
             let mut positions = Vec::with_capacity(present);
             rle_hybrid(indices, width, present, &mut positions)
-                .map_err(|e| column(format!("dictionary indices: {e}")))?;
-            let bad = || column("dictionary index out of range".into());
+                .map_err(|e| schema.damaged(format!("dictionary indices: {e}")))?;
+            let bad = || schema.damaged("dictionary index out of range");
             match dictionary {
                 Plain::Int(d) => Plain::Int(
                     positions
@@ -724,7 +724,7 @@ fn decode_page(
                 ),
             }
         }
-        other => return Err(unsupported(schema, format!("value encoding {other}"))),
+        other => return Err(schema.unsupported(format!("value encoding {other}"))),
     };
     match (out, plain) {
         (Values::Int(out), Plain::Int(values)) => {
@@ -743,7 +743,7 @@ fn decode_page(
                     .map(|&d| if d { values.next() } else { None }),
             );
         }
-        _ => return Err(column("values of the wrong type".into())),
+        _ => return Err(schema.damaged("values of the wrong type")),
     }
     Ok(())
 }
@@ -848,16 +848,10 @@ fn decompress(
     schema: &ColumnSchema,
 ) -> Result<Vec<u8>, RecordFileError> {
     if size > MAX_PAGE_BYTES {
-        return Err(damaged(format!(
-            "column {:?}: a page of {size} bytes",
-            schema.name
-        )));
+        return Err(schema.damaged(format!("a page of {size} bytes")));
     }
     let failed = |codec: &str, e: String| {
-        damaged(format!(
-            "column {:?}: {codec} data that does not decompress: {e}",
-            schema.name
-        ))
+        schema.damaged(format!("{codec} data that does not decompress: {e}"))
     };
     let data = match codec {
         0 => body.to_vec(),
@@ -890,13 +884,12 @@ fn decompress(
                 5 => "Hadoop LZ4",
                 _ => "an unknown codec",
             };
-            return Err(unsupported(schema, format!("pages compressed with {name}")));
+            return Err(schema.unsupported(format!("pages compressed with {name}")));
         }
     };
     if data.len() != size {
-        return Err(damaged(format!(
-            "column {:?}: a page of {} bytes where the header says {size}",
-            schema.name,
+        return Err(schema.damaged(format!(
+            "a page of {} bytes where the header says {size}",
             data.len()
         )));
     }
