@@ -438,61 +438,82 @@ fn decode_lzw_strips(
     let offsets = decoder.get_tag_u64_vec(Tag::StripOffsets).ok()?;
     let counts = decoder.get_tag_u64_vec(Tag::StripByteCounts).ok()?;
     let width = TILE_PIXELS as usize;
-    let sample_bytes = dtype.bytes();
-    let row_bytes = width * sample_bytes;
-    let strips = (TILE_PIXELS as usize).div_ceil(rows_per_strip);
-    if offsets.len() != strips || counts.len() != strips {
+    let strip_count = (TILE_PIXELS as usize).div_ceil(rows_per_strip);
+    if offsets.len() != strip_count || counts.len() != strip_count {
         return None;
     }
-    let mut raw = vec![0u8; TILE_LEN * sample_bytes];
-    let mut table = crate::lzw::LzwTable::default();
-    for ((strip, &offset), &count) in raw
-        .chunks_mut(rows_per_strip * row_bytes)
-        .zip(&offsets)
-        .zip(&counts)
-    {
+    let mut lzw = crate::lzw::LzwDecoder::default();
+    let mut strips = offsets.iter().zip(&counts).map(|(&offset, &count)| {
         let start = usize::try_from(offset).ok()?;
         let end = start.checked_add(usize::try_from(count).ok()?)?;
-        let input = bytes.get(start..end)?;
-        let written = crate::lzw::decode_strip(input, strip, &mut table).ok()?;
-        if written != strip.len() {
-            return None;
-        }
-    }
+        bytes.get(start..end)
+    });
+    let strip_values = rows_per_strip * width;
     let big_endian = bytes.starts_with(b"MM");
-    Some(match dtype {
+    let mut tile = match dtype {
         DType::U8 => {
-            if predictor == 2 {
-                for row in raw.chunks_mut(width) {
-                    for i in 1..row.len() {
-                        row[i] = row[i].wrapping_add(row[i - 1]);
-                    }
+            let mut values = vec![0u8; TILE_LEN];
+            for chunk in values.chunks_mut(strip_values) {
+                let strip = lzw.decode_strip(strips.next()??, chunk.len()).ok()?;
+                if strip.len() != chunk.len() {
+                    return None;
                 }
+                chunk.copy_from_slice(strip);
             }
-            DecodedTile::U8(raw)
+            DecodedTile::U8(values)
         }
         DType::U16 => {
-            let mut values: Vec<u16> = raw
-                .chunks_exact(2)
-                .map(|b| {
-                    let pair = [b[0], b[1]];
-                    if big_endian {
-                        u16::from_be_bytes(pair)
-                    } else {
-                        u16::from_le_bytes(pair)
-                    }
-                })
-                .collect();
-            if predictor == 2 {
-                for row in values.chunks_mut(width) {
-                    for i in 1..row.len() {
-                        row[i] = row[i].wrapping_add(row[i - 1]);
-                    }
+            // Each strip's bytes straight into the values, in the file's
+            // byte order: no second image-sized buffer.
+            let mut values = vec![0u16; TILE_LEN];
+            for chunk in values.chunks_mut(strip_values) {
+                let strip = lzw.decode_strip(strips.next()??, 2 * chunk.len()).ok()?;
+                if strip.len() != 2 * chunk.len() {
+                    return None;
+                }
+                let pairs = chunk.iter_mut().zip(strip.chunks_exact(2));
+                if big_endian {
+                    pairs.for_each(|(v, b)| *v = u16::from_be_bytes([b[0], b[1]]));
+                } else {
+                    pairs.for_each(|(v, b)| *v = u16::from_le_bytes([b[0], b[1]]));
                 }
             }
             DecodedTile::U16(values)
         }
-    })
+    };
+    if predictor == 2 {
+        match &mut tile {
+            DecodedTile::U8(values) => undo_horizontal_predictor(values, width),
+            DecodedTile::U16(values) => undo_horizontal_predictor(values, width),
+        }
+    }
+    Some(tile)
+}
+
+/// TIFF's horizontal differencing (Predictor 2), undone row by row.
+fn undo_horizontal_predictor<T: Copy + WrappingAdd>(values: &mut [T], width: usize) {
+    for row in values.chunks_mut(width) {
+        for i in 1..row.len() {
+            row[i] = row[i].wrapping_add(row[i - 1]);
+        }
+    }
+}
+
+/// The wrapping addition the predictor needs, for the two sample types.
+trait WrappingAdd {
+    fn wrapping_add(self, other: Self) -> Self;
+}
+
+impl WrappingAdd for u8 {
+    fn wrapping_add(self, other: u8) -> u8 {
+        u8::wrapping_add(self, other)
+    }
+}
+
+impl WrappingAdd for u16 {
+    fn wrapping_add(self, other: u16) -> u16 {
+        u16::wrapping_add(self, other)
+    }
 }
 
 fn result_type(result: &DecodingResult) -> &'static str {
