@@ -10,6 +10,7 @@
 // demo's files where they point (see scripts/bench-web.sh): the seed's
 // selection and its surroundings exist, the rest of the million files 404.
 
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -203,7 +204,20 @@ try {
         },
         [`${data.url}/${TILES}/${file}`, uint16, Math.max(runs * 4, 10)],
       );
-      results.decode[name] = { fileMB: mb(r.bytes), tesseraMs: median(r.ours), geotiffJsMs: median(r.theirs) };
+      // Native libtiff on the same file, right after (the machine's load
+      // moves between minutes, so the figures are taken side by side).
+      const native = JSON.parse(execFileSync(
+        path.join(root, '.venv/bin/python'),
+        [path.join(root, 'bench/libtiff_decode.py'), path.join(args.data, TILES, file), String(Math.max(runs * 4, 10))],
+        { encoding: 'utf8' },
+      ));
+      if (native.pixels !== 1440000) throw new Error(`libtiff decoded ${native.pixels} pixels`);
+      results.decode[name] = {
+        fileMB: mb(r.bytes),
+        tesseraMs: median(r.ours),
+        geotiffJsMs: median(r.theirs),
+        libtiffNativeMs: native.medianMs,
+      };
       log('decode', name, JSON.stringify(results.decode[name]));
     }
     await page.context().close();
@@ -311,9 +325,9 @@ if (results.parquet) {
 ${f(q.referenceFiles)} reference files (.zmetadata in ${f(q.zmetadataMs)} ms, then record files) of ${f(q.referenceKB)} KB; wasm memory ${f(q.wasmMB)} MB; longest main-thread task ${f(q.longestTaskMs)} ms.`);
 }
 if (results.decode) {
-  report.push(`| (b) decode one real-layout tile (LZW, 6-row strips) | file | Tessera (wasm) | geotiff.js |
-|---|---:|---:|---:|
-${Object.entries(results.decode).map(([k, v]) => `| ${k} | ${f(v.fileMB, 2)} MB | ${f(v.tesseraMs, 1)} ms | ${f(v.geotiffJsMs, 1)} ms |`).join('\n')}`);
+  report.push(`| (b) decode one real-layout tile (LZW, 6-row strips) | file | Tessera (wasm) | geotiff.js | libtiff (imagecodecs, native) |
+|---|---:|---:|---:|---:|
+${Object.entries(results.decode).map(([k, v]) => `| ${k} | ${f(v.fileMB, 2)} MB | ${f(v.tesseraMs, 1)} ms | ${f(v.geotiffJsMs, 1)} ms (${f(v.geotiffJsMs / v.tesseraMs, 1)}×) | ${f(v.libtiffNativeMs, 1)} ms |`).join('\n')}`);
 }
 if (results.panning) {
   const p = results.panning;
