@@ -162,17 +162,26 @@ fn Map() -> impl IntoView {
     }
     let _resize = window_event_listener(ev::resize, move |_| measure());
 
-    // Redraw whenever anything the picture depends on changes.
+    // Redraw whenever anything the picture depends on changes: at once
+    // for the view, paced for tiles arriving while it loads.
     {
         let renderer = renderer.clone();
         Effect::new(move |_| {
             state.selection.track();
             state.refs.track();
             state.size.track();
-            state.tiles_changed.track();
             state.load.track();
             if let Some(r) = renderer.borrow().as_ref() {
                 r.schedule();
+            }
+        });
+    }
+    {
+        let renderer = renderer.clone();
+        Effect::new(move |_| {
+            state.tiles_changed.track();
+            if let Some(r) = renderer.borrow().as_ref() {
+                r.schedule_progress();
             }
         });
     }

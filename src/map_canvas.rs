@@ -26,21 +26,24 @@ pub fn fit_backing_store(canvas: &HtmlCanvasElement, width: u32, height: u32) {
     }
 }
 
-/// The stitched mosaic of the loaded tiles, at screen resolution.
+/// The stitched mosaic of the loaded tiles, at screen resolution. `rgba`
+/// is the caller's buffer for the pixels, reused between draws (every
+/// pixel is painted).
 pub fn draw_mosaic<'a>(
     canvas: &HtmlCanvasElement,
     view: &Viewport,
     tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
     palette: &Palette,
+    rgba: &mut Vec<u8>,
 ) -> Result<(), JsValue> {
     let Some(ctx) = context_2d(canvas) else {
         return Ok(());
     };
     let (width, height) = view.size();
     let values = stitch(view, tile);
-    let mut rgba = vec![0u8; values.len() * 4];
-    palette.paint(&values, &mut rgba);
-    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width, height)?;
+    rgba.resize(values.len() * 4, 0);
+    palette.paint(&values, rgba);
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width, height)?;
     ctx.put_image_data(&image, 0.0, 0.0)
 }
 

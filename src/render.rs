@@ -26,6 +26,11 @@ use crate::tile_loader::{set_wanted, SharedLoader, TileLoader, TileSource};
 pub const CACHE_BYTES: usize = 384 << 20;
 /// Requests in flight at once (browsers allow 6 per HTTP/1.1 host).
 pub const MAX_IN_FLIGHT: usize = 6;
+/// At least this long between two draws for tiles arriving while a view
+/// loads (the tile that completes it is drawn at once). A draw stitches
+/// and paints the whole canvas: drawing for every tile took main-thread
+/// time from the loading it showed (measured in bench-web.sh's (c)).
+const PROGRESS_DRAW_MS: f64 = 100.0;
 
 thread_local! {
     /// The loader of the page's one map, for the status panel's retry.
@@ -54,6 +59,12 @@ pub struct Renderer {
     /// The layer values with files in view, until the tiles in view change.
     available: RefCell<Option<(AvailableKey, Available)>>,
     frame_pending: Cell<bool>,
+    /// When the last draw was (`performance.now()`), and whether a draw for
+    /// arrived tiles waits for [`PROGRESS_DRAW_MS`] to pass.
+    last_draw: Cell<f64>,
+    progress_pending: Cell<bool>,
+    /// The mosaic's RGBA pixels, kept between draws.
+    rgba: RefCell<Vec<u8>>,
 }
 
 impl Renderer {
@@ -75,6 +86,9 @@ impl Renderer {
             coastlines: RefCell::new(None),
             available: RefCell::new(None),
             frame_pending: Cell::new(false),
+            last_draw: Cell::new(f64::NEG_INFINITY),
+            progress_pending: Cell::new(false),
+            rgba: RefCell::new(Vec::new()),
         })
     }
 
@@ -121,6 +135,28 @@ impl Renderer {
         });
     }
 
+    /// Draws for tiles that arrived (or failed): at the next animation
+    /// frame when they complete the view, else no sooner than
+    /// [`PROGRESS_DRAW_MS`] after the last draw.
+    pub fn schedule_progress(self: &Rc<Self>) {
+        let wait = PROGRESS_DRAW_MS - (crate::perf::now() - self.last_draw.get());
+        if wait <= 0.0 || self.loader.borrow().progress().done() {
+            self.schedule();
+            return;
+        }
+        if self.progress_pending.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        set_timeout(
+            move || {
+                this.progress_pending.set(false);
+                this.schedule();
+            },
+            std::time::Duration::from_millis(wait.ceil() as u64),
+        );
+    }
+
     fn palette(&self, variable: Variable, colormap: Colormap, range: (f64, f64)) -> Rc<Palette> {
         let key = (variable, colormap, (range.0.to_bits(), range.1.to_bits()));
         let mut cached = self.palette.borrow_mut();
@@ -159,6 +195,7 @@ impl Renderer {
     }
 
     fn draw(self: &Rc<Self>) {
+        self.last_draw.set(crate::perf::now());
         let state = self.state;
         let Some(size) = state.size.get_untracked() else {
             return;
@@ -283,7 +320,13 @@ impl Renderer {
                 .and_then(|key| loader.tile(&key))
                 .map(|t| t.samples())
         };
-        if let Err(e) = draw_mosaic(&self.map, &view, tile_samples, &palette) {
+        if let Err(e) = draw_mosaic(
+            &self.map,
+            &view,
+            tile_samples,
+            &palette,
+            &mut self.rgba.borrow_mut(),
+        ) {
             leptos::logging::warn!("drawing the mosaic failed: {e:?}");
         }
         let mut marks = TileMarks::default();

@@ -123,11 +123,14 @@ fn the_mosaic_lands_in_the_canvas_pixel_for_pixel() {
         .map(|i| ((i % 1200 + i / 1200) % 101) as u8)
         .collect();
     let palette = Palette::new(Variable::Coh, Colormap::Viridis, (0.0, 1.0));
+    // A reused buffer with an earlier draw's pixels: all are painted over.
+    let mut rgba = vec![7u8; 64];
     draw_mosaic(
         &canvas,
         &view,
         |t| (t == tile).then_some(TileSamples::U8(&values)),
         &palette,
+        &mut rgba,
     )
     .unwrap();
     let ctx = context_2d(&canvas).unwrap();
