@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use proptest::prelude::*;
 use serde_json::Value;
-use tessera_core::dataset::{ChunkKey, Layer, PackedChunkKey, Tile, Variable};
+use tessera_core::dataset::{PackedChunkKey, Variable};
 use tessera_core::parquet_refs::{
     read_record_file, ParquetReferences, ParquetStoreError, RecordFile, RecordFileError,
     RecordState, Row,
@@ -169,6 +169,7 @@ fn zmetadata_problems_are_named() {
 #[cfg(feature = "parquet")]
 mod with_our_writer {
     use super::*;
+    use tessera_core::dataset::{ChunkKey, Layer, Tile};
     use tessera_core::parquet_refs::parquet_store;
 
     /// A store of the fixture's references, written by us, in a temporary
