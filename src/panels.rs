@@ -59,6 +59,12 @@ pub fn LoadPanel() -> impl IntoView {
                     <p>"References: "<span class="url">{url}</span></p>
                     <p id="variables-found">{summary}</p>
                     {crate::record_loader::summary().map(|s| view! { <p id="records-read">{s}</p> })}
+                    {(crate::record_loader::failed_count() > 0).then(|| {
+                        let on_retry = move |_| crate::record_loader::retry_failed(state);
+                        view! {
+                            <button id="retry-records" on:click=on_retry>"Retry the record files"</button>
+                        }
+                    })}
                 </section>
             }
             .into_any()

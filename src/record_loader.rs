@@ -156,6 +156,24 @@ pub fn records_known() -> usize {
     RECORDS.with(|r| r.borrow().as_ref().map_or(0, |l| l.store.records_known()))
 }
 
+/// How many record files could not be read (not counting those the store
+/// does not have).
+pub fn failed_count() -> usize {
+    RECORDS.with(|r| r.borrow().as_ref().map_or(0, |l| l.failed.len()))
+}
+
+/// Forgets which record files could not be read, so that the view asks for
+/// them again (the status panel's retry).
+pub fn retry_failed(state: AppState) {
+    RECORDS.with(|r| {
+        if let Some(loader) = r.borrow_mut().as_mut() {
+            loader.failed.clear();
+        }
+    });
+    // The view is drawn again, and asks for the record files it needs.
+    state.refs.update(|_| {});
+}
+
 /// "N record files read (X KB)", for the status panel.
 pub fn summary() -> Option<String> {
     RECORDS.with(|r| {

@@ -446,6 +446,48 @@ test('parquet references: the same mosaic from .zmetadata and a few record files
   await page.context().close();
 });
 
+test('parquet references: a record file that cannot be read is named, and Retry reads it once it can be', async () => {
+  const copy = demoCopy();
+  const server = await serve(copy.dir, { cors: '*' });
+  try {
+    const store = `${server.url}/refs.parq`;
+    let page = await openPage(browser, appUrl(`refs=${encodeURIComponent(store)}`));
+    await waitView(page);
+    const expected = await canvasBytes(page);
+    const files = await page.evaluate(() => document.body.dataset.files);
+    // The first record file the view asked for: the selected layer's.
+    const first = page.requests.find((u) => /\/COH\/refs\.\d+\.parq$/.test(u));
+    assert.ok(first, page.requests.join(' '));
+    await page.context().close();
+
+    // Damaged (unlinked first: the copy's files are hard links).
+    const file = path.join(copy.dir, 'refs.parq', first.slice(store.length + 1));
+    const good = readFileSync(file);
+    unlinkSync(file);
+    writeFileSync(file, 'PAR1 not a parquet file PAR1');
+    page = await openPage(browser, appUrl(`refs=${encodeURIComponent(store)}`));
+    await waitView(page);
+    await page.locator('#retry-records').waitFor({ timeout: 20000 });
+    assert.match(await page.locator('#notices').innerText(), new RegExp(`record file .*${first.split('/').slice(-2).join('/').replaceAll('.', '\\.')}`));
+    assert.match(await page.locator('#records-read').innerText(), /1 failed/);
+    assert.notEqual(await page.evaluate(() => document.body.dataset.files), files);
+
+    // Mended on the host: Retry reads it, and the view completes as before.
+    unlinkSync(file);
+    writeFileSync(file, good);
+    await page.locator('#retry-records').click();
+    await page.waitForFunction((want) => document.body.dataset.files === want, files, { timeout: 20000 });
+    await waitView(page);
+    assert.equal(await page.locator('#retry-records').count(), 0);
+    assert.ok((await canvasBytes(page)).equals(expected), 'the mosaic differs after the retry');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    await server.close();
+    copy.remove();
+  }
+});
+
 test('tiles from a host without CORS headers fail with a reason, and the page says so', async () => {
   const noCors = await serve(DEMO); // no --cors: the browser may not read it
   const copy = demoCopy();
