@@ -163,7 +163,7 @@ pub fn failed_count() -> usize {
 }
 
 /// Forgets which record files could not be read, so that the view asks for
-/// them again (the status panel's retry).
+/// them again (the references panel's retry).
 pub fn retry_failed(state: AppState) {
     RECORDS.with(|r| {
         if let Some(loader) = r.borrow_mut().as_mut() {

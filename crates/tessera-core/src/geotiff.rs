@@ -8,6 +8,8 @@
 //! = "0". [`encode_tile`] writes exactly that layout.
 
 use std::io::Cursor;
+use std::num::Wrapping;
+use std::ops::Add;
 
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::encoder::TiffEncoder;
@@ -491,28 +493,14 @@ fn decode_lzw_strips(
 }
 
 /// TIFF's horizontal differencing (Predictor 2), undone row by row.
-fn undo_horizontal_predictor<T: Copy + WrappingAdd>(values: &mut [T], width: usize) {
+fn undo_horizontal_predictor<T: Copy>(values: &mut [T], width: usize)
+where
+    Wrapping<T>: Add<Output = Wrapping<T>>,
+{
     for row in values.chunks_mut(width) {
         for i in 1..row.len() {
-            row[i] = row[i].wrapping_add(row[i - 1]);
+            row[i] = (Wrapping(row[i]) + Wrapping(row[i - 1])).0;
         }
-    }
-}
-
-/// The wrapping addition the predictor needs, for the two sample types.
-trait WrappingAdd {
-    fn wrapping_add(self, other: Self) -> Self;
-}
-
-impl WrappingAdd for u8 {
-    fn wrapping_add(self, other: u8) -> u8 {
-        u8::wrapping_add(self, other)
-    }
-}
-
-impl WrappingAdd for u16 {
-    fn wrapping_add(self, other: u16) -> u16 {
-        u16::wrapping_add(self, other)
     }
 }
 

@@ -19,8 +19,8 @@
 //!   buffer has room past its end); what is written past a string is
 //!   overwritten by the codes that follow.
 //!
-//! Measured against the earlier decoder and `weezl` (which the `tiff`
-//! crate uses) with `examples/decode_speed.rs`.
+//! Timed natively with `examples/decode_speed.rs` and in Chromium by
+//! `scripts/bench-web.sh` (b); the figures are in the README.
 //!
 //! TIFF flavour: most significant bit first, 9- to 12-bit codes, Clear 256,
 //! End of Information 257, and the code width growing one code early.
