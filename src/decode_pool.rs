@@ -1,13 +1,16 @@
-//! Decoding tiles off the main thread: a pool of Web Workers, one per core
-//! (`navigator.hardwareConcurrency`), each running the core's decoder
-//! ([`crate::decode_worker`]). A file's bytes go to a worker and its pixels
-//! come back as transferred `ArrayBuffer`s, never copied between threads;
-//! the main thread only copies the pixels into its own memory.
+//! Fetching and decoding tiles off the main thread: a pool of Web Workers,
+//! one per core (`navigator.hardwareConcurrency`), each running the core's
+//! decoder ([`crate::decode_worker`]). A worker fetches a file itself, so
+//! that its body never passes through the page's thread, decodes it, and
+//! sends the pixels back as a transferred `ArrayBuffer`; the main thread
+//! only copies the pixels into its own memory.
 //!
 //! Jobs wait in one queue, first in first out (the tile loader already
-//! asks for the view's centre first), and go to whichever worker is free.
-//! If no worker can start (the worker script is missing, or the browser
-//! forbids workers), tiles are decoded on the main thread as before.
+//! asks for the view's centre first), and go to the worker with the fewest
+//! jobs in hand, at most [`MAX_JOBS_PER_WORKER`] each: a worker fetches
+//! several files at once and decodes each as its body arrives. If no
+//! worker can start (the worker script is missing, or the browser forbids
+//! workers), tiles are fetched and decoded on the main thread as before.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -19,7 +22,9 @@ use tessera_core::DType;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{AbortSignal, ErrorEvent, MessageEvent, Worker};
+
+use crate::fetch::{fetch_buffer, FetchError};
 
 /// The worker's script, which Trunk writes beside index.html (see
 /// index.html's `data-type="worker"` link), relative to the page.
@@ -28,31 +33,69 @@ pub const WORKER_SCRIPT: &str = "./tessera-decoder_loader.js";
 /// Most workers, whatever the browser reports.
 const MAX_WORKERS: usize = 8;
 
+/// Jobs one worker holds at once: fetches waiting for their bodies, and
+/// the decode under way.
+const MAX_JOBS_PER_WORKER: usize = 4;
+
+/// Why a job gave no pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobError {
+    /// Its fetch was cancelled (the tile left the view).
+    Cancelled,
+    /// The file could not be fetched or decoded: why, for the user.
+    Failed(String),
+}
+
 struct Slot {
     worker: Worker,
     /// It said it is listening.
     ready: bool,
     /// It failed to start or crashed: no more jobs for it.
     dead: bool,
-    /// The job it is decoding.
-    busy: Option<u32>,
+    /// The jobs it holds.
+    jobs: Vec<u32>,
     // Kept alive as long as the worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
+enum Input {
+    /// The file's bytes, transferred to the worker.
+    Bytes(ArrayBuffer),
+    /// The file (or the byte range `(offset, length)` of it), fetched by
+    /// the worker; `signal` cancels it.
+    Fetch {
+        url: String,
+        range: Option<(u64, u64)>,
+        signal: AbortSignal,
+    },
+}
+
 struct Job {
     id: u32,
-    bytes: ArrayBuffer,
+    input: Input,
     uint16: bool,
 }
+
+/// A job in a worker's hands.
+struct Dispatched {
+    slot: usize,
+    signal: Option<AbortSignal>,
+    cancel_sent: bool,
+}
+
+/// Told the size of a file a worker has fetched.
+pub type OnFetched = Rc<dyn Fn(u32)>;
 
 #[derive(Default)]
 struct PoolState {
     slots: Vec<Slot>,
     queue: VecDeque<Job>,
-    /// How to hand each job's reply back to its `decode` call.
+    dispatched: HashMap<u32, Dispatched>,
+    /// How to hand each job's reply back to its caller.
     pending: HashMap<u32, Function>,
+    /// Told the file's size as soon as a worker has fetched it.
+    on_fetched: HashMap<u32, OnFetched>,
     next_id: u32,
     stats: DecodeStats,
 }
@@ -110,7 +153,7 @@ impl DecodePool {
             worker,
             ready: false,
             dead: false,
-            busy: None,
+            jobs: Vec::new(),
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -130,6 +173,61 @@ impl DecodePool {
         if self.stats().workers == 0 {
             return self.decode_here(&bytes, dtype);
         }
+        let reply = self.run(Input::Bytes(bytes.clone()), dtype, None).await?;
+        if is_true(&reply, "fallback") {
+            // Every worker died before this job left the queue.
+            return self.decode_here(&bytes, dtype);
+        }
+        self.pixels(&reply, dtype).map_err(|e| match e {
+            JobError::Cancelled => "cancelled".to_string(),
+            JobError::Failed(reason) => reason,
+        })
+    }
+
+    /// Fetches a GeoTIFF file (or the byte range `(offset, length)` of
+    /// one) in a worker and decodes it there; `on_fetched(bytes)` is called
+    /// as soon as its body is in. `signal` cancels the fetch (call
+    /// [`DecodePool::cancel_aborted`] after aborting it).
+    pub async fn fetch_and_decode(
+        &self,
+        url: &str,
+        range: Option<(u64, u64)>,
+        dtype: DType,
+        signal: &AbortSignal,
+        on_fetched: OnFetched,
+    ) -> Result<DecodedTile, JobError> {
+        if self.stats().workers > 0 {
+            let input = Input::Fetch {
+                url: url.to_string(),
+                range,
+                signal: signal.clone(),
+            };
+            let reply = self
+                .run(input, dtype, Some(on_fetched.clone()))
+                .await
+                .map_err(JobError::Failed)?;
+            if !is_true(&reply, "fallback") {
+                return self.pixels(&reply, dtype);
+            }
+            // Every worker died before this job left the queue: here.
+        }
+        match fetch_buffer(url, range, signal).await {
+            Ok(bytes) => {
+                on_fetched(bytes.byte_length());
+                self.decode_here(&bytes, dtype).map_err(JobError::Failed)
+            }
+            Err(FetchError::Aborted) => Err(JobError::Cancelled),
+            Err(e) => Err(JobError::Failed(e.to_string())),
+        }
+    }
+
+    /// Queues a job and waits for its reply.
+    async fn run(
+        &self,
+        input: Input,
+        dtype: DType,
+        on_fetched: Option<OnFetched>,
+    ) -> Result<JsValue, String> {
         let id = {
             let mut state = self.0.borrow_mut();
             state.next_id = state.next_id.wrapping_add(1);
@@ -138,29 +236,39 @@ impl DecodePool {
         let promise = Promise::new(&mut |resolve, _reject| {
             self.0.borrow_mut().pending.insert(id, resolve);
         });
-        self.0.borrow_mut().queue.push_back(Job {
-            id,
-            bytes: bytes.clone(),
-            uint16: dtype == DType::U16,
-        });
+        {
+            let mut state = self.0.borrow_mut();
+            if let Some(on_fetched) = on_fetched {
+                state.on_fetched.insert(id, on_fetched);
+            }
+            state.queue.push_back(Job {
+                id,
+                input,
+                uint16: dtype == DType::U16,
+            });
+        }
         self.dispatch();
-        let reply = JsFuture::from(promise)
+        JsFuture::from(promise)
             .await
-            .map_err(|e| format!("decoder: {e:?}"))?;
-        let field = |name: &str| Reflect::get(&reply, &JsValue::from_str(name)).ok();
-        if field("fallback").and_then(|f| f.as_bool()) == Some(true) {
-            // Every worker died before this job left the queue.
-            return self.decode_here(&bytes, dtype);
+            .map_err(|e| format!("decoder: {e:?}"))
+    }
+
+    /// The pixels of a worker's reply.
+    fn pixels(&self, reply: &JsValue, dtype: DType) -> Result<DecodedTile, JobError> {
+        if is_true(reply, "cancelled") {
+            return Err(JobError::Cancelled);
         }
-        if let Some(error) = field("error").and_then(|e| e.as_string()) {
-            return Err(error);
+        if let Some(error) = field(reply, "error").and_then(|e| e.as_string()) {
+            return Err(JobError::Failed(error));
         }
-        let pixels = field("pixels")
+        let pixels = field(reply, "pixels")
             .and_then(|p| p.dyn_into::<ArrayBuffer>().ok())
-            .ok_or("the decoder sent no pixels")?;
+            .ok_or_else(|| JobError::Failed("the decoder sent no pixels".into()))?;
         let mut state = self.0.borrow_mut();
         state.stats.decoded += 1;
-        state.stats.worker_ms += field("decodeMs").and_then(|m| m.as_f64()).unwrap_or(0.0);
+        state.stats.worker_ms += field(reply, "decodeMs")
+            .and_then(|m| m.as_f64())
+            .unwrap_or(0.0);
         Ok(match dtype {
             DType::U8 => DecodedTile::U8(Uint8Array::new(&pixels).to_vec()),
             DType::U16 => DecodedTile::U16(Uint16Array::new(&pixels).to_vec()),
@@ -172,37 +280,107 @@ impl DecodePool {
         decode_tile(&Uint8Array::new(bytes).to_vec(), dtype).map_err(|e| e.to_string())
     }
 
-    /// Gives queued jobs to free workers.
+    /// Tells workers to stop fetching files whose signals were aborted, and
+    /// drops such jobs still queued.
+    pub fn cancel_aborted(&self) {
+        {
+            let mut state = self.0.borrow_mut();
+            let state = &mut *state;
+            for (id, job) in state.dispatched.iter_mut() {
+                if job.cancel_sent || !job.signal.as_ref().is_some_and(|s| s.aborted()) {
+                    continue;
+                }
+                job.cancel_sent = true;
+                if let Some(slot) = state.slots.get(job.slot) {
+                    let message = Object::new();
+                    let _ = Reflect::set(&message, &"cancel".into(), &JsValue::from(*id));
+                    let _ = slot.worker.post_message(&message);
+                }
+            }
+        }
+        self.dispatch();
+    }
+
+    /// Gives queued jobs to workers with room for them.
     fn dispatch(&self) {
         let mut state = self.0.borrow_mut();
         let state = &mut *state;
         if state.slots.iter().all(|s| s.dead) {
-            // Nobody left to decode: the callers decode on the main thread.
+            // Nobody left to decode: the callers carry on without workers.
             for job in state.queue.drain(..) {
-                if let Some(resolve) = state.pending.remove(&job.id) {
-                    let reply = Object::new();
-                    let _ = Reflect::set(&reply, &"fallback".into(), &JsValue::TRUE);
-                    let _ = resolve.call1(&JsValue::NULL, &reply);
-                }
+                state.on_fetched.remove(&job.id);
+                let reply = Object::new();
+                let _ = Reflect::set(&reply, &"fallback".into(), &JsValue::TRUE);
+                resolve(&mut state.pending, job.id, &reply);
             }
             return;
         }
-        for slot in state.slots.iter_mut() {
-            if !slot.ready || slot.dead || slot.busy.is_some() {
-                continue;
+        while let Some(job) = state.queue.front() {
+            if let Input::Fetch { signal, .. } = &job.input {
+                if signal.aborted() {
+                    let id = job.id;
+                    state.queue.pop_front();
+                    state.on_fetched.remove(&id);
+                    let reply = Object::new();
+                    let _ = Reflect::set(&reply, &"cancelled".into(), &JsValue::TRUE);
+                    resolve(&mut state.pending, id, &reply);
+                    continue;
+                }
             }
+            let free = state
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.ready && !s.dead && s.jobs.len() < MAX_JOBS_PER_WORKER)
+                .min_by_key(|(_, s)| s.jobs.len())
+                .map(|(index, _)| index);
+            // No worker with room (or none ready yet): the job waits.
+            let Some(index) = free else {
+                return;
+            };
             let Some(job) = state.queue.pop_front() else {
                 return;
             };
+            let slot = &mut state.slots[index];
             let message = Object::new();
-            let _ = Reflect::set(&message, &"id".into(), &JsValue::from(job.id));
-            let _ = Reflect::set(&message, &"bytes".into(), &job.bytes);
-            let _ = Reflect::set(&message, &"uint16".into(), &JsValue::from(job.uint16));
-            let transfer = js_sys::Array::of1(&job.bytes);
-            match slot.worker.post_message_with_transfer(&message, &transfer) {
-                Ok(()) => slot.busy = Some(job.id),
+            let set = |key: &str, value: &JsValue| {
+                let _ = Reflect::set(&message, &JsValue::from_str(key), value);
+            };
+            set("id", &JsValue::from(job.id));
+            set("uint16", &JsValue::from(job.uint16));
+            let (sent, signal) = match job.input {
+                Input::Bytes(bytes) => {
+                    set("bytes", &bytes);
+                    let transfer = js_sys::Array::of1(&bytes);
+                    (
+                        slot.worker.post_message_with_transfer(&message, &transfer),
+                        None,
+                    )
+                }
+                Input::Fetch { url, range, signal } => {
+                    set("url", &JsValue::from_str(&url));
+                    if let Some((offset, length)) = range {
+                        set("offset", &JsValue::from_f64(offset as f64));
+                        set("length", &JsValue::from_f64(length as f64));
+                    }
+                    (slot.worker.post_message(&message), Some(signal))
+                }
+            };
+            match sent {
+                Ok(()) => {
+                    slot.jobs.push(job.id);
+                    state.dispatched.insert(
+                        job.id,
+                        Dispatched {
+                            slot: index,
+                            signal,
+                            cancel_sent: false,
+                        },
+                    );
+                }
                 Err(e) => {
-                    let reason = format!("the decoder worker refused the file: {e:?}");
+                    state.on_fetched.remove(&job.id);
+                    let reason = format!("the decoder worker refused the job: {e:?}");
                     reply_error(&mut state.pending, job.id, &reason);
                 }
             }
@@ -210,33 +388,36 @@ impl DecodePool {
     }
 
     fn on_message(&self, index: usize, data: JsValue) {
+        let id = field(&data, "id")
+            .and_then(|i| i.as_f64())
+            .map(|i| i as u32);
+        if let (Some(id), Some(bytes)) = (id, field(&data, "fetched").and_then(|b| b.as_f64())) {
+            // The file is in: its connection is free.
+            let on_fetched = self.0.borrow_mut().on_fetched.remove(&id);
+            if let Some(on_fetched) = on_fetched {
+                on_fetched(bytes as u32);
+            }
+            return;
+        }
         {
             let mut state = self.0.borrow_mut();
             let state = &mut *state;
             let Some(slot) = state.slots.get_mut(index) else {
                 return;
             };
-            if Reflect::get(&data, &"ready".into())
-                .ok()
-                .and_then(|r| r.as_bool())
-                == Some(true)
-            {
+            if is_true(&data, "ready") {
                 slot.ready = true;
-            } else {
-                let id = Reflect::get(&data, &"id".into())
-                    .ok()
-                    .and_then(|i| i.as_f64())
-                    .map(|i| i as u32);
-                slot.busy = None;
-                if let Some(resolve) = id.and_then(|id| state.pending.remove(&id)) {
-                    let _ = resolve.call1(&JsValue::NULL, &data);
-                }
+            } else if let Some(id) = id {
+                slot.jobs.retain(|j| *j != id);
+                state.dispatched.remove(&id);
+                state.on_fetched.remove(&id);
+                resolve(&mut state.pending, id, &data);
             }
         }
         self.dispatch();
     }
 
-    /// A worker that failed to load or crashed: its job fails (its bytes
+    /// A worker that failed to load or crashed: its jobs fail (their bytes
     /// went with it), the others carry on.
     fn on_error(&self, index: usize, message: String) {
         {
@@ -248,8 +429,10 @@ impl DecodePool {
             slot.dead = true;
             slot.worker.terminate();
             web_sys::console::warn_1(&format!("tessera: decoder worker {index}: {message}").into());
-            if let Some(id) = slot.busy.take() {
-                let reason = format!("the decoder worker failed: {message}");
+            let reason = format!("the decoder worker failed: {message}");
+            for id in std::mem::take(&mut slot.jobs) {
+                state.dispatched.remove(&id);
+                state.on_fetched.remove(&id);
                 reply_error(&mut state.pending, id, &reason);
             }
         }
@@ -257,10 +440,22 @@ impl DecodePool {
     }
 }
 
-fn reply_error(pending: &mut HashMap<u32, Function>, id: u32, reason: &str) {
+fn field(value: &JsValue, name: &str) -> Option<JsValue> {
+    Reflect::get(value, &JsValue::from_str(name)).ok()
+}
+
+fn is_true(value: &JsValue, name: &str) -> bool {
+    field(value, name).and_then(|f| f.as_bool()) == Some(true)
+}
+
+fn resolve(pending: &mut HashMap<u32, Function>, id: u32, reply: &JsValue) {
     if let Some(resolve) = pending.remove(&id) {
-        let reply = Object::new();
-        let _ = Reflect::set(&reply, &"error".into(), &JsValue::from_str(reason));
-        let _ = resolve.call1(&JsValue::NULL, &reply);
+        let _ = resolve.call1(&JsValue::NULL, reply);
     }
+}
+
+fn reply_error(pending: &mut HashMap<u32, Function>, id: u32, reason: &str) {
+    let reply = Object::new();
+    let _ = Reflect::set(&reply, &"error".into(), &JsValue::from_str(reason));
+    resolve(pending, id, &reply);
 }

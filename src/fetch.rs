@@ -67,7 +67,6 @@ async fn start(
     signal: Option<&AbortSignal>,
     range: Option<(u64, u64)>,
 ) -> Result<Response, FetchError> {
-    let window = web_sys::window().ok_or_else(|| FetchError::Network("no window".into()))?;
     let init = web_sys::RequestInit::new();
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
@@ -80,7 +79,15 @@ async fn start(
             .map_err(|e| FetchError::Network(js_text(&e)))?;
         init.set_headers(&headers);
     }
-    let promise = window.fetch_with_str_and_init(url, &init);
+    // The page's window, or a decoder worker's scope.
+    let global = js_sys::global();
+    let promise = if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        window.fetch_with_str_and_init(url, &init)
+    } else if let Some(scope) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        scope.fetch_with_str_and_init(url, &init)
+    } else {
+        return Err(FetchError::Network("no fetch here".into()));
+    };
     let response = JsFuture::from(promise)
         .await
         .map_err(|e| abort_or(e, signal))?;

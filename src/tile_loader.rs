@@ -12,8 +12,7 @@ use tessera_core::tile_cache::LruCache;
 use tessera_core::{ChunkKey, DType};
 use web_sys::AbortController;
 
-use crate::decode_pool::{DecodePool, DecodeStats};
-use crate::fetch::{fetch_buffer, FetchError};
+use crate::decode_pool::{DecodePool, DecodeStats, JobError, OnFetched};
 
 /// Where one file of the view comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,11 +157,14 @@ pub fn set_wanted(loader: &SharedLoader, wanted: Vec<TileSource>) {
             .filter(|k| !keep.contains(k))
             .copied()
             .collect();
-        for key in gone {
-            if let Some(controller) = l.in_flight.remove(&key) {
+        for key in &gone {
+            if let Some(controller) = l.in_flight.remove(key) {
                 controller.abort();
                 l.stats.cancelled += 1;
             }
+        }
+        if !gone.is_empty() {
+            l.decoders.cancel_aborted();
         }
         // Touch cached tiles nearest-last so the view's centre is evicted last.
         for source in wanted.iter().rev() {
@@ -236,33 +238,46 @@ fn start(loader: &SharedLoader, source: TileSource) {
     }
     let loader = loader.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let bytes = match &source.inline {
-            Some(bytes) => Ok(js_sys::Uint8Array::from(&bytes[..]).buffer()),
-            None => fetch_buffer(&source.url, source.range, &signal).await,
-        };
-        if matches!(bytes, Err(FetchError::Aborted)) || signal.aborted() {
-            // Cancelled because the tile left the view: not a failure.
-            return;
-        }
-        let result = match bytes {
-            Ok(bytes) => {
-                let decoders = {
-                    let mut l = loader.borrow_mut();
-                    l.stats.bytes_fetched += u64::from(bytes.byte_length());
-                    // The connection is free; the file is not fetched again
-                    // while a worker decodes it.
-                    l.in_flight.remove(&source.key);
-                    l.decoding.insert(source.key);
-                    l.decoders.clone()
-                };
-                pump(&loader);
+        let decoders = loader.borrow().decoders.clone();
+        let result = match &source.inline {
+            Some(bytes) => {
+                let bytes = js_sys::Uint8Array::from(&bytes[..]).buffer();
                 decoders.decode(bytes, source.dtype).await
             }
-            Err(e) => Err(e.to_string()),
+            None => {
+                let on_fetched: OnFetched = {
+                    let loader = loader.clone();
+                    let key = source.key;
+                    Rc::new(move |bytes| fetched(&loader, key, bytes))
+                };
+                let decoded = decoders
+                    .fetch_and_decode(&source.url, source.range, source.dtype, &signal, on_fetched)
+                    .await;
+                match decoded {
+                    Ok(tile) => Ok(tile),
+                    // Cancelled because the tile left the view: not a failure.
+                    Err(JobError::Cancelled) => return,
+                    Err(JobError::Failed(_)) if signal.aborted() => return,
+                    Err(JobError::Failed(reason)) => Err(reason),
+                }
+            }
         };
         finish(&loader, &source, result);
         pump(&loader);
     });
+}
+
+/// A worker has fetched the file of `key`: its connection is free for the
+/// next request, and the file is not fetched again while it is decoded.
+fn fetched(loader: &SharedLoader, key: ChunkKey, bytes: u32) {
+    {
+        let mut l = loader.borrow_mut();
+        l.stats.bytes_fetched += u64::from(bytes);
+        if l.in_flight.remove(&key).is_some() {
+            l.decoding.insert(key);
+        }
+    }
+    pump(loader);
 }
 
 fn finish(loader: &SharedLoader, source: &TileSource, result: Result<DecodedTile, String>) {

@@ -523,6 +523,56 @@ test('tiles from a host without CORS headers fail with a reason, and the page sa
   }
 });
 
+test('tiles that leave the view while they download are cancelled in the decoder workers', async () => {
+  // The demo from a server that holds tile responses until released, and
+  // notes the requests the browser gave up before any answer came.
+  const { createServer } = await import('node:http');
+  let holding = true;
+  const held = [];
+  const abandoned = [];
+  const slow = createServer((req, res) => {
+    const file = path.join(DEMO, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const answer = () => {
+      if (res.destroyed) return;
+      let body;
+      try { body = readFileSync(file); } catch { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }).end(); return; }
+      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': body.length }).end(body);
+    };
+    if (!file.endsWith('.tif') || !holding) return answer();
+    held.push(answer);
+    res.on('close', () => { if (!res.writableEnded) abandoned.push(req.url); });
+  });
+  await new Promise((done) => slow.listen(0, '127.0.0.1', done));
+  const base = `http://127.0.0.1:${slow.address().port}`;
+  try {
+    const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(`${base}/refs.json`)}`));
+    // The workers have asked for the winter files (at most 6 at a time).
+    await page.waitForFunction(() => /Requests: [1-9]/.test(document.querySelector('#cache-stats')?.textContent));
+    for (const start = Date.now(); held.length < 4 && Date.now() - start < 10000;) await page.waitForTimeout(50);
+    assert.ok(held.length >= 4, `${held.length} requests held`);
+    const winter = held.length;
+    // Summer: the winter files leave the view before any arrived.
+    await page.selectOption('#season', 'summer');
+    await page.waitForFunction(() => /cancelled [1-9]/.test(document.querySelector('#cache-stats').textContent));
+    for (const start = Date.now(); abandoned.length === 0 && Date.now() - start < 10000;) await page.waitForTimeout(50);
+    assert.ok(abandoned.length >= 1, 'the server saw no request given up');
+    assert.ok(abandoned.every((u) => u.includes('_winter_')), abandoned.join(' '));
+    const cancelled = Number((await page.locator('#cache-stats').innerText()).match(/cancelled (\d+)/)[1]);
+    assert.ok(cancelled >= 1 && cancelled <= winter, `${cancelled} cancelled of ${winter}`);
+    // Released: the summer view completes, nothing failed.
+    holding = false;
+    held.splice(0).forEach((answer) => answer());
+    await waitView(page);
+    assert.equal(await page.locator('li.failure').count(), 0);
+    assert.match(await page.evaluate(() => document.body.dataset.files), /^(\d+)\/\1$/);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    slow.closeAllConnections?.();
+    await new Promise((done) => slow.close(done));
+  }
+});
+
 test('dist/ runs from a sub-path of a plain static server (python3 -m http.server)', async () => {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, mkdirSync } = await import('node:fs');
