@@ -3,7 +3,7 @@
 //! tile marks and coverage outlines drawn over it.
 
 use tessera_core::colormap::Palette;
-use tessera_core::mosaic::{stitch, TileSamples};
+use tessera_core::mosaic::{paint, TileSamples};
 use tessera_core::viewport::Viewport;
 use tessera_core::Tile;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
@@ -40,9 +40,7 @@ pub fn draw_mosaic<'a>(
         return Ok(());
     };
     let (width, height) = view.size();
-    let values = stitch(view, tile);
-    rgba.resize(values.len() * 4, 0);
-    palette.paint(&values, rgba);
+    paint(view, tile, palette, rgba);
     let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width, height)?;
     ctx.put_image_data(&image, 0.0, 0.0)
 }

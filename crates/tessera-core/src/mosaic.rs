@@ -2,6 +2,7 @@
 //! the stored value of the data pixel under its centre (nearest neighbour,
 //! so full zoom shows every data pixel sharp, never blurred).
 
+use crate::colormap::Palette;
 use crate::coordinates::GlobalPixel;
 use crate::dataset::{Tile, FILL_VALUE, TILE_PIXELS};
 use crate::viewport::Viewport;
@@ -23,64 +24,137 @@ impl TileSamples<'_> {
     }
 }
 
-/// The stored value under each screen pixel of `view`, row-major
-/// (width × height), [`FILL_VALUE`] where the grid ends or `tile` has
-/// nothing (a file that is absent, not loaded yet or broken).
-///
-/// The data are plate carrée, as the screen: a screen column's data column
-/// is the same on every row. So the grid pixel of each screen column and
-/// row is worked out once, and a row of the mosaic is runs of lookups in
-/// one tile each.
-pub fn stitch<'a>(view: &Viewport, tile: impl Fn(Tile) -> Option<TileSamples<'a>>) -> Vec<u16> {
-    let (width, height) = view.size();
-    let mut out = vec![FILL_VALUE; width as usize * height as usize];
-    let n = TILE_PIXELS;
-    // (tile column, column inside the tile) under each screen column.
-    let columns: Vec<Option<(u32, u32)>> = (0..width)
-        .map(|x| {
+/// Where each screen pixel of a view reads from. The data are plate
+/// carrée, as the screen: a screen column's data column is the same on
+/// every row. So the grid pixel of each screen column and row is worked out
+/// once, and a row of the mosaic is runs of lookups in one tile each.
+struct ScreenGrid {
+    width: usize,
+    /// The column inside its tile under each screen column, where the
+    /// grid has one.
+    columns: Vec<Option<u32>>,
+    /// Runs of screen columns over the same tile column: (start, end,
+    /// tile column).
+    runs: Vec<(usize, usize, u32)>,
+    /// (tile row, row inside the tile) under each screen row.
+    rows: Vec<Option<(u32, usize)>>,
+}
+
+impl ScreenGrid {
+    fn new(view: &Viewport) -> ScreenGrid {
+        let (width, height) = view.size();
+        let n = TILE_PIXELS;
+        let mut columns = Vec::with_capacity(width as usize);
+        let mut runs: Vec<(usize, usize, u32)> = Vec::new();
+        for x in 0..width {
             let (_, lon) = view.screen_to_lat_lon(f64::from(x) + 0.5, 0.5);
-            GlobalPixel::column_containing(lon).map(|c| (c / n, c % n))
-        })
-        .collect();
-    // Runs of screen columns over the same tile column: (start, end, tile column).
-    let mut runs: Vec<(usize, usize, u32)> = Vec::new();
-    for (x, column) in columns.iter().enumerate() {
-        let Some((tile_column, _)) = column else {
-            continue;
-        };
-        match runs.last_mut() {
-            Some((_, end, t)) if *end == x && t == tile_column => *end = x + 1,
-            _ => runs.push((x, x + 1, *tile_column)),
+            let column = GlobalPixel::column_containing(lon);
+            columns.push(column.map(|c| c % n));
+            let Some(tile_column) = column.map(|c| c / n) else {
+                continue;
+            };
+            let x = x as usize;
+            match runs.last_mut() {
+                Some((_, end, t)) if *end == x && *t == tile_column => *end = x + 1,
+                _ => runs.push((x, x + 1, tile_column)),
+            }
+        }
+        let rows = (0..height)
+            .map(|y| {
+                let (lat, _) = view.screen_to_lat_lon(0.5, f64::from(y) + 0.5);
+                GlobalPixel::row_containing(lat).map(|row| (row / n, (row % n) as usize))
+            })
+            .collect();
+        ScreenGrid {
+            width: width as usize,
+            columns,
+            runs,
+            rows,
         }
     }
-    for (y, row_out) in out.chunks_mut(width as usize).enumerate() {
-        let (lat, _) = view.screen_to_lat_lon(0.5, y as f64 + 0.5);
-        let Some(row) = GlobalPixel::row_containing(lat) else {
-            continue;
-        };
-        let (tile_row, row_in_tile) = (row / n, (row % n) as usize);
-        for &(start, end, tile_column) in &runs {
-            let Some(samples) = u16::try_from(tile_row)
-                .ok()
-                .zip(u16::try_from(tile_column).ok())
-                .and_then(|(r, c)| Tile::from_indices(r, c))
-                .and_then(&tile)
-            else {
+
+    /// Calls `f(y, start, tile samples, row start in the samples, in-tile
+    /// columns)` for every run of a screen row over a tile `tile` has.
+    fn for_each_run<'a>(
+        &self,
+        tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
+        mut f: impl FnMut(usize, usize, TileSamples<'a>, usize, &[Option<u32>]),
+    ) {
+        let n = TILE_PIXELS as usize;
+        for (y, row) in self.rows.iter().enumerate() {
+            let Some((tile_row, row_in_tile)) = *row else {
                 continue;
             };
-            let base = row_in_tile * n as usize;
-            let (Some(values), Some(cols)) = (row_out.get_mut(start..end), columns.get(start..end))
-            else {
-                continue;
-            };
-            for (value, column) in values.iter_mut().zip(cols) {
-                if let Some((_, c)) = column {
-                    *value = samples.get(base + *c as usize);
-                }
+            for &(start, end, tile_column) in &self.runs {
+                let samples = u16::try_from(tile_row)
+                    .ok()
+                    .zip(u16::try_from(tile_column).ok())
+                    .and_then(|(r, c)| Tile::from_indices(r, c))
+                    .and_then(&tile);
+                let (Some(samples), Some(columns)) = (samples, self.columns.get(start..end)) else {
+                    continue;
+                };
+                f(y, start, samples, row_in_tile * n, columns);
             }
         }
     }
+}
+
+/// The stored value under each screen pixel of `view`, row-major
+/// (width × height), [`FILL_VALUE`] where the grid ends or `tile` has
+/// nothing (a file that is absent, not loaded yet or broken).
+pub fn stitch<'a>(view: &Viewport, tile: impl Fn(Tile) -> Option<TileSamples<'a>>) -> Vec<u16> {
+    let grid = ScreenGrid::new(view);
+    let mut out = vec![FILL_VALUE; grid.width * grid.rows.len()];
+    grid.for_each_run(tile, |y, start, samples, base, columns| {
+        let at = y * grid.width + start;
+        for (value, column) in out[at..at + columns.len()].iter_mut().zip(columns) {
+            if let Some(c) = column {
+                *value = samples.get(base + *c as usize);
+            }
+        }
+    });
     out
+}
+
+/// The mosaic of `view` in `palette`'s colours: RGBA, 4 bytes per screen
+/// pixel, row-major, as canvas ImageData wants them (`rgba` is resized and
+/// overwritten; keep it between draws to save the allocation). The same as
+/// [`Palette::paint`] of [`stitch`]'s values, in one pass: drawing stitches
+/// the whole screen for every frame of a pan.
+pub fn paint<'a>(
+    view: &Viewport,
+    tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
+    palette: &Palette,
+    rgba: &mut Vec<u8>,
+) {
+    let grid = ScreenGrid::new(view);
+    rgba.clear();
+    // No data is transparent black.
+    rgba.resize(grid.width * grid.rows.len() * 4, 0);
+    let table = palette.table();
+    let colour = |dn: usize| table.get(dn).copied().unwrap_or([0; 4]);
+    grid.for_each_run(tile, |y, start, samples, base, columns| {
+        let at = (y * grid.width + start) * 4;
+        let out = rgba[at..at + columns.len() * 4].chunks_exact_mut(4);
+        // One branch on the dtype per run, not per pixel.
+        match samples {
+            TileSamples::U8(values) => {
+                for (pixel, column) in out.zip(columns) {
+                    if let Some(dn) = column.and_then(|c| values.get(base + c as usize)) {
+                        pixel.copy_from_slice(&colour(usize::from(*dn)));
+                    }
+                }
+            }
+            TileSamples::U16(values) => {
+                for (pixel, column) in out.zip(columns) {
+                    if let Some(dn) = column.and_then(|c| values.get(base + c as usize)) {
+                        pixel.copy_from_slice(&colour(usize::from(*dn)));
+                    }
+                }
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -204,6 +278,43 @@ mod tests {
                         });
                     proptest::prop_assert_eq!(out[(y * width + x) as usize], expected, "screen ({}, {})", x, y);
                 }
+            }
+        }
+
+        /// Painting in one pass gives the colours of the stitched values,
+        /// for uint8 and uint16 tiles (and a uint8 palette given uint16
+        /// values past its end), whatever the buffer held before.
+        #[test]
+        fn paint_is_the_palette_of_the_stitched_values(
+            lat in 33.0f64..38.0,
+            lon in -122.0f64..-118.0,
+            zoom in -1.0f64..12.0,
+            width in 1u32..80,
+            height in 1u32..60,
+            stale in 0usize..40_000,
+            coh in proptest::bool::ANY,
+        ) {
+            use crate::colormap::Colormap;
+            use crate::dataset::Variable;
+            let tiles16 = tiles(&["N36W121", "N36W120", "N35W121", "N35W120"]);
+            let tiles8: HashMap<Tile, Vec<u8>> =
+                tiles16.iter().map(|(t, v)| (*t, v.iter().map(|&x| x as u8).collect())).collect();
+            let view = Viewport::new(lat, lon, 0.5f64.powf(zoom), width, height).unwrap();
+            let variable = if coh { Variable::Coh } else { Variable::Amp };
+            let palette = Palette::new(variable, Colormap::Viridis, crate::physical::default_range(variable));
+            for uint8 in [false, true] {
+                let samples = |t: Tile| {
+                    if uint8 {
+                        tiles8.get(&t).map(|v| TileSamples::U8(v))
+                    } else {
+                        tiles16.get(&t).map(|v| TileSamples::U16(v))
+                    }
+                };
+                let mut expected = vec![0u8; (width * height * 4) as usize];
+                palette.paint(&stitch(&view, samples), &mut expected);
+                let mut rgba = vec![9u8; stale];
+                paint(&view, samples, &palette, &mut rgba);
+                proptest::prop_assert!(rgba == expected, "uint8 {}", uint8);
             }
         }
     }
