@@ -166,11 +166,20 @@ fn Map() -> impl IntoView {
     // for the view, paced for tiles arriving while it loads.
     {
         let renderer = renderer.clone();
+        // Whether loading the references failed (the map says so), not
+        // their download's progress: a draw for each step of a 151 MB
+        // download took the main thread from reading it.
+        let load_failed = Memo::new(move |_| {
+            matches!(
+                state.load.get(),
+                Some(crate::model::RefsLoad::Failed { .. })
+            )
+        });
         Effect::new(move |_| {
             state.selection.track();
             state.refs.track();
             state.size.track();
-            state.load.track();
+            load_failed.track();
             if let Some(r) = renderer.borrow().as_ref() {
                 r.schedule();
             }
