@@ -11,7 +11,7 @@ use leptos::html;
 use leptos::prelude::*;
 use tessera_core::view_state::ViewState;
 
-use crate::camera::{panned, zoomed_at};
+use crate::camera::{fit_seed, panned, zoomed_at};
 use crate::coastline::Coastlines;
 use crate::controls::{Legend, Toolbar};
 use crate::loading::load_references;
@@ -120,6 +120,12 @@ fn Map() -> impl IntoView {
         };
         if state.size.get_untracked() != Some(size) {
             state.size.set(Some(size));
+        }
+        // No view in the URL: open on the seed's selection, now, so that
+        // the first draw already shows it (the renderer would otherwise
+        // draw once more, on the main thread the page's start needs).
+        if state.selection.with_untracked(|s| s.camera.is_none()) {
+            state.selection.update(|s| s.camera = Some(fit_seed(size)));
         }
     };
 
