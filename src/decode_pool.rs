@@ -52,8 +52,6 @@ struct Slot {
     ready: bool,
     /// It failed to start or crashed: no more jobs for it.
     dead: bool,
-    /// The jobs it holds.
-    jobs: Vec<u32>,
     // Kept alive as long as the worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -77,7 +75,7 @@ struct Job {
     uint16: bool,
 }
 
-/// A job in a worker's hands.
+/// A job in a worker's hands (a worker's jobs are those with its slot).
 struct Dispatched {
     slot: usize,
     signal: Option<AbortSignal>,
@@ -153,7 +151,6 @@ impl DecodePool {
             worker,
             ready: false,
             dead: false,
-            jobs: Vec::new(),
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -327,12 +324,19 @@ impl DecodePool {
                     continue;
                 }
             }
+            let jobs = |index: usize| {
+                state
+                    .dispatched
+                    .values()
+                    .filter(|d| d.slot == index)
+                    .count()
+            };
             let free = state
                 .slots
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.ready && !s.dead && s.jobs.len() < MAX_JOBS_PER_WORKER)
-                .min_by_key(|(_, s)| s.jobs.len())
+                .filter(|(index, s)| s.ready && !s.dead && jobs(*index) < MAX_JOBS_PER_WORKER)
+                .min_by_key(|(index, _)| jobs(*index))
                 .map(|(index, _)| index);
             // No worker with room (or none ready yet): the job waits.
             let Some(index) = free else {
@@ -368,7 +372,6 @@ impl DecodePool {
             };
             match sent {
                 Ok(()) => {
-                    slot.jobs.push(job.id);
                     state.dispatched.insert(
                         job.id,
                         Dispatched {
@@ -408,7 +411,6 @@ impl DecodePool {
             if is_true(&data, "ready") {
                 slot.ready = true;
             } else if let Some(id) = id {
-                slot.jobs.retain(|j| *j != id);
                 state.dispatched.remove(&id);
                 state.on_fetched.remove(&id);
                 resolve(&mut state.pending, id, &data);
@@ -430,7 +432,13 @@ impl DecodePool {
             slot.worker.terminate();
             web_sys::console::warn_1(&format!("tessera: decoder worker {index}: {message}").into());
             let reason = format!("the decoder worker failed: {message}");
-            for id in std::mem::take(&mut slot.jobs) {
+            let lost: Vec<u32> = state
+                .dispatched
+                .iter()
+                .filter(|(_, d)| d.slot == index)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in lost {
                 state.dispatched.remove(&id);
                 state.on_fetched.remove(&id);
                 reply_error(&mut state.pending, id, &reason);

@@ -13,7 +13,7 @@ use tessera_core::reader::{ChunkRef, References};
 use tessera_core::{physical, ChunkKey, DType, Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
-use crate::camera::{fit_seed, viewport};
+use crate::camera::viewport;
 use crate::coastline::Coastlines;
 use crate::fetch::resolve_url;
 use crate::map_canvas::{
@@ -204,10 +204,9 @@ impl Renderer {
         fit_backing_store(&self.map, width, height);
         fit_backing_store(&self.overlay, width, height);
         let selection = state.selection.get_untracked();
+        // Set with the size when the map is measured (the seed's view when
+        // the URL has none).
         let Some(camera) = selection.camera else {
-            // No view in the URL: open on the seed's selection.
-            let camera = fit_seed(size);
-            state.selection.update(|s| s.camera = Some(camera));
             return;
         };
         let Some(view) = viewport(camera, size) else {

@@ -129,12 +129,6 @@ impl Palette {
         self.table.get(usize::from(dn)).copied().unwrap_or([0; 4])
     }
 
-    /// RGBA per DN, no data (DN 0) transparent; DNs past the end have no
-    /// colour (transparent).
-    pub fn table(&self) -> &[[u8; 4]] {
-        &self.table
-    }
-
     /// Colours `values` into `rgba` (4 bytes per value, as canvas
     /// ImageData wants them); stops at the shorter of the two.
     pub fn paint(&self, values: &[u16], rgba: &mut [u8]) {

@@ -132,29 +132,30 @@ pub fn paint<'a>(
     rgba.clear();
     // No data is transparent black.
     rgba.resize(grid.width * grid.rows.len() * 4, 0);
-    let table = palette.table();
-    let colour = |dn: usize| table.get(dn).copied().unwrap_or([0; 4]);
     grid.for_each_run(tile, |y, start, samples, base, columns| {
         let at = (y * grid.width + start) * 4;
-        let out = rgba[at..at + columns.len() * 4].chunks_exact_mut(4);
+        let out = &mut rgba[at..at + columns.len() * 4];
         // One branch on the dtype per run, not per pixel.
         match samples {
-            TileSamples::U8(values) => {
-                for (pixel, column) in out.zip(columns) {
-                    if let Some(dn) = column.and_then(|c| values.get(base + c as usize)) {
-                        pixel.copy_from_slice(&colour(usize::from(*dn)));
-                    }
-                }
-            }
-            TileSamples::U16(values) => {
-                for (pixel, column) in out.zip(columns) {
-                    if let Some(dn) = column.and_then(|c| values.get(base + c as usize)) {
-                        pixel.copy_from_slice(&colour(usize::from(*dn)));
-                    }
-                }
-            }
+            TileSamples::U8(values) => paint_run(values, base, columns, palette, out),
+            TileSamples::U16(values) => paint_run(values, base, columns, palette, out),
         }
     });
+}
+
+/// Colours one run of screen pixels from a tile's row starting at `base`.
+fn paint_run<T: Copy + Into<u16>>(
+    values: &[T],
+    base: usize,
+    columns: &[Option<u32>],
+    palette: &Palette,
+    out: &mut [u8],
+) {
+    for (pixel, column) in out.chunks_exact_mut(4).zip(columns) {
+        if let Some(&dn) = column.and_then(|c| values.get(base + c as usize)) {
+            pixel.copy_from_slice(&palette.rgba(dn.into()));
+        }
+    }
 }
 
 #[cfg(test)]
