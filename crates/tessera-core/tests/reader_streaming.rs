@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use tessera_core::reader::{ChunkRef, ReaderError, ReferenceStream, References};
+use tessera_core::reader::{ChunkRef, DocumentText, ReaderError, ReferenceStream, References};
 use tessera_core::Variable;
 
 const SMALL_REFS: &[u8] = include_bytes!("../../../tests/fixtures/small_refs.json");
@@ -230,4 +230,48 @@ fn syntax_errors_are_where_serde_json_puts_them() {
             other => panic!("{}: {other:?}", String::from_utf8_lossy(&doc)),
         }
     }
+}
+
+/// All the text `DocumentText` gives for `bytes` pushed cut every `step`.
+fn document_text(bytes: &[u8], step: usize) -> Result<Vec<u8>, ReaderError> {
+    let mut text = DocumentText::new();
+    let mut out = Vec::new();
+    for piece in bytes.chunks(step) {
+        out.extend_from_slice(text.push(piece)?);
+    }
+    out.extend(text.finish()?);
+    Ok(out)
+}
+
+#[test]
+fn document_text_is_the_document_plain_or_decompressed_wherever_it_is_cut() {
+    let mut two_members = gzip(&SMALL_REFS[..1000]);
+    two_members.extend(gzip(&SMALL_REFS[1000..]));
+    for step in [1, 2, 7, 1000, 65536] {
+        assert_eq!(document_text(SMALL_REFS, step).unwrap(), SMALL_REFS);
+        assert_eq!(document_text(&gzip(SMALL_REFS), step).unwrap(), SMALL_REFS);
+        assert_eq!(document_text(&two_members, step).unwrap(), SMALL_REFS);
+    }
+    // Fewer than two bytes in all: plain.
+    assert_eq!(document_text(b"{", 1).unwrap(), b"{");
+    assert_eq!(document_text(b"", 1).unwrap(), b"");
+    let mut text = DocumentText::new();
+    text.push(&[0x1f]).unwrap();
+    assert!(!text.is_gzip());
+    text.push(&[0x8b]).unwrap();
+    assert!(text.is_gzip());
+}
+
+#[test]
+fn document_text_reports_damaged_gzip_and_stays_failed() {
+    let gz = gzip(SMALL_REFS);
+    let cut = document_text(&gz[..gz.len() / 2], 100).unwrap_err();
+    assert!(matches!(cut, ReaderError::Gzip(_)), "{cut}");
+    let mut damaged = gz.clone();
+    damaged[3] = 0xff; // reserved flag bits set: not a gzip header
+    let mut text = DocumentText::new();
+    let first = text.push(&damaged).unwrap_err();
+    assert!(matches!(first, ReaderError::Gzip(_)), "{first}");
+    assert!(text.push(b"{}").is_err());
+    assert!(text.finish().is_err());
 }

@@ -20,7 +20,8 @@ use super::{entry_error, Builder, Entry, EntryProblem, ReaderError, References};
 
 /// A reference document read piece by piece: [`push`](Self::push) each
 /// piece as it arrives, then [`finish`](Self::finish). A gzip-compressed
-/// document (magic bytes `1f 8b`) is decompressed on the way.
+/// document (magic bytes `1f 8b`) is decompressed on the way
+/// ([`DocumentText`]).
 ///
 /// ```
 /// # use tessera_core::reader::ReferenceStream;
@@ -32,18 +33,12 @@ use super::{entry_error, Builder, Entry, EntryProblem, ReaderError, References};
 /// # Ok::<(), tessera_core::reader::ReaderError>(())
 /// ```
 pub struct ReferenceStream {
-    input: Input,
+    text: DocumentText,
+    splitter: Splitter,
     /// Bytes pushed so far, compressed or not.
     pushed: u64,
-}
-
-enum Input {
-    /// Fewer than two bytes so far: gzip or not is still open.
-    Undecided(Vec<u8>),
-    Json(Box<Splitter>),
-    Gzip(Box<flate2::write::MultiGzDecoder<Splitter>>),
-    /// An error was returned; nothing more is read.
-    Failed,
+    /// An error was returned: nothing more is read.
+    failed: bool,
 }
 
 impl Default for ReferenceStream {
@@ -55,8 +50,10 @@ impl Default for ReferenceStream {
 impl ReferenceStream {
     pub fn new() -> ReferenceStream {
         ReferenceStream {
-            input: Input::Undecided(Vec::new()),
+            text: DocumentText::new(),
+            splitter: Splitter::new(),
             pushed: 0,
+            failed: false,
         }
     }
 
@@ -68,74 +65,143 @@ impl ReferenceStream {
     /// Reads the next piece of the document. After an error the stream is
     /// spent: later calls report that it failed.
     pub fn push(&mut self, piece: &[u8]) -> Result<(), ReaderError> {
+        if self.failed {
+            return Err(spent());
+        }
         self.pushed += piece.len() as u64;
-        match &mut self.input {
-            Input::Undecided(head) => {
-                head.extend_from_slice(piece);
-                if head.len() < 2 {
-                    return Ok(());
-                }
-                let head = std::mem::take(head);
-                self.input = if head.starts_with(&[0x1f, 0x8b]) {
-                    Input::Gzip(Box::new(
-                        flate2::write::MultiGzDecoder::new(Splitter::new()),
-                    ))
-                } else {
-                    Input::Json(Box::new(Splitter::new()))
-                };
-                self.push_decided(&head)
-            }
-            _ => self.push_decided(piece),
-        }
-    }
-
-    fn push_decided(&mut self, piece: &[u8]) -> Result<(), ReaderError> {
-        let result = match &mut self.input {
-            Input::Json(splitter) => splitter.push(piece, false),
-            Input::Gzip(gzip) => gzip.write_all(piece).map_err(|e| gzip_error(gzip, e)),
-            Input::Undecided(_) => Ok(()),
-            Input::Failed => Err(spent()),
-        };
-        if result.is_err() {
-            self.input = Input::Failed;
-        }
+        let result = self
+            .text
+            .push(piece)
+            .and_then(|text| self.splitter.push(text, false));
+        self.failed = result.is_err();
         result
     }
 
     /// Ends the document and builds the index.
-    pub fn finish(self) -> Result<References, ReaderError> {
-        let splitter = match self.input {
-            Input::Undecided(head) => {
-                let mut splitter = Splitter::new();
-                splitter.push(&head, false)?;
-                splitter
+    pub fn finish(mut self) -> Result<References, ReaderError> {
+        if self.failed {
+            return Err(spent());
+        }
+        let rest = self.text.finish()?;
+        self.splitter.push(&rest, false)?;
+        self.splitter.finish()
+    }
+}
+
+/// The text of a reference document from its bytes as they arrive: the
+/// bytes themselves, or, when they start with gzip's magic bytes `1f 8b`,
+/// what they decompress to, whatever the file name or content type said
+/// (a `.json.gz` served as is). Concatenated gzip members are one text.
+///
+/// A decoder worker uses it alone: it decompresses there, off the page's
+/// thread, and the page reads the text ([`ReferenceStream`]).
+///
+/// ```
+/// # use tessera_core::reader::DocumentText;
+/// let mut text = DocumentText::new();
+/// assert_eq!(text.push(b"{}")?, b"{}");
+/// assert!(!text.is_gzip());
+/// # Ok::<(), tessera_core::reader::ReaderError>(())
+/// ```
+pub struct DocumentText {
+    input: Input,
+    /// The first bytes of a plain document, held back while undecided and
+    /// handed out with the piece that decided it.
+    head: Vec<u8>,
+}
+
+enum Input {
+    /// Fewer than two bytes so far: gzip or not is still open.
+    Undecided,
+    Plain,
+    /// The decompressor writes into a buffer emptied at every piece.
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    /// An error was returned; nothing more is read.
+    Failed,
+}
+
+impl Default for DocumentText {
+    fn default() -> Self {
+        DocumentText::new()
+    }
+}
+
+impl DocumentText {
+    pub fn new() -> DocumentText {
+        DocumentText {
+            input: Input::Undecided,
+            head: Vec::new(),
+        }
+    }
+
+    /// Whether the document is gzip-compressed (false until two bytes came).
+    pub fn is_gzip(&self) -> bool {
+        matches!(self.input, Input::Gzip(_))
+    }
+
+    /// The text that `piece` completes: the piece itself for a plain
+    /// document, what it decompresses to for gzip (possibly nothing yet).
+    /// After an error, later calls report that the document failed.
+    pub fn push<'a>(&'a mut self, piece: &'a [u8]) -> Result<&'a [u8], ReaderError> {
+        if let Input::Undecided = self.input {
+            self.head.extend_from_slice(piece);
+            if self.head.len() < 2 {
+                return Ok(&[]);
             }
-            Input::Json(splitter) => *splitter,
-            Input::Gzip(mut gzip) => {
-                gzip.try_finish().map_err(|e| gzip_error(&mut gzip, e))?;
-                gzip.finish()
-                    .map_err(|e| ReaderError::Gzip(e.to_string()))?
+            if !self.head.starts_with(&[0x1f, 0x8b]) {
+                self.input = Input::Plain;
+                return Ok(&self.head);
             }
-            Input::Failed => return Err(spent()),
+            let head = std::mem::take(&mut self.head);
+            self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Vec::new())));
+            return self.inflate(&head);
+        }
+        self.head = Vec::new();
+        match self.input {
+            Input::Plain => Ok(piece),
+            Input::Gzip(_) => self.inflate(piece),
+            Input::Undecided | Input::Failed => Err(spent()),
+        }
+    }
+
+    fn inflate(&mut self, piece: &[u8]) -> Result<&[u8], ReaderError> {
+        let written = match &mut self.input {
+            Input::Gzip(gzip) => {
+                gzip.get_mut().clear();
+                gzip.write_all(piece)
+            }
+            _ => return Err(spent()),
         };
-        splitter.finish()
+        if let Err(e) = written {
+            self.input = Input::Failed;
+            return Err(ReaderError::Gzip(e.to_string()));
+        }
+        match &self.input {
+            Input::Gzip(gzip) => Ok(gzip.get_ref()),
+            _ => Err(spent()),
+        }
+    }
+
+    /// Ends the document: the rest of its text (a gzip document that stops
+    /// short is an error).
+    pub fn finish(self) -> Result<Vec<u8>, ReaderError> {
+        match self.input {
+            // Fewer than two bytes: not gzip.
+            Input::Undecided => Ok(self.head),
+            Input::Plain => Ok(Vec::new()),
+            Input::Gzip(mut gzip) => {
+                gzip.get_mut().clear();
+                gzip.try_finish()
+                    .map_err(|e| ReaderError::Gzip(e.to_string()))?;
+                gzip.finish().map_err(|e| ReaderError::Gzip(e.to_string()))
+            }
+            Input::Failed => Err(spent()),
+        }
     }
 }
 
 fn spent() -> ReaderError {
     ReaderError::Gzip("the document already failed to read".into())
-}
-
-/// The error behind a failed write into the gzip decoder: the splitter's,
-/// or the decompressor's own.
-fn gzip_error(
-    gzip: &mut flate2::write::MultiGzDecoder<Splitter>,
-    e: std::io::Error,
-) -> ReaderError {
-    gzip.get_mut()
-        .error
-        .take()
-        .unwrap_or_else(|| ReaderError::Gzip(e.to_string()))
 }
 
 /// Where the splitter is in the document's structure.
@@ -165,8 +231,6 @@ pub(super) struct Splitter {
     base: u64,
     lines_before: usize,
     line_start: u64,
-    /// The error that stopped a write through the gzip decoder.
-    error: Option<ReaderError>,
 }
 
 /// A syntax problem at `at` (an index into the text being split).
@@ -178,22 +242,6 @@ struct Syntax {
 /// An incomplete entry: wait for more bytes (or, at the end, report `eof`).
 type Step<T> = Result<Option<T>, Syntax>;
 
-impl Write for Splitter {
-    fn write(&mut self, piece: &[u8]) -> std::io::Result<usize> {
-        match self.push(piece, false) {
-            Ok(()) => Ok(piece.len()),
-            Err(e) => {
-                self.error = Some(e);
-                Err(std::io::Error::other("invalid reference document"))
-            }
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Splitter {
     pub(super) fn new() -> Splitter {
         Splitter {
@@ -203,15 +251,11 @@ impl Splitter {
             base: 0,
             lines_before: 0,
             line_start: 0,
-            error: None,
         }
     }
 
     /// Reads what `piece` completes; `last` when no more will come.
     pub(super) fn push(&mut self, piece: &[u8], last: bool) -> Result<(), ReaderError> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
         if self.buf.is_empty() {
             // Read straight from the piece; keep only its unfinished tail.
             let (consumed, result) = self.split(piece, last);
