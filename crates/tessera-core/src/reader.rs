@@ -706,6 +706,15 @@ enum KeyKind {
     Other,
 }
 
+/// The packed key of a data variable's chunk key in canonical form
+/// (`COH/0.0.1.46.59`), in one pass; `None` for any other key, which
+/// [`classify`] reads (and explains, if it is a bad chunk key).
+fn plain_chunk_key(key: &str) -> Option<PackedChunkKey> {
+    let slash = memchr::memchr(b'/', key.as_bytes())?;
+    let variable = Variable::from_name(key.get(..slash)?)?;
+    ChunkKey::parse_packed(variable, key.as_bytes().get(slash + 1..)?)
+}
+
 /// A data variable's chunk key (`COH/0.0.1.46.59`) or anything else.
 fn classify(key: &str) -> Result<KeyKind, EntryProblem> {
     let Some(slash) = memchr::memchr(b'/', key.as_bytes()) else {
@@ -833,6 +842,9 @@ impl Builder {
         } else {
             Cow::Borrowed(url)
         };
+        if let Some(packed) = plain_chunk_key(key) {
+            return self.add_chunk_url(packed, &url, range);
+        }
         match classify(key).map_err(|p| entry_error(key, p))? {
             KeyKind::Chunk(chunk) => self.add_chunk_url(chunk.pack(), &url, range),
             KeyKind::Other => self.add_other(

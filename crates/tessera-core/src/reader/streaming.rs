@@ -257,21 +257,42 @@ impl Splitter {
     /// Reads what `piece` completes; `last` when no more will come.
     pub(super) fn push(&mut self, piece: &[u8], last: bool) -> Result<(), ReaderError> {
         if self.buf.is_empty() {
-            // Read straight from the piece; keep only its unfinished tail.
-            let (consumed, result) = self.split(piece, last);
-            self.advance(piece, consumed);
-            self.buf
-                .extend_from_slice(piece.get(consumed..).unwrap_or_default());
-            result
-        } else {
-            let mut buf = std::mem::take(&mut self.buf);
-            buf.extend_from_slice(piece);
-            let (consumed, result) = self.split(&buf, last);
-            self.advance(&buf, consumed);
-            buf.drain(..consumed.min(buf.len()));
-            self.buf = buf;
-            result
+            return self.push_in_place(piece, last);
         }
+        // The unfinished entry left by the last piece is completed with
+        // the start of this one, taken a little at a time, and the rest is
+        // read in place: copying every piece behind the tail would cost a
+        // copy of the whole document.
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut tail = buf.len();
+        let mut taken = 0;
+        loop {
+            let more = (2 * (taken + 256)).min(piece.len());
+            buf.extend_from_slice(piece.get(taken..more).unwrap_or_default());
+            taken = more;
+            let all = taken == piece.len();
+            let (consumed, result) = self.split(&buf, last && all);
+            self.advance(&buf, consumed);
+            if result.is_ok() && consumed >= tail {
+                return self.push_in_place(piece.get(consumed - tail..).unwrap_or_default(), last);
+            }
+            buf.drain(..consumed.min(buf.len()));
+            if result.is_err() || all {
+                self.buf = buf;
+                return result;
+            }
+            tail -= consumed;
+        }
+    }
+
+    /// [`push`](Self::push) with nothing left from the last piece: reads
+    /// straight from the piece and keeps only its unfinished tail.
+    fn push_in_place(&mut self, piece: &[u8], last: bool) -> Result<(), ReaderError> {
+        let (consumed, result) = self.split(piece, last);
+        self.advance(piece, consumed);
+        self.buf
+            .extend_from_slice(piece.get(consumed..).unwrap_or_default());
+        result
     }
 
     /// Reads the complete entries of `text`: how many bytes were read, and
@@ -425,6 +446,9 @@ impl Splitter {
                 Ok(None)
             }
         };
+        if let Some(next) = self.plain_entry(text, at, refs)? {
+            return Ok(Some(next));
+        }
         let buf = text;
         let key_end = match string_end(buf, at) {
             Ok(Some(end)) => end,
@@ -468,6 +492,48 @@ impl Splitter {
         self.read_value(text, &key, refs, value_start, value_end)?;
         self.state = State::AfterEntry { refs };
         Ok(Some(value_end))
+    }
+
+    /// The common entry, `"KEY": ["URL"]` with no escapes, control or
+    /// non-ASCII characters in either string, read in one pass over each
+    /// (a million times in the full data set's document): where the next
+    /// step starts, or `None` for any other entry (or one cut short),
+    /// which [`Splitter::entry`] reads in full.
+    fn plain_entry(
+        &mut self,
+        text: &[u8],
+        at: usize,
+        refs: bool,
+    ) -> Result<Option<usize>, ReaderError> {
+        let Some((key, key_end)) = plain_string(text, at) else {
+            return Ok(None);
+        };
+        let colon = skip_whitespace(text, key_end);
+        if text.get(colon) != Some(&b':') {
+            return Ok(None);
+        }
+        let open = skip_whitespace(text, colon + 1);
+        if text.get(open) != Some(&b'[') {
+            return Ok(None);
+        }
+        let Some((url, url_end)) = plain_string(text, open + 1) else {
+            return Ok(None);
+        };
+        if text.get(url_end) != Some(&b']') {
+            return Ok(None);
+        }
+        let b = &mut self.builder;
+        if !refs {
+            if matches!(key, "version" | "templates" | "gen" | "refs") {
+                return Ok(None);
+            }
+            if b.first_direct_key.is_none() {
+                b.first_direct_key = Some(key.to_string());
+            }
+        }
+        b.add_url(key, url, None)?;
+        self.state = State::AfterEntry { refs };
+        Ok(Some(url_end + 1))
     }
 
     /// The key whose quoted text is `text[start..end]`.
@@ -588,6 +654,45 @@ fn plain_single_url(value: &[u8]) -> Option<&str> {
     std::str::from_utf8(inner).ok()
 }
 
+/// The string whose opening quote is `text[at]`, and where it ends (after
+/// its closing quote), when it is all printable ASCII with no escapes:
+/// such a string is its own value. `None` for any other (or one cut short).
+fn plain_string(text: &[u8], at: usize) -> Option<(&str, usize)> {
+    if text.get(at) != Some(&b'"') {
+        return None;
+    }
+    let rest = text.get(at + 1..)?;
+    let len = memchr::memchr2(b'"', b'\\', rest)?;
+    let inner = &rest[..len];
+    if rest[len] != b'"' || !printable_ascii(inner) {
+        return None;
+    }
+    let string = std::str::from_utf8(inner).ok()?;
+    Some((string, at + len + 2))
+}
+
+/// Whether every byte of `text` is printable ASCII (no control character,
+/// nothing past 0x7f; written without an early exit, so that it
+/// vectorises).
+fn printable_ascii(text: &[u8]) -> bool {
+    // Eight bytes at a time: wasm's compiler does not vectorise the loop.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut words = text.chunks_exact(8);
+    let mut seen = 0u64;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        // A high bit: past ASCII. Once none is set, a byte below 0x20
+        // borrows when 0x20 is taken from it, setting its high bit.
+        seen |= w | (w.wrapping_sub(0x20 * ONES) & !w);
+    }
+    seen & HIGH_BITS == 0
+        && words
+            .remainder()
+            .iter()
+            .fold(true, |plain, &b| plain & (0x20..0x80).contains(&b))
+}
+
 /// Whether `text` has a byte JSON strings must escape (written without an
 /// early exit, so that it vectorises).
 fn has_control(text: &[u8]) -> bool {
@@ -679,6 +784,22 @@ fn value_end(buf: &[u8], at: usize) -> Step<usize> {
         }
         if depth == 0 {
             return Ok(Some(i));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn printable_ascii_is_every_byte_in_0x20_to_0x7f(
+            text in prop::collection::vec(prop::sample::select(vec![0u8, 0x1f, 0x20, 0x21, b'a', 0x7e, 0x7f, 0x80, 0xa0, 0xff]), 0..40),
+        ) {
+            let expected = text.iter().all(|&b| (0x20..0x80).contains(&b));
+            prop_assert_eq!(printable_ascii(&text), expected);
         }
     }
 }
