@@ -33,6 +33,8 @@ pub fn App() -> impl IntoView {
     let state = AppState::new(selection, notices.iter().map(|n| n.to_string()).collect());
     provide_context(state);
 
+    // The decoder workers start now: the first reads the references.
+    crate::decode_pool::DecodePool::shared();
     leptos::task::spawn_local(load_references(state));
     sync_page_url(state);
     sync_body_attributes(state);

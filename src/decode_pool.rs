@@ -11,6 +11,10 @@
 //! several files at once and decodes each as its body arrives. If no
 //! worker can start (the worker script is missing, or the browser forbids
 //! workers), tiles are fetched and decoded on the main thread as before.
+//!
+//! The pool also reads reference documents for the page
+//! ([`DecodePool::read_document`]): a worker downloads (and decompresses)
+//! while the page parses the text it sends.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -67,6 +71,8 @@ enum Input {
         range: Option<(u64, u64)>,
         signal: AbortSignal,
     },
+    /// A reference document, read by the worker and sent as text.
+    Document { url: String },
 }
 
 struct Job {
@@ -85,6 +91,34 @@ struct Dispatched {
 /// Told the size of a file a worker has fetched.
 pub type OnFetched = Rc<dyn Fn(u32)>;
 
+/// Handed each piece of a document's text as a worker reads it, with the
+/// bytes received so far and expected (compressed, for gzip); returns
+/// false to stop reading.
+pub type OnText = Box<dyn FnMut(&[u8], u64, Option<u64>) -> bool>;
+
+/// Why reading a document in a worker gave no text, or not all of it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocumentError {
+    /// No worker can read it: read it on the page.
+    NoWorker,
+    /// [`OnText`] asked to stop.
+    Stopped,
+    /// The download failed: why, for the user.
+    Fetch(String),
+    /// The bytes are not what they claim (damaged gzip): why.
+    Invalid(String),
+}
+
+/// A document read to its end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DocumentRead {
+    /// Bytes received (compressed, for gzip).
+    pub loaded: u64,
+    pub gzip: bool,
+    /// Time the worker spent decompressing (gzip) or passing the text on.
+    pub inflate_ms: f64,
+}
+
 #[derive(Default)]
 struct PoolState {
     slots: Vec<Slot>,
@@ -94,6 +128,8 @@ struct PoolState {
     pending: HashMap<u32, Function>,
     /// Told the file's size as soon as a worker has fetched it.
     on_fetched: HashMap<u32, OnFetched>,
+    /// Handed the text of documents being read.
+    on_text: HashMap<u32, Rc<RefCell<OnText>>>,
     next_id: u32,
     stats: DecodeStats,
 }
@@ -112,17 +148,35 @@ pub struct DecodeStats {
 #[derive(Clone)]
 pub struct DecodePool(Rc<RefCell<PoolState>>);
 
+thread_local! {
+    static SHARED: RefCell<Option<DecodePool>> = const { RefCell::new(None) };
+}
+
 impl DecodePool {
+    /// The page's pool, started at the first call: the references' reader
+    /// and the tile loader share it.
+    pub fn shared() -> DecodePool {
+        SHARED.with(|shared| {
+            shared
+                .borrow_mut()
+                .get_or_insert_with(DecodePool::start)
+                .clone()
+        })
+    }
+
     /// Starts one worker per core (at most [`MAX_WORKERS`]).
     pub fn start() -> DecodePool {
+        let pool = DecodePool(Rc::new(RefCell::new(PoolState::default())));
         let cores = web_sys::window()
             .map(|w| w.navigator().hardware_concurrency())
             .unwrap_or(1.0);
         let count = (cores as usize).clamp(1, MAX_WORKERS);
-        let pool = DecodePool(Rc::new(RefCell::new(PoolState::default())));
         for index in 0..count {
-            match pool.spawn(index) {
-                Ok(slot) => pool.0.borrow_mut().slots.push(slot),
+            match Worker::new(WORKER_SCRIPT) {
+                Ok(worker) => {
+                    let slot = pool.attach(index, worker);
+                    pool.0.borrow_mut().slots.push(slot);
+                }
                 Err(e) => {
                     web_sys::console::warn_2(
                         &"tessera: no decoder worker, decoding on the main thread:".into(),
@@ -135,8 +189,8 @@ impl DecodePool {
         pool
     }
 
-    fn spawn(&self, index: usize) -> Result<Slot, JsValue> {
-        let worker = Worker::new(WORKER_SCRIPT)?;
+    /// Listens to a worker as slot `index`.
+    fn attach(&self, index: usize, worker: Worker) -> Slot {
         let pool = self.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             pool.on_message(index, e.data());
@@ -147,13 +201,13 @@ impl DecodePool {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(Slot {
+        Slot {
             worker,
             ready: false,
             dead: false,
             _on_message: on_message,
             _on_error: on_error,
-        })
+        }
     }
 
     pub fn stats(&self) -> DecodeStats {
@@ -218,6 +272,80 @@ impl DecodePool {
         }
     }
 
+    /// Reads the reference document at `url` in a worker, handing its
+    /// text to `on_text` piece by piece, in order, as the worker sends it.
+    pub async fn read_document(
+        &self,
+        url: &str,
+        on_text: OnText,
+    ) -> Result<DocumentRead, DocumentError> {
+        if self.stats().workers == 0 {
+            return Err(DocumentError::NoWorker);
+        }
+        let id = self.next_id();
+        self.0
+            .borrow_mut()
+            .on_text
+            .insert(id, Rc::new(RefCell::new(on_text)));
+        let input = Input::Document {
+            url: url.to_string(),
+        };
+        let reply = self
+            .queue_and_wait(id, input, DType::U8)
+            .await
+            .map_err(DocumentError::Fetch)?;
+        self.0.borrow_mut().on_text.remove(&id);
+        if is_true(&reply, "fallback") {
+            return Err(DocumentError::NoWorker);
+        }
+        if is_true(&reply, "cancelled") {
+            return Err(DocumentError::Stopped);
+        }
+        if let Some(error) = field(&reply, "error").and_then(|e| e.as_string()) {
+            return Err(if is_true(&reply, "invalid") {
+                DocumentError::Invalid(error)
+            } else {
+                DocumentError::Fetch(error)
+            });
+        }
+        Ok(DocumentRead {
+            loaded: field(&reply, "loaded")
+                .and_then(|l| l.as_f64())
+                .unwrap_or(0.0) as u64,
+            gzip: is_true(&reply, "gzip"),
+            inflate_ms: field(&reply, "inflateMs")
+                .and_then(|m| m.as_f64())
+                .unwrap_or(0.0),
+        })
+    }
+
+    /// A piece of a document's text from a worker: to its reader, or, if
+    /// the reader asks to stop, the worker is told to.
+    fn document_text(&self, id: u32, text: &ArrayBuffer, loaded: u64, total: Option<u64>) {
+        let Some(on_text) = self.0.borrow().on_text.get(&id).cloned() else {
+            // Stopped: pieces sent before the worker heard are dropped.
+            return;
+        };
+        let text = Uint8Array::new(text).to_vec();
+        if (on_text.borrow_mut())(&text, loaded, total) {
+            return;
+        }
+        let mut state = self.0.borrow_mut();
+        state.on_text.remove(&id);
+        let slot = state.dispatched.get(&id).map(|d| d.slot);
+        if let Some(slot) = slot.and_then(|index| state.slots.get(index)) {
+            let message = Object::new();
+            let _ = Reflect::set(&message, &"cancel".into(), &JsValue::from(id));
+            let _ = slot.worker.post_message(&message);
+        }
+    }
+
+    fn next_id(&self) -> u32 {
+        let mut state = self.0.borrow_mut();
+        state.next_id = state.next_id.wrapping_add(1);
+        state.next_id
+    }
+
     /// Queues a job and waits for its reply.
     async fn run(
         &self,
@@ -225,19 +353,20 @@ impl DecodePool {
         dtype: DType,
         on_fetched: Option<OnFetched>,
     ) -> Result<JsValue, String> {
-        let id = {
-            let mut state = self.0.borrow_mut();
-            state.next_id = state.next_id.wrapping_add(1);
-            state.next_id
-        };
+        let id = self.next_id();
+        if let Some(on_fetched) = on_fetched {
+            self.0.borrow_mut().on_fetched.insert(id, on_fetched);
+        }
+        self.queue_and_wait(id, input, dtype).await
+    }
+
+    /// Queues job `id` and waits for its reply.
+    async fn queue_and_wait(&self, id: u32, input: Input, dtype: DType) -> Result<JsValue, String> {
         let promise = Promise::new(&mut |resolve, _reject| {
             self.0.borrow_mut().pending.insert(id, resolve);
         });
         {
             let mut state = self.0.borrow_mut();
-            if let Some(on_fetched) = on_fetched {
-                state.on_fetched.insert(id, on_fetched);
-            }
             state.queue.push_back(Job {
                 id,
                 input,
@@ -306,6 +435,7 @@ impl DecodePool {
             // Nobody left to decode: the callers carry on without workers.
             for job in state.queue.drain(..) {
                 state.on_fetched.remove(&job.id);
+                state.on_text.remove(&job.id);
                 let reply = Object::new();
                 let _ = Reflect::set(&reply, &"fallback".into(), &JsValue::TRUE);
                 resolve(&mut state.pending, job.id, &reply);
@@ -369,6 +499,10 @@ impl DecodePool {
                     }
                     (slot.worker.post_message(&message), Some(signal))
                 }
+                Input::Document { url } => {
+                    set("document", &JsValue::from_str(&url));
+                    (slot.worker.post_message(&message), None)
+                }
             };
             match sent {
                 Ok(()) => {
@@ -383,6 +517,7 @@ impl DecodePool {
                 }
                 Err(e) => {
                     state.on_fetched.remove(&job.id);
+                    state.on_text.remove(&job.id);
                     let reason = format!("the decoder worker refused the job: {e:?}");
                     reply_error(&mut state.pending, job.id, &reason);
                 }
@@ -402,6 +537,18 @@ impl DecodePool {
             }
             return;
         }
+        if let (Some(id), Some(text)) = (
+            id,
+            field(&data, "text").and_then(|t| t.dyn_into::<ArrayBuffer>().ok()),
+        ) {
+            let number = |name| {
+                field(&data, name)
+                    .and_then(|n| n.as_f64())
+                    .map(|n| n as u64)
+            };
+            self.document_text(id, &text, number("loaded").unwrap_or(0), number("total"));
+            return;
+        }
         {
             let mut state = self.0.borrow_mut();
             let state = &mut *state;
@@ -410,9 +557,11 @@ impl DecodePool {
             };
             if is_true(&data, "ready") {
                 slot.ready = true;
+                crate::perf::mark(crate::perf::DECODER_READY);
             } else if let Some(id) = id {
                 state.dispatched.remove(&id);
                 state.on_fetched.remove(&id);
+                state.on_text.remove(&id);
                 resolve(&mut state.pending, id, &data);
             }
         }
@@ -441,6 +590,7 @@ impl DecodePool {
             for id in lost {
                 state.dispatched.remove(&id);
                 state.on_fetched.remove(&id);
+                state.on_text.remove(&id);
                 reply_error(&mut state.pending, id, &reason);
             }
         }

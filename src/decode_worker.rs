@@ -8,28 +8,47 @@
 //! (a profile of the cold load showed the page's thread saturated, a
 //! quarter of it reading tile bodies).
 //!
+//! A worker also reads reference documents for the page: the download of
+//! the full data set's 151 MB JSON then never waits for the page's thread,
+//! busy parsing what came before, and a gzip document is decompressed
+//! here while the page parses.
+//!
 //! Messages in:
 //! * `{id, url, offset?, length?, uint16}`: fetch the file (or that byte
 //!   range of it) and decode it;
 //! * `{id, bytes: ArrayBuffer, uint16}`: decode these bytes (transferred);
-//! * `{cancel: id}`: stop fetching that file.
+//! * `{id, document: url}`: read that reference document;
+//! * `{cancel: id}`: stop fetching that file or document.
 //!
 //! Out: `{ready: true}` once listening; for a fetched file `{id, fetched:
 //! bytes}` as soon as its body is in (its connection is free); then per job
 //! `{id, pixels: ArrayBuffer, uint16, decodeMs}` (transferred back),
-//! `{id, error}`, or `{id, cancelled: true}`.
+//! `{id, error}`, or `{id, cancelled: true}`. For a document, pieces of its
+//! text `{id, text: ArrayBuffer, loaded, total?}` (transferred; `loaded`
+//! and `total` count the bytes received, compressed for gzip), then `{id,
+//! done: true, loaded, gzip, inflateMs}`, `{id, error}` (the download failed), `{id,
+//! error, invalid: true}` (not gzip it claimed to be) or `{id, cancelled:
+//! true}`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint16Array, Uint8Array};
 use tessera_core::geotiff::{decode_tile, DecodedTile};
+use tessera_core::reader::DocumentText;
 use tessera_core::DType;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::fetch::{fetch_buffer, FetchError};
+use crate::fetch::{fetch_buffer, fetch_in_pieces, FetchError};
+
+/// A document's text goes to the page in pieces of at least this size:
+/// each a message for the page to take and a few ms of parsing there.
+const TEXT_PIECE: usize = 1 << 20;
+
+/// Bytes of a received piece decompressed at a time.
+const INFLATE_STEP: usize = 32 << 10;
 
 thread_local! {
     /// The fetches under way, by job id, to cancel them.
@@ -78,6 +97,10 @@ pub fn run() {
         } else {
             DType::U8
         };
+        if let Some(url) = get(&job, "document").and_then(|u| u.as_string()) {
+            wasm_bindgen_futures::spawn_local(read_document(id, url));
+            return;
+        }
         if let Some(url) = get(&job, "url").and_then(|u| u.as_string()) {
             let range = get(&job, "offset")
                 .and_then(|o| o.as_f64())
@@ -131,6 +154,88 @@ async fn fetch_and_decode(id: JsValue, url: String, range: Option<(u64, u64)>, d
         Err(e) => error_reply(&id, &e.to_string()),
     };
     send(&reply.0, reply.1.as_ref());
+}
+
+/// Reads the reference document at `url`, sending its text to the page
+/// as it arrives (decompressed, if it is gzip).
+async fn read_document(id: JsValue, url: String) {
+    let key = id.as_f64().unwrap_or(0.0) as u32;
+    let Ok(controller) = AbortController::new() else {
+        let reply = error_reply(&id, "the browser cannot make requests");
+        send(&reply.0, None);
+        return;
+    };
+    let signal = controller.signal();
+    FETCHES.with(|f| f.borrow_mut().insert(key, controller));
+    let mut text = DocumentText::new();
+    let mut piece = Vec::with_capacity(2 * TEXT_PIECE);
+    let mut invalid = None;
+    let mut loaded = 0;
+    let mut inflate_ms = 0.0;
+    let fetched = fetch_in_pieces(&url, Some(&signal), |bytes, so_far, total| {
+        loaded = so_far;
+        // A megabyte of gzip is some 18 MB of text: decompressed a bit at
+        // a time, the page parses the first megabytes meanwhile.
+        for part in bytes.chunks(INFLATE_STEP) {
+            let started = now();
+            let pushed = text.push(part);
+            inflate_ms += now() - started;
+            match pushed {
+                Ok(more) => piece.extend_from_slice(more),
+                Err(e) => {
+                    invalid = Some(e.to_string());
+                    return false;
+                }
+            }
+            if piece.len() >= TEXT_PIECE {
+                send_text(&id, &mut piece, so_far, total);
+            }
+        }
+        true
+    })
+    .await;
+    FETCHES.with(|f| f.borrow_mut().remove(&key));
+    let gzip = text.is_gzip();
+    let finished = match fetched {
+        Ok(()) if invalid.is_none() => text.finish().map_err(|e| e.to_string()),
+        _ => Ok(Vec::new()),
+    };
+    let reply = Object::new();
+    set(&reply, "id", &id);
+    match (fetched, invalid.or(finished.as_ref().err().cloned())) {
+        (_, Some(reason)) => {
+            set(&reply, "error", &JsValue::from_str(&reason));
+            set(&reply, "invalid", &JsValue::TRUE);
+        }
+        (Err(FetchError::Aborted), None) => set(&reply, "cancelled", &JsValue::TRUE),
+        (Err(e), None) => set(&reply, "error", &JsValue::from_str(&e.to_string())),
+        (Ok(()), None) => {
+            piece.extend(finished.unwrap_or_default());
+            send_text(&id, &mut piece, loaded, None);
+            set(&reply, "done", &JsValue::TRUE);
+            set(&reply, "loaded", &JsValue::from_f64(loaded as f64));
+            set(&reply, "gzip", &JsValue::from_bool(gzip));
+            set(&reply, "inflateMs", &JsValue::from_f64(inflate_ms));
+        }
+    }
+    send(&reply, None);
+}
+
+/// Sends the text gathered in `piece` (transferred), and empties it.
+fn send_text(id: &JsValue, piece: &mut Vec<u8>, loaded: u64, total: Option<u64>) {
+    if piece.is_empty() {
+        return;
+    }
+    let text = Uint8Array::from(&piece[..]).buffer();
+    piece.clear();
+    let message = Object::new();
+    set(&message, "id", id);
+    set(&message, "text", &text);
+    set(&message, "loaded", &JsValue::from_f64(loaded as f64));
+    if let Some(total) = total {
+        set(&message, "total", &JsValue::from_f64(total as f64));
+    }
+    send(&message, Some(&text));
 }
 
 fn error_reply(id: &JsValue, error: &str) -> (Object, Option<ArrayBuffer>) {

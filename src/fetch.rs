@@ -118,7 +118,7 @@ pub async fn fetch_with_progress(
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, FetchError> {
     let mut bytes = Vec::new();
-    fetch_in_pieces(url, |piece, loaded, total| {
+    fetch_in_pieces(url, None, |piece, loaded, total| {
         if bytes.is_empty() {
             bytes.reserve(total.unwrap_or(0).min(1 << 30) as usize);
         }
@@ -133,12 +133,14 @@ pub async fn fetch_with_progress(
 /// Fetches `url`, handing each piece of the body to `piece(bytes,
 /// loaded, total)` as it arrives, so that it can be read without holding
 /// the whole body (`total` from Content-Length when the server sends it).
-/// `piece` returns false to stop reading (the rest is not downloaded).
+/// `piece` returns false to stop reading (the rest is not downloaded);
+/// `signal` aborts the download ([`FetchError::Aborted`]).
 pub async fn fetch_in_pieces(
     url: &str,
+    signal: Option<&AbortSignal>,
     mut piece: impl FnMut(&[u8], u64, Option<u64>) -> bool,
 ) -> Result<(), FetchError> {
-    let response = start(url, None, None).await?;
+    let response = start(url, signal, None).await?;
     let total = response
         .headers()
         .get("content-length")
@@ -159,7 +161,7 @@ pub async fn fetch_in_pieces(
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
-            .map_err(|e| FetchError::Network(js_text(&e)))?;
+            .map_err(|e| abort_or(e, signal))?;
         let done = Reflect::get(&chunk, &"done".into())
             .ok()
             .and_then(|d| d.as_bool())

@@ -1,6 +1,8 @@
 //! Finding and loading the references: `?refs=` in the page URL, else
 //! `config.json` beside index.html, else the demo's references.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -9,6 +11,7 @@ use tessera_core::reader::ReferenceStream;
 use tessera_core::parquet_refs::ParquetReferences;
 use tessera_core::reader::References;
 
+use crate::decode_pool::{DecodePool, DocumentError, DocumentRead};
 use crate::fetch::{fetch_in_pieces, fetch_with_progress, page_url, resolve_url, FetchError};
 use crate::model::{AppState, RefsLoad};
 use crate::record_loader::parquet_store_folder;
@@ -60,33 +63,32 @@ pub async fn load_references(state: AppState) {
     }
     // Read as the pieces arrive: the text is never held whole (the full
     // data set's is 151 MB), and the parse overlaps the download.
-    let mut stream = ReferenceStream::new();
-    let mut invalid = None;
-    let progress_url = absolute.clone();
-    // The progress bar moves in steps of 1 MB: redrawing the panel for each
-    // of thousands of pieces would cost more than reading them.
-    let mut shown = 0u64;
-    let (mut pieces, mut parse_ms) = (0u32, 0.0);
-    let fetched = fetch_in_pieces(&absolute, |piece, loaded, total| {
-        let t0 = crate::perf::now();
-        let pushed = stream.push(piece);
-        parse_ms += crate::perf::now() - t0;
-        pieces += 1;
-        if let Err(e) = pushed {
-            invalid = Some(e);
-            return false;
-        }
-        if loaded >= shown + PROGRESS_STEP || Some(loaded) == total {
-            shown = loaded;
-            state.load.set(Some(RefsLoad::Fetching {
-                url: progress_url.clone(),
-                loaded,
-                total,
-            }));
-        }
-        true
-    })
-    .await;
+    let reading = Rc::new(RefCell::new(Reading {
+        state,
+        url: absolute.clone(),
+        stream: Some(ReferenceStream::new()),
+        invalid: None,
+        loaded: 0,
+        shown: 0,
+        pieces: 0,
+        parse_ms: 0.0,
+        in_worker: None,
+        first_text_at: None,
+    }));
+    let downloaded = download_json(&absolute, &reading).await;
+    let (invalid, stream, pieces, parse_ms, loaded, in_worker, first_text_at) = {
+        let mut r = reading.borrow_mut();
+        let r = &mut *r;
+        (
+            r.invalid.take(),
+            r.stream.take(),
+            r.pieces,
+            r.parse_ms,
+            r.loaded,
+            r.in_worker,
+            r.first_text_at,
+        )
+    };
     if let Some(e) = invalid {
         fail(
             state,
@@ -95,18 +97,28 @@ pub async fn load_references(state: AppState) {
         );
         return;
     }
-    if let Err(e) = fetched {
+    if let Err(e) = downloaded {
         fail(state, tried, format!("could not be fetched: {e}"));
         return;
     }
+    let Some(stream) = stream else {
+        fail(state, tried, "were read twice at once".into());
+        return;
+    };
     crate::perf::mark(crate::perf::REFS_FETCHED);
     crate::perf::record(
         crate::perf::REFS_PIECES,
-        &[("pieces", f64::from(pieces)), ("parseMs", parse_ms)],
+        &[
+            ("pieces", f64::from(pieces)),
+            ("parseMs", parse_ms),
+            ("inWorker", f64::from(u8::from(in_worker.is_some()))),
+            ("workerInflateMs", in_worker.map_or(0.0, |r| r.inflate_ms)),
+            ("firstTextAt", first_text_at.unwrap_or(0.0)),
+        ],
     );
     state.load.set(Some(RefsLoad::Parsing {
         url: absolute.clone(),
-        bytes: stream.bytes_pushed(),
+        bytes: loaded,
     }));
     // Let the page show "indexing" before the (synchronous) last step.
     next_tick().await;
@@ -130,6 +142,89 @@ pub async fn load_references(state: AppState) {
         absolute,
         Arc::new(refs),
     );
+}
+
+/// A JSON reference document being read on this thread, piece by piece.
+struct Reading {
+    state: AppState,
+    url: String,
+    /// Taken when the document is complete.
+    stream: Option<ReferenceStream>,
+    /// Why the document is not valid references, once it is known.
+    invalid: Option<String>,
+    /// Bytes received (compressed, for gzip), in all and at the last
+    /// progress update.
+    loaded: u64,
+    shown: u64,
+    pieces: u32,
+    parse_ms: f64,
+    /// How the worker's read went, if a worker read it.
+    in_worker: Option<DocumentRead>,
+    /// When the first text came (`performance.now()`).
+    first_text_at: Option<f64>,
+}
+
+impl Reading {
+    /// Reads the next piece of text; false (stop reading) if the document
+    /// is not valid.
+    fn push(&mut self, text: &[u8], loaded: u64, total: Option<u64>) -> bool {
+        let Some(stream) = self.stream.as_mut() else {
+            return false;
+        };
+        let t0 = crate::perf::now();
+        self.first_text_at.get_or_insert(t0);
+        let pushed = stream.push(text);
+        self.parse_ms += crate::perf::now() - t0;
+        self.pieces += 1;
+        self.loaded = loaded;
+        if let Err(e) = pushed {
+            self.invalid = Some(e.to_string());
+            return false;
+        }
+        // The progress bar moves in steps of 1 MB: redrawing the panel for
+        // each of thousands of pieces would cost more than reading them.
+        if loaded >= self.shown + PROGRESS_STEP || Some(loaded) == total {
+            self.shown = loaded;
+            self.state.load.set(Some(RefsLoad::Fetching {
+                url: self.url.clone(),
+                loaded,
+                total,
+            }));
+        }
+        true
+    }
+}
+
+/// Downloads the JSON document at `url` into `reading`: in a decoder
+/// worker, which also decompresses gzip, so that the download never waits
+/// for this thread's parse; on this thread if no worker can. The error is
+/// the download's; `reading.invalid` says whether the text was valid.
+async fn download_json(url: &str, reading: &Rc<RefCell<Reading>>) -> Result<(), String> {
+    let to_reading = reading.clone();
+    let in_worker = DecodePool::shared()
+        .read_document(
+            url,
+            Box::new(move |text, loaded, total| to_reading.borrow_mut().push(text, loaded, total)),
+        )
+        .await;
+    match in_worker {
+        // Stopped: `reading.invalid` says why.
+        Ok(read) => {
+            reading.borrow_mut().in_worker = Some(read);
+            Ok(())
+        }
+        Err(DocumentError::Stopped) => Ok(()),
+        Err(DocumentError::Fetch(reason)) => Err(reason),
+        Err(DocumentError::Invalid(reason)) => {
+            reading.borrow_mut().invalid = Some(reason);
+            Ok(())
+        }
+        Err(DocumentError::NoWorker) => fetch_in_pieces(url, None, |piece, loaded, total| {
+            reading.borrow_mut().push(piece, loaded, total)
+        })
+        .await
+        .map_err(|e| e.to_string()),
+    }
 }
 
 /// A parquet reference store: its `.zmetadata` now, record files as views

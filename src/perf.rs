@@ -11,8 +11,12 @@ pub const REFS_FETCHED: &str = "tessera:refs-fetched";
 /// The references are indexed (parsed into the core's compact index).
 pub const REFS_INDEXED: &str = "tessera:refs-indexed";
 /// How the references' pieces were read: `pieces`, `parseMs` (time in
-/// the reader, summed).
+/// the reader, summed), `inWorker` (1 if a decoder worker downloaded
+/// them), `workerInflateMs` (its time decompressing), `firstTextAt` (when
+/// the first piece came, as a `performance.now()`).
 pub const REFS_PIECES: &str = "tessera:refs-pieces";
+/// The first decoder worker is ready for jobs.
+pub const DECODER_READY: &str = "tessera:decoder-ready";
 /// The session so far, updated with every change of the status panel:
 /// cache bytes and budget, requests, cancellations, decodes, wasm memory,
 /// and the current view's files.

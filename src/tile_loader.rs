@@ -96,7 +96,7 @@ impl TileLoader {
                 ..LoaderStats::default()
             },
             on_change,
-            decoders: DecodePool::start(),
+            decoders: DecodePool::shared(),
         }))
     }
 
