@@ -26,7 +26,7 @@ use tessera_core::DType;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ErrorEvent, MessageEvent, Worker};
+use web_sys::{AbortSignal, Event, MessageEvent, Worker};
 
 use crate::fetch::{fetch_buffer, FetchError};
 
@@ -58,7 +58,7 @@ struct Slot {
     dead: bool,
     // Kept alive as long as the worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
 }
 
 enum Input {
@@ -164,9 +164,27 @@ impl DecodePool {
         })
     }
 
-    /// Starts one worker per core (at most [`MAX_WORKERS`]).
+    /// Starts one worker per core (at most [`MAX_WORKERS`]), or takes
+    /// over those index.html started with the page
+    /// (`window.tesseraDecoders`), which are ready sooner: the first reads
+    /// the references.
     pub fn start() -> DecodePool {
         let pool = DecodePool(Rc::new(RefCell::new(PoolState::default())));
+        let started = started_with_the_page();
+        if !started.is_empty() {
+            for (index, worker) in started.into_iter().enumerate() {
+                let slot = pool.attach(index, worker.clone());
+                pool.0.borrow_mut().slots.push(slot);
+                // What the worker said before the pool listened.
+                if is_true(&worker, "tesseraReady") {
+                    pool.on_message(index, ready_message());
+                }
+                if let Some(error) = field(&worker, "tesseraError").and_then(|e| e.as_string()) {
+                    pool.on_error(index, error);
+                }
+            }
+            return pool;
+        }
         let cores = web_sys::window()
             .map(|w| w.navigator().hardware_concurrency())
             .unwrap_or(1.0);
@@ -196,8 +214,13 @@ impl DecodePool {
             pool.on_message(index, e.data());
         });
         let pool = self.clone();
-        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
-            pool.on_error(index, e.message());
+        // A script that does not load gives a plain Event, with no message.
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            let message = field(&e, "message")
+                .and_then(|m| m.as_string())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "the decoder worker did not start".into());
+            pool.on_error(index, message);
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -596,6 +619,30 @@ impl DecodePool {
         }
         self.dispatch();
     }
+}
+
+/// The workers index.html started (`window.tesseraDecoders`), if any.
+fn started_with_the_page() -> Vec<Worker> {
+    let Some(window) = web_sys::window() else {
+        return Vec::new();
+    };
+    let Some(list) = field(&window, "tesseraDecoders").filter(js_sys::Array::is_array) else {
+        return Vec::new();
+    };
+    let workers: Vec<Worker> = js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|w| w.dyn_into::<Worker>().ok())
+        .take(MAX_WORKERS)
+        .collect();
+    // Taken over once: a second pool (a test's) starts its own.
+    let _ = Reflect::delete_property(window.unchecked_ref::<Object>(), &"tesseraDecoders".into());
+    workers
+}
+
+fn ready_message() -> JsValue {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"ready".into(), &JsValue::TRUE);
+    message.into()
 }
 
 fn field(value: &JsValue, name: &str) -> Option<JsValue> {

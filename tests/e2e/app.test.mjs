@@ -574,6 +574,35 @@ test('tiles that leave the view while they download are cancelled in the decoder
   }
 });
 
+test('without decoder workers (their script missing) the page reads the references and decodes the tiles itself: the same pixels', async () => {
+  const site = distCopy();
+  unlinkSync(path.join(site.dir, 'tessera-decoder_loader.js'));
+  const noWorkers = await serve(site.dir);
+  try {
+    const query = `refs=${encodeURIComponent(refs())}&lat=34.2&lon=-117.3&zoom=9`;
+    const withWorkers = await openPage(browser, appUrl(query));
+    await waitView(withWorkers);
+    assert.match(await withWorkers.locator('#cache-stats').innerText(), /\d+ decoder workers, [\d.]+ ms per tile/);
+    const workerRead = await withWorkers.evaluate(() => window.tesseraPerf['tessera:refs-pieces'].inWorker);
+    assert.equal(workerRead, 1, 'a decoder worker read the references');
+    const expected = await canvasBytes(withWorkers);
+
+    const page = await openPage(browser, `${noWorkers.url}/?${query}`);
+    await waitView(page);
+    assert.match(await page.locator('#cache-stats').innerText(), /decoding on the main thread/);
+    assert.equal(await page.evaluate(() => window.tesseraPerf['tessera:refs-pieces'].inWorker), 0);
+    assert.match(await page.locator('#progress').innerText(), /(\d+) of \1 files$/);
+    const bytes = await canvasBytes(page);
+    assert.ok(bytes.equals(expected), 'the page alone draws what the workers gave');
+    assert.ok((await opaqueFraction(page)) > 0.3);
+    await withWorkers.context().close();
+    await page.context().close();
+  } finally {
+    await noWorkers.close();
+    site.remove();
+  }
+});
+
 test('dist/ runs from a sub-path of a plain static server (python3 -m http.server)', async () => {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, mkdirSync } = await import('node:fs');
