@@ -16,7 +16,8 @@
 # references vs fetch + JSON.parse; (b) decoding a real-layout tile, our
 # wasm vs geotiff.js; (c) cold page load to the first complete mosaic of
 # the seed's selection, from the JSON and (c') from the same references as
-# a parquet store (refs-full.parq); (d) frame times while panning over
+# a parquet store (refs-full.parq); (a') the JSON gzipped, served as is
+# (refs-full-as-is.json.gz); (d) frame times while panning over
 # cached tiles; (e) a long session's requests and memory.
 # Prints a markdown table; writes bench/out/web_bench.json.
 # Not part of any test suite.
@@ -42,6 +43,12 @@ cat demo/listing.txt "$listing" |
   ./target/release/tessera refs - -o "$site/refs-full.json" --baseurl "$host/data/tiles/" \
     --max-problems 1 -q
 ls -l "$site/refs-full.json" >&2
+# The same gzipped, under a name `tessera serve` does not take for a
+# precompressed refs-full.json: served as is, as from a plain static host.
+if [ ! "$site/refs-full-as-is.json.gz" -nt "$site/refs-full.json" ]; then
+  gzip -6 -c "$site/refs-full.json" >"$site/refs-full-as-is.json.gz"
+fi
+ls -l "$site/refs-full-as-is.json.gz" >&2
 step "the same references as a parquet store $site/refs-full.parq"
 cat demo/listing.txt "$listing" |
   ./target/release/tessera refs - --format parquet -o "$site/refs-full.parq" \

@@ -4,7 +4,8 @@
 // tool's in the same run. Run it with scripts/bench-web.sh.
 //
 //   node bench/web/bench.mjs --data DIR --refs NAME [--runs N] [--out FILE]
-//                            [--parquet NAME] [--parts refs,parquet,decode,pan,session]
+//                            [--parquet NAME] [--gzip NAME]
+//                            [--parts refs,gzip,parquet,decode,pan,session]
 //
 // DIR holds NAME, full-scale references with relative chunk URLs, and the
 // demo's files where they point (see scripts/bench-web.sh): the seed's
@@ -23,7 +24,9 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     out: { type: 'string', default: path.join(root, 'bench/out/web_bench.json') },
     parquet: { type: 'string', default: 'refs-full.parq' },
-    parts: { type: 'string', default: 'refs,parquet,decode,pan,session' },
+    // The same JSON gzipped, served as is (no Content-Encoding).
+    gzip: { type: 'string', default: 'refs-full-as-is.json.gz' },
+    parts: { type: 'string', default: 'refs,gzip,parquet,decode,pan,session' },
   },
 });
 const runs = Number(args.runs);
@@ -136,6 +139,37 @@ try {
         longestViewTaskMs: median(ours.map((r) => r.longestViewTaskMs)),
         longestTaskMs: median(ours.map((r) => r.longestTaskMs)),
       },
+    };
+  }
+
+  // (a') the same references gzipped and served as is (a static host
+  // without Content-Encoding): a decoder worker decompresses them.
+  if (parts.has('gzip')) {
+    const ours = [];
+    for (let i = 0; i < runs; i++) {
+      const { page, perf, at } = await coldLoad(`${data.url}/${args.gzip}`);
+      const pieces = at('refs-pieces') ?? {};
+      const run = {
+        fetchToIndexMs: at('refs-indexed').time - at('refs-start').time,
+        parseMs: pieces.parseMs,
+        workerInflateMs: pieces.workerInflateMs,
+        inWorker: pieces.inWorker,
+        wasmMBAfterIndex: mb(at('refs-indexed').wasmBytes),
+        firstMosaicMs: at('first-view-complete').time,
+        files: perf.files,
+      };
+      log('gzip run', i + 1, JSON.stringify(run));
+      ours.push(run);
+      await page.context().close();
+    }
+    results.gzip = {
+      file: args.gzip,
+      fetchToIndexMs: median(ours.map((r) => r.fetchToIndexMs)),
+      parseMs: median(ours.map((r) => r.parseMs)),
+      workerInflateMs: median(ours.map((r) => r.workerInflateMs)),
+      wasmMB: median(ours.map((r) => r.wasmMBAfterIndex)),
+      firstMosaicMs: median(ours.map((r) => r.firstMosaicMs)),
+      files: ours[0].files,
     };
   }
 
@@ -319,6 +353,10 @@ if (r) {
   report.push(`(c) cold page load to the first complete mosaic of the seed's selection
 (full-scale references, ${m.files} files): ${f(m.ms)} ms; wasm memory then ${f(m.wasmMB)} MB.
 Longest main-thread task: ${f(m.longestTaskMs)} ms; after the references were indexed: ${f(m.longestViewTaskMs)} ms.`);
+}
+if (results.gzip) {
+  const g = results.gzip;
+  report.push(`(a') the same references gzipped, served as is (${g.file}): fetch to index ${f(g.fetchToIndexMs)} ms (decompressed in a decoder worker in ${f(g.workerInflateMs)} ms while the page parsed for ${f(g.parseMs)} ms); ${f(g.wasmMB)} MB wasm memory; first complete mosaic ${f(g.firstMosaicMs)} ms (${g.files} files).`);
 }
 if (results.parquet) {
   const q = results.parquet;
