@@ -112,8 +112,6 @@ pub enum DocumentError {
 /// A document read to its end.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DocumentRead {
-    /// Bytes received (compressed, for gzip).
-    pub loaded: u64,
     pub gzip: bool,
     /// Time the worker spent decompressing (gzip) or passing the text on.
     pub inflate_ms: f64,
@@ -313,6 +311,7 @@ impl DecodePool {
         let input = Input::Document {
             url: url.to_string(),
         };
+        // (The dtype only matters for pixels.)
         let reply = self
             .queue_and_wait(id, input, DType::U8)
             .await
@@ -332,9 +331,6 @@ impl DecodePool {
             });
         }
         Ok(DocumentRead {
-            loaded: field(&reply, "loaded")
-                .and_then(|l| l.as_f64())
-                .unwrap_or(0.0) as u64,
             gzip: is_true(&reply, "gzip"),
             inflate_ms: field(&reply, "inflateMs")
                 .and_then(|m| m.as_f64())

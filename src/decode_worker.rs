@@ -26,7 +26,7 @@
 //! `{id, error}`, or `{id, cancelled: true}`. For a document, pieces of its
 //! text `{id, text: ArrayBuffer, loaded, total?}` (transferred; `loaded`
 //! and `total` count the bytes received, compressed for gzip), then `{id,
-//! done: true, loaded, gzip, inflateMs}`, `{id, error}` (the download failed), `{id,
+//! done: true, gzip, inflateMs}`, `{id, error}` (the download failed), `{id,
 //! error, invalid: true}` (not gzip it claimed to be) or `{id, cancelled:
 //! true}`.
 
@@ -170,10 +170,10 @@ async fn read_document(id: JsValue, url: String) {
     let mut text = DocumentText::new();
     let mut piece = Vec::with_capacity(2 * TEXT_PIECE);
     let mut invalid = None;
-    let mut loaded = 0;
+    let (mut loaded, mut expected) = (0, None);
     let mut inflate_ms = 0.0;
     let fetched = fetch_in_pieces(&url, Some(&signal), |bytes, so_far, total| {
-        loaded = so_far;
+        (loaded, expected) = (so_far, total);
         // A megabyte of gzip is some 18 MB of text: decompressed a bit at
         // a time, the page parses the first megabytes meanwhile.
         for part in bytes.chunks(INFLATE_STEP) {
@@ -211,9 +211,8 @@ async fn read_document(id: JsValue, url: String) {
         (Err(e), None) => set(&reply, "error", &JsValue::from_str(&e.to_string())),
         (Ok(()), None) => {
             piece.extend(finished.unwrap_or_default());
-            send_text(&id, &mut piece, loaded, None);
+            send_text(&id, &mut piece, loaded, expected);
             set(&reply, "done", &JsValue::TRUE);
-            set(&reply, "loaded", &JsValue::from_f64(loaded as f64));
             set(&reply, "gzip", &JsValue::from_bool(gzip));
             set(&reply, "inflateMs", &JsValue::from_f64(inflate_ms));
         }

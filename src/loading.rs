@@ -63,33 +63,10 @@ pub async fn load_references(state: AppState) {
     }
     // Read as the pieces arrive: the text is never held whole (the full
     // data set's is 151 MB), and the parse overlaps the download.
-    let reading = Rc::new(RefCell::new(Reading {
-        state,
-        url: absolute.clone(),
-        stream: Some(ReferenceStream::new()),
-        invalid: None,
-        loaded: 0,
-        shown: 0,
-        pieces: 0,
-        parse_ms: 0.0,
-        in_worker: None,
-        first_text_at: None,
-    }));
-    let downloaded = download_json(&absolute, &reading).await;
-    let (invalid, stream, pieces, parse_ms, loaded, in_worker, first_text_at) = {
-        let mut r = reading.borrow_mut();
-        let r = &mut *r;
-        (
-            r.invalid.take(),
-            r.stream.take(),
-            r.pieces,
-            r.parse_ms,
-            r.loaded,
-            r.in_worker,
-            r.first_text_at,
-        )
-    };
-    if let Some(e) = invalid {
+    let shared = Rc::new(RefCell::new(Reading::new(state, absolute.clone())));
+    let downloaded = download_json(&absolute, &shared).await;
+    let reading = shared.replace(Reading::new(state, String::new()));
+    if let Some(e) = reading.invalid {
         fail(
             state,
             tried,
@@ -101,28 +78,31 @@ pub async fn load_references(state: AppState) {
         fail(state, tried, format!("could not be fetched: {e}"));
         return;
     }
-    let Some(stream) = stream else {
-        fail(state, tried, "were read twice at once".into());
-        return;
-    };
     crate::perf::mark(crate::perf::REFS_FETCHED);
     crate::perf::record(
         crate::perf::REFS_PIECES,
         &[
-            ("pieces", f64::from(pieces)),
-            ("parseMs", parse_ms),
-            ("inWorker", f64::from(u8::from(in_worker.is_some()))),
-            ("workerInflateMs", in_worker.map_or(0.0, |r| r.inflate_ms)),
-            ("firstTextAt", first_text_at.unwrap_or(0.0)),
+            ("pieces", f64::from(reading.pieces)),
+            ("parseMs", reading.parse_ms),
+            ("inWorker", f64::from(u8::from(reading.in_worker.is_some()))),
+            (
+                "gzip",
+                f64::from(u8::from(reading.in_worker.is_some_and(|r| r.gzip))),
+            ),
+            (
+                "workerInflateMs",
+                reading.in_worker.map_or(0.0, |r| r.inflate_ms),
+            ),
+            ("firstTextAt", reading.first_text_at.unwrap_or(0.0)),
         ],
     );
     state.load.set(Some(RefsLoad::Parsing {
         url: absolute.clone(),
-        bytes: loaded,
+        bytes: reading.loaded,
     }));
     // Let the page show "indexing" before the (synchronous) last step.
     next_tick().await;
-    let refs = match stream.finish() {
+    let refs = match reading.stream.finish() {
         Ok(r) => r,
         Err(e) => {
             fail(
@@ -148,8 +128,7 @@ pub async fn load_references(state: AppState) {
 struct Reading {
     state: AppState,
     url: String,
-    /// Taken when the document is complete.
-    stream: Option<ReferenceStream>,
+    stream: ReferenceStream,
     /// Why the document is not valid references, once it is known.
     invalid: Option<String>,
     /// Bytes received (compressed, for gzip), in all and at the last
@@ -165,15 +144,30 @@ struct Reading {
 }
 
 impl Reading {
-    /// Reads the next piece of text; false (stop reading) if the document
-    /// is not valid.
+    fn new(state: AppState, url: String) -> Reading {
+        Reading {
+            state,
+            url,
+            stream: ReferenceStream::new(),
+            invalid: None,
+            loaded: 0,
+            shown: 0,
+            pieces: 0,
+            parse_ms: 0.0,
+            in_worker: None,
+            first_text_at: None,
+        }
+    }
+
+    /// Reads the next piece of text; false (stop reading) once the
+    /// document is known not to be valid.
     fn push(&mut self, text: &[u8], loaded: u64, total: Option<u64>) -> bool {
-        let Some(stream) = self.stream.as_mut() else {
+        if self.invalid.is_some() {
             return false;
-        };
+        }
         let t0 = crate::perf::now();
         self.first_text_at.get_or_insert(t0);
-        let pushed = stream.push(text);
+        let pushed = self.stream.push(text);
         self.parse_ms += crate::perf::now() - t0;
         self.pieces += 1;
         self.loaded = loaded;

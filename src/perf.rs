@@ -12,7 +12,8 @@ pub const REFS_FETCHED: &str = "tessera:refs-fetched";
 pub const REFS_INDEXED: &str = "tessera:refs-indexed";
 /// How the references' pieces were read: `pieces`, `parseMs` (time in
 /// the reader, summed), `inWorker` (1 if a decoder worker downloaded
-/// them), `workerInflateMs` (its time decompressing), `firstTextAt` (when
+/// them), `gzip` (1 if it decompressed them), `workerInflateMs` (its
+/// time decompressing), `firstTextAt` (when
 /// the first piece came, as a `performance.now()`).
 pub const REFS_PIECES: &str = "tessera:refs-pieces";
 /// The first decoder worker is ready for jobs.

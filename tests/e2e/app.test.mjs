@@ -340,6 +340,9 @@ test('without ?refs= the app reads config.json, else the demo beside it; gzip re
     await waitView(page);
     assert.match(await page.locator('#refs-status').innerText(), /demo\/refs\.json\.gz/);
     assert.ok((await opaqueFraction(page)) > 0.3);
+    // A decoder worker decompressed it while the page parsed.
+    const read = await page.evaluate(() => window.tesseraPerf['tessera:refs-pieces']);
+    assert.deepEqual([read.inWorker, read.gzip], [1, 1], JSON.stringify(read));
     await page.context().close();
   } finally {
     await server.close();
