@@ -143,6 +143,26 @@ pub struct DecodeStats {
     pub on_main_thread: u64,
 }
 
+impl PoolState {
+    /// Drops what the pool holds for job `id` besides its caller's
+    /// promise: its worker, and whom to tell of its file or text.
+    fn forget(&mut self, id: u32) {
+        self.dispatched.remove(&id);
+        self.on_fetched.remove(&id);
+        self.on_text.remove(&id);
+    }
+
+    /// Tells the worker holding job `id` to stop fetching for it.
+    fn send_cancel(&self, id: u32) {
+        let slot = self.dispatched.get(&id).map(|d| d.slot);
+        if let Some(slot) = slot.and_then(|index| self.slots.get(index)) {
+            let message = Object::new();
+            let _ = Reflect::set(&message, &"cancel".into(), &JsValue::from(id));
+            let _ = slot.worker.post_message(&message);
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct DecodePool(Rc<RefCell<PoolState>>);
 
@@ -175,7 +195,7 @@ impl DecodePool {
                 pool.0.borrow_mut().slots.push(slot);
                 // What the worker said before the pool listened.
                 if is_true(&worker, "tesseraReady") {
-                    pool.on_message(index, ready_message());
+                    pool.worker_ready(index);
                 }
                 if let Some(error) = field(&worker, "tesseraError").and_then(|e| e.as_string()) {
                     pool.on_error(index, error);
@@ -316,7 +336,6 @@ impl DecodePool {
             .queue_and_wait(id, input, DType::U8)
             .await
             .map_err(DocumentError::Fetch)?;
-        self.0.borrow_mut().on_text.remove(&id);
         if is_true(&reply, "fallback") {
             return Err(DocumentError::NoWorker);
         }
@@ -351,12 +370,7 @@ impl DecodePool {
         }
         let mut state = self.0.borrow_mut();
         state.on_text.remove(&id);
-        let slot = state.dispatched.get(&id).map(|d| d.slot);
-        if let Some(slot) = slot.and_then(|index| state.slots.get(index)) {
-            let message = Object::new();
-            let _ = Reflect::set(&message, &"cancel".into(), &JsValue::from(id));
-            let _ = slot.worker.post_message(&message);
-        }
+        state.send_cancel(id);
     }
 
     fn next_id(&self) -> u32 {
@@ -430,17 +444,19 @@ impl DecodePool {
     pub fn cancel_aborted(&self) {
         {
             let mut state = self.0.borrow_mut();
-            let state = &mut *state;
-            for (id, job) in state.dispatched.iter_mut() {
-                if job.cancel_sent || !job.signal.as_ref().is_some_and(|s| s.aborted()) {
-                    continue;
-                }
-                job.cancel_sent = true;
-                if let Some(slot) = state.slots.get(job.slot) {
-                    let message = Object::new();
-                    let _ = Reflect::set(&message, &"cancel".into(), &JsValue::from(*id));
-                    let _ = slot.worker.post_message(&message);
-                }
+            let aborted: Vec<u32> = state
+                .dispatched
+                .iter_mut()
+                .filter(|(_, job)| {
+                    !job.cancel_sent && job.signal.as_ref().is_some_and(|s| s.aborted())
+                })
+                .map(|(id, job)| {
+                    job.cancel_sent = true;
+                    *id
+                })
+                .collect();
+            for id in aborted {
+                state.send_cancel(id);
             }
         }
         self.dispatch();
@@ -452,12 +468,12 @@ impl DecodePool {
         let state = &mut *state;
         if state.slots.iter().all(|s| s.dead) {
             // Nobody left to decode: the callers carry on without workers.
-            for job in state.queue.drain(..) {
-                state.on_fetched.remove(&job.id);
-                state.on_text.remove(&job.id);
+            let queued: Vec<u32> = state.queue.drain(..).map(|job| job.id).collect();
+            for id in queued {
+                state.forget(id);
                 let reply = Object::new();
                 let _ = Reflect::set(&reply, &"fallback".into(), &JsValue::TRUE);
-                resolve(&mut state.pending, job.id, &reply);
+                resolve(&mut state.pending, id, &reply);
             }
             return;
         }
@@ -466,7 +482,7 @@ impl DecodePool {
                 if signal.aborted() {
                     let id = job.id;
                     state.queue.pop_front();
-                    state.on_fetched.remove(&id);
+                    state.forget(id);
                     let reply = Object::new();
                     let _ = Reflect::set(&reply, &"cancelled".into(), &JsValue::TRUE);
                     resolve(&mut state.pending, id, &reply);
@@ -535,8 +551,7 @@ impl DecodePool {
                     );
                 }
                 Err(e) => {
-                    state.on_fetched.remove(&job.id);
-                    state.on_text.remove(&job.id);
+                    state.forget(job.id);
                     let reason = format!("the decoder worker refused the job: {e:?}");
                     reply_error(&mut state.pending, job.id, &reason);
                 }
@@ -568,22 +583,24 @@ impl DecodePool {
             self.document_text(id, &text, number("loaded").unwrap_or(0), number("total"));
             return;
         }
-        {
-            let mut state = self.0.borrow_mut();
-            let state = &mut *state;
-            let Some(slot) = state.slots.get_mut(index) else {
-                return;
-            };
-            if is_true(&data, "ready") {
-                slot.ready = true;
-                crate::perf::mark(crate::perf::DECODER_READY);
-            } else if let Some(id) = id {
-                state.dispatched.remove(&id);
-                state.on_fetched.remove(&id);
-                state.on_text.remove(&id);
-                resolve(&mut state.pending, id, &data);
-            }
+        if is_true(&data, "ready") {
+            self.worker_ready(index);
+            return;
         }
+        if let Some(id) = id {
+            let mut state = self.0.borrow_mut();
+            state.forget(id);
+            resolve(&mut state.pending, id, &data);
+        }
+        self.dispatch();
+    }
+
+    /// Worker `index` listens: jobs can go to it.
+    fn worker_ready(&self, index: usize) {
+        if let Some(slot) = self.0.borrow_mut().slots.get_mut(index) {
+            slot.ready = true;
+        }
+        crate::perf::mark(crate::perf::DECODER_READY);
         self.dispatch();
     }
 
@@ -607,9 +624,7 @@ impl DecodePool {
                 .map(|(id, _)| *id)
                 .collect();
             for id in lost {
-                state.dispatched.remove(&id);
-                state.on_fetched.remove(&id);
-                state.on_text.remove(&id);
+                state.forget(id);
                 reply_error(&mut state.pending, id, &reason);
             }
         }
@@ -633,12 +648,6 @@ fn started_with_the_page() -> Vec<Worker> {
     // Taken over once: a second pool (a test's) starts its own.
     let _ = Reflect::delete_property(window.unchecked_ref::<Object>(), &"tesseraDecoders".into());
     workers
-}
-
-fn ready_message() -> JsValue {
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"ready".into(), &JsValue::TRUE);
-    message.into()
 }
 
 fn field(value: &JsValue, name: &str) -> Option<JsValue> {

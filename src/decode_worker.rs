@@ -39,7 +39,7 @@ use tessera_core::reader::DocumentText;
 use tessera_core::DType;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{AbortController, AbortSignal, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::fetch::{fetch_buffer, fetch_in_pieces, FetchError};
 
@@ -123,20 +123,27 @@ pub fn run() {
     send(&ready, None);
 }
 
+/// A signal that `{cancel: id}` aborts, for the fetch of job `key` (call
+/// [`fetch_done`] when it ends).
+fn cancellable(key: u32) -> Result<AbortSignal, FetchError> {
+    let controller = AbortController::new()
+        .map_err(|_| FetchError::Network("the browser cannot make requests".into()))?;
+    let signal = controller.signal();
+    FETCHES.with(|f| f.borrow_mut().insert(key, controller));
+    Ok(signal)
+}
+
+fn fetch_done(key: u32) {
+    FETCHES.with(|f| f.borrow_mut().remove(&key));
+}
+
 async fn fetch_and_decode(id: JsValue, url: String, range: Option<(u64, u64)>, dtype: DType) {
     let key = id.as_f64().unwrap_or(0.0) as u32;
-    let fetched = match AbortController::new() {
-        Ok(controller) => {
-            let signal = controller.signal();
-            FETCHES.with(|f| f.borrow_mut().insert(key, controller));
-            let fetched = fetch_buffer(&url, range, &signal).await;
-            FETCHES.with(|f| f.borrow_mut().remove(&key));
-            fetched
-        }
-        Err(_) => Err(FetchError::Network(
-            "the browser cannot make requests".into(),
-        )),
+    let fetched = match cancellable(key) {
+        Ok(signal) => fetch_buffer(&url, range, &signal).await,
+        Err(e) => Err(e),
     };
+    fetch_done(key);
     let reply = match fetched {
         Ok(bytes) => {
             let note = Object::new();
@@ -160,13 +167,14 @@ async fn fetch_and_decode(id: JsValue, url: String, range: Option<(u64, u64)>, d
 /// as it arrives (decompressed, if it is gzip).
 async fn read_document(id: JsValue, url: String) {
     let key = id.as_f64().unwrap_or(0.0) as u32;
-    let Ok(controller) = AbortController::new() else {
-        let reply = error_reply(&id, "the browser cannot make requests");
-        send(&reply.0, None);
-        return;
+    let signal = match cancellable(key) {
+        Ok(signal) => signal,
+        Err(e) => {
+            let reply = error_reply(&id, &e.to_string());
+            send(&reply.0, None);
+            return;
+        }
     };
-    let signal = controller.signal();
-    FETCHES.with(|f| f.borrow_mut().insert(key, controller));
     let mut text = DocumentText::new();
     let mut piece = Vec::with_capacity(2 * TEXT_PIECE);
     let mut invalid = None;
@@ -194,7 +202,7 @@ async fn read_document(id: JsValue, url: String) {
         true
     })
     .await;
-    FETCHES.with(|f| f.borrow_mut().remove(&key));
+    fetch_done(key);
     let gzip = text.is_gzip();
     let finished = match fetched {
         Ok(()) if invalid.is_none() => text.finish().map_err(|e| e.to_string()),
