@@ -41,7 +41,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, AbortSignal, DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::fetch::{fetch_buffer, fetch_in_pieces, FetchError};
+use crate::fetch::{fetch_buffer, fetch_in_js_pieces, FetchError};
 
 /// A document's text goes to the page in pieces of at least this size:
 /// each a message for the page to take and a few ms of parsing there.
@@ -176,27 +176,34 @@ async fn read_document(id: JsValue, url: String) {
         }
     };
     let mut text = DocumentText::new();
-    let mut piece = Vec::with_capacity(2 * TEXT_PIECE);
+    let mut outgoing = OutgoingText::new();
+    let mut scratch = Vec::new();
     let mut invalid = None;
     let (mut loaded, mut expected) = (0, None);
     let mut inflate_ms = 0.0;
-    let fetched = fetch_in_pieces(&url, Some(&signal), |bytes, so_far, total| {
+    let fetched = fetch_in_js_pieces(&url, Some(&signal), |bytes, so_far, total| {
         (loaded, expected) = (so_far, total);
+        let mut send = |text: ArrayBuffer| send_text(&id, text, so_far, total);
+        if text.is_plain() {
+            // Straight from the browser's buffer to the page's: the text
+            // never passes through this worker's memory.
+            outgoing.append_js(bytes, &mut send);
+            return true;
+        }
+        scratch.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut scratch);
         // A megabyte of gzip is some 18 MB of text: decompressed a bit at
         // a time, the page parses the first megabytes meanwhile.
-        for part in bytes.chunks(INFLATE_STEP) {
+        for part in scratch.chunks(INFLATE_STEP) {
             let started = now();
             let pushed = text.push(part);
             inflate_ms += now() - started;
             match pushed {
-                Ok(more) => piece.extend_from_slice(more),
+                Ok(more) => outgoing.append(more, &mut send),
                 Err(e) => {
                     invalid = Some(e.to_string());
                     return false;
                 }
-            }
-            if piece.len() >= TEXT_PIECE {
-                send_text(&id, &mut piece, so_far, total);
             }
         }
         true
@@ -218,8 +225,9 @@ async fn read_document(id: JsValue, url: String) {
         (Err(FetchError::Aborted), None) => set(&reply, "cancelled", &JsValue::TRUE),
         (Err(e), None) => set(&reply, "error", &JsValue::from_str(&e.to_string())),
         (Ok(()), None) => {
-            piece.extend(finished.unwrap_or_default());
-            send_text(&id, &mut piece, loaded, expected);
+            let mut send = |text: ArrayBuffer| send_text(&id, text, loaded, expected);
+            outgoing.append(&finished.unwrap_or_default(), &mut send);
+            outgoing.flush(&mut send);
             set(&reply, "done", &JsValue::TRUE);
             set(&reply, "gzip", &JsValue::from_bool(gzip));
             set(&reply, "inflateMs", &JsValue::from_f64(inflate_ms));
@@ -228,13 +236,70 @@ async fn read_document(id: JsValue, url: String) {
     send(&reply, None);
 }
 
-/// Sends the text gathered in `piece` (transferred), and empties it.
-fn send_text(id: &JsValue, piece: &mut Vec<u8>, loaded: u64, total: Option<u64>) {
-    if piece.is_empty() {
-        return;
+/// The text for the page gathered in a JavaScript buffer of
+/// [`TEXT_PIECE`] bytes, handed on (to be transferred) when full: one copy
+/// per byte, from the browser's or the decompressor's buffer.
+struct OutgoingText {
+    piece: Uint8Array,
+    filled: u32,
+}
+
+impl OutgoingText {
+    fn new() -> OutgoingText {
+        OutgoingText {
+            piece: Uint8Array::new_with_length(TEXT_PIECE as u32),
+            filled: 0,
+        }
     }
-    let text = Uint8Array::from(&piece[..]).buffer();
-    piece.clear();
+
+    /// Room left in the piece; a full one is handed to `send` first.
+    fn room(&mut self, send: &mut impl FnMut(ArrayBuffer)) -> u32 {
+        if self.filled == self.piece.length() {
+            let full = std::mem::replace(
+                &mut self.piece,
+                Uint8Array::new_with_length(TEXT_PIECE as u32),
+            );
+            self.filled = 0;
+            send(full.buffer());
+        }
+        self.piece.length() - self.filled
+    }
+
+    fn append_js(&mut self, bytes: &Uint8Array, send: &mut impl FnMut(ArrayBuffer)) {
+        let mut at = 0;
+        while at < bytes.length() {
+            let take = self.room(send).min(bytes.length() - at);
+            self.piece.set(&bytes.subarray(at, at + take), self.filled);
+            self.filled += take;
+            at += take;
+        }
+    }
+
+    fn append(&mut self, mut bytes: &[u8], send: &mut impl FnMut(ArrayBuffer)) {
+        while !bytes.is_empty() {
+            let take = (self.room(send) as usize).min(bytes.len());
+            let (now, rest) = bytes.split_at(take);
+            self.piece
+                .subarray(self.filled, self.filled + take as u32)
+                .copy_from(now);
+            self.filled += take as u32;
+            bytes = rest;
+        }
+    }
+
+    /// Hands on what the piece holds, if anything.
+    fn flush(&mut self, send: &mut impl FnMut(ArrayBuffer)) {
+        if self.filled == self.piece.length() {
+            self.room(send);
+        } else if self.filled > 0 {
+            send(self.piece.slice(0, self.filled).buffer());
+            self.filled = 0;
+        }
+    }
+}
+
+/// Sends a piece of text to the page (transferred).
+fn send_text(id: &JsValue, text: ArrayBuffer, loaded: u64, total: Option<u64>) {
     let message = Object::new();
     set(&message, "id", id);
     set(&message, "text", &text);

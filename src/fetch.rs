@@ -140,6 +140,23 @@ pub async fn fetch_in_pieces(
     signal: Option<&AbortSignal>,
     mut piece: impl FnMut(&[u8], u64, Option<u64>) -> bool,
 ) -> Result<(), FetchError> {
+    // One buffer in wasm memory for every piece.
+    let mut scratch = Vec::new();
+    fetch_in_js_pieces(url, signal, |array, loaded, total| {
+        scratch.resize(array.length() as usize, 0);
+        array.copy_to(&mut scratch);
+        piece(&scratch, loaded, total)
+    })
+    .await
+}
+
+/// [`fetch_in_pieces`] with each piece as the browser gives it, a
+/// JavaScript array, for a caller that need not copy it into wasm memory.
+pub async fn fetch_in_js_pieces(
+    url: &str,
+    signal: Option<&AbortSignal>,
+    mut piece: impl FnMut(&Uint8Array, u64, Option<u64>) -> bool,
+) -> Result<(), FetchError> {
     let response = start(url, signal, None).await?;
     let total = response
         .headers()
@@ -148,15 +165,13 @@ pub async fn fetch_in_pieces(
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
     let Some(body) = response.body() else {
-        piece(&[], 0, total);
+        piece(&Uint8Array::new_with_length(0), 0, total);
         return Ok(());
     };
     let reader: ReadableStreamDefaultReader = body
         .get_reader()
         .dyn_into()
         .map_err(|_| FetchError::Network("the response body cannot be read".into()))?;
-    // One buffer in wasm memory for every piece.
-    let mut scratch = Vec::new();
     let mut loaded = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read())
@@ -171,10 +186,8 @@ pub async fn fetch_in_pieces(
         }
         if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
             if let Some(array) = value.dyn_ref::<Uint8Array>() {
-                scratch.resize(array.length() as usize, 0);
-                array.copy_to(&mut scratch);
-                loaded += scratch.len() as u64;
-                if !piece(&scratch, loaded, total) {
+                loaded += u64::from(array.length());
+                if !piece(array, loaded, total) {
                     let _ = reader.cancel();
                     return Ok(());
                 }

@@ -130,6 +130,13 @@ impl DocumentText {
         matches!(self.input, Input::Gzip(_))
     }
 
+    /// Whether the document is known to be plain text: from then on every
+    /// piece is its own text, and a caller may pass pieces on without
+    /// [`DocumentText::push`].
+    pub fn is_plain(&self) -> bool {
+        matches!(self.input, Input::Plain)
+    }
+
     /// The text that `piece` completes: the piece itself for a plain
     /// document, what it decompresses to for gzip (possibly nothing yet).
     /// After an error, later calls report that the document failed.
