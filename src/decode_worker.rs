@@ -176,7 +176,7 @@ async fn read_document(id: JsValue, url: String) {
         }
     };
     let mut text = DocumentText::new();
-    let mut outgoing = OutgoingText::new();
+    let mut outgoing = OutgoingText::default();
     let mut scratch = Vec::new();
     let mut invalid = None;
     let (mut loaded, mut expected) = (0, None);
@@ -236,18 +236,26 @@ async fn read_document(id: JsValue, url: String) {
     send(&reply, None);
 }
 
-/// The text for the page gathered in a JavaScript buffer of
-/// [`TEXT_PIECE`] bytes, handed on (to be transferred) when full: one copy
-/// per byte, from the browser's or the decompressor's buffer.
-struct OutgoingText {
+/// The text for the page gathered in a JavaScript buffer (of
+/// [`TEXT_PIECE`] bytes in the worker), handed on to be transferred when
+/// full: one copy per byte, from the browser's or the decompressor's
+/// buffer.
+pub struct OutgoingText {
     piece: Uint8Array,
     filled: u32,
 }
 
+impl Default for OutgoingText {
+    fn default() -> Self {
+        OutgoingText::with_piece_len(TEXT_PIECE as u32)
+    }
+}
+
 impl OutgoingText {
-    fn new() -> OutgoingText {
+    /// Pieces of `len` bytes (at least 1).
+    pub fn with_piece_len(len: u32) -> OutgoingText {
         OutgoingText {
-            piece: Uint8Array::new_with_length(TEXT_PIECE as u32),
+            piece: Uint8Array::new_with_length(len.max(1)),
             filled: 0,
         }
     }
@@ -255,17 +263,16 @@ impl OutgoingText {
     /// Room left in the piece; a full one is handed to `send` first.
     fn room(&mut self, send: &mut impl FnMut(ArrayBuffer)) -> u32 {
         if self.filled == self.piece.length() {
-            let full = std::mem::replace(
-                &mut self.piece,
-                Uint8Array::new_with_length(TEXT_PIECE as u32),
-            );
+            let next = Uint8Array::new_with_length(self.piece.length());
+            let full = std::mem::replace(&mut self.piece, next);
             self.filled = 0;
             send(full.buffer());
         }
         self.piece.length() - self.filled
     }
 
-    fn append_js(&mut self, bytes: &Uint8Array, send: &mut impl FnMut(ArrayBuffer)) {
+    /// Appends bytes the browser gave, without copying them into wasm memory.
+    pub fn append_js(&mut self, bytes: &Uint8Array, send: &mut impl FnMut(ArrayBuffer)) {
         let mut at = 0;
         while at < bytes.length() {
             let take = self.room(send).min(bytes.length() - at);
@@ -275,7 +282,7 @@ impl OutgoingText {
         }
     }
 
-    fn append(&mut self, mut bytes: &[u8], send: &mut impl FnMut(ArrayBuffer)) {
+    pub fn append(&mut self, mut bytes: &[u8], send: &mut impl FnMut(ArrayBuffer)) {
         while !bytes.is_empty() {
             let take = (self.room(send) as usize).min(bytes.len());
             let (now, rest) = bytes.split_at(take);
@@ -288,7 +295,7 @@ impl OutgoingText {
     }
 
     /// Hands on what the piece holds, if anything.
-    fn flush(&mut self, send: &mut impl FnMut(ArrayBuffer)) {
+    pub fn flush(&mut self, send: &mut impl FnMut(ArrayBuffer)) {
         if self.filled == self.piece.length() {
             self.room(send);
         } else if self.filled > 0 {

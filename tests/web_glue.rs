@@ -188,3 +188,36 @@ async fn the_decode_pool_decodes_here_when_no_worker_starts() {
     let stats = pool.stats();
     assert_eq!((stats.workers, stats.on_main_thread), (0, 2), "{stats:?}");
 }
+
+#[wasm_bindgen_test]
+fn a_document_text_goes_out_in_whole_pieces_whatever_the_chunks() {
+    use js_sys::{ArrayBuffer, Uint8Array};
+    use tessera_app::decode_worker::OutgoingText;
+    let text: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    // Chunks from the browser and from the decompressor, of sizes around
+    // the piece's (7 bytes), one ending just on a piece's end.
+    for piece_len in [1u32, 7, 4096, 20_000] {
+        let mut out = OutgoingText::with_piece_len(piece_len);
+        let mut sent: Vec<Vec<u8>> = Vec::new();
+        let mut send = |b: ArrayBuffer| sent.push(Uint8Array::new(&b).to_vec());
+        let mut at = 0;
+        for (k, len) in [3usize, 7, 4, 0, 1, 13, 9000, 6].iter().cycle().enumerate() {
+            let end = (at + len).min(text.len());
+            if k % 2 == 0 {
+                out.append(&text[at..end], &mut send);
+            } else {
+                out.append_js(&Uint8Array::from(&text[at..end]), &mut send);
+            }
+            at = end;
+            if at == text.len() {
+                break;
+            }
+        }
+        out.flush(&mut send);
+        out.flush(&mut send);
+        assert_eq!(sent.concat(), text, "pieces of {piece_len}");
+        let (last, whole) = sent.split_last().unwrap();
+        assert!(whole.iter().all(|p| p.len() == piece_len as usize));
+        assert!(!last.is_empty() && last.len() <= piece_len as usize);
+    }
+}
