@@ -14,7 +14,7 @@
 //
 // Build B with e.g. `trunk build --release --dist /tmp/dist-b`.
 import path from 'node:path';
-import { root, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
+import { root, SETTLE_MS, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
 
 const [a, b, n, refsFile] = [process.argv[2], process.argv[3], Number(process.argv[4] || 8), process.argv[5] || 'refs-full.parq'];
 if (!a || !b) {
@@ -32,7 +32,7 @@ try {
   for (let i = 0; i < n; i++) {
     // A then B, then B then A: neither always goes first.
     for (const k of i % 2 ? [1, 0] : [0, 1]) {
-      const page = await openPage(browser, `${apps[k].url}/?refs=${encodeURIComponent(refs)}`, { width: 1280, height: 800 });
+      const page = await openPage(browser, `${apps[k].url}/?refs=${encodeURIComponent(refs)}`, { width: 1280, height: 800, settleMs: SETTLE_MS });
       await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
       const perf = await page.evaluate(() => window.tesseraPerf);
       times[k].push(Math.round(perf['tessera:first-view-complete'].time));

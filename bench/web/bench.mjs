@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { root, DIST, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
+import { root, DIST, SETTLE_MS, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,7 +63,7 @@ const LONG_TASKS = `
  * for one mark.
  */
 async function coldLoad(refs) {
-  const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refs)}`, { width: 1280, height: 800, init: LONG_TASKS });
+  const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refs)}`, { width: 1280, height: 800, init: LONG_TASKS, settleMs: SETTLE_MS });
   await page.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
   const perf = await page.evaluate(() => ({ ...window.tesseraPerf, files: document.body.dataset.files, longTasks: window.__longTasks }));
   return { page, perf, at: (k) => perf[`tessera:${k}`] };
@@ -99,7 +99,7 @@ try {
     const js = [];
     for (let i = 0; i < runs; i++) {
       // The app's origin, fetching across origins as the app does.
-      const page = await openPage(browser, `${app.url}/www/world-atlas-LICENSE.txt`);
+      const page = await openPage(browser, `${app.url}/www/world-atlas-LICENSE.txt`, { settleMs: SETTLE_MS });
       const run = await page.evaluate(async (url) => {
         gc();
         const heap0 = performance.memory.usedJSHeapSize;
@@ -209,7 +209,7 @@ try {
   // (b) per-tile decode: our wasm decoder and geotiff.js in the same page,
   // on real-layout files (LZW, 6-row strips) of a uint8 and a uint16 variable.
   if (parts.has('decode')) {
-    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`);
+    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(refsUrl)}`, { settleMs: SETTLE_MS });
     await page.waitForFunction(() => window.wasmBindings?.decodeTileForBench, null, { timeout: 60000 });
     await page.addScriptTag({ path: path.join(root, 'node_modules/geotiff/dist-browser/geotiff.js') });
     results.decode = {};
