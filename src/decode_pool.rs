@@ -113,7 +113,8 @@ pub enum DocumentError {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DocumentRead {
     pub gzip: bool,
-    /// Time the worker spent decompressing (gzip) or passing the text on.
+    /// Time the worker spent in the decompressor (about 0 for plain text,
+    /// which only passes through it to tell it is not gzip).
     pub inflate_ms: f64,
 }
 

@@ -183,11 +183,11 @@ async fn read_document(id: JsValue, url: String) {
     let mut inflate_ms = 0.0;
     let fetched = fetch_in_js_pieces(&url, Some(&signal), |bytes, so_far, total| {
         (loaded, expected) = (so_far, total);
-        let mut send = |text: ArrayBuffer| send_text(&id, text, so_far, total);
+        let mut to_page = |text: ArrayBuffer| send_text(&id, text, so_far, total);
         if text.is_plain() {
             // Straight from the browser's buffer to the page's: the text
             // never passes through this worker's memory.
-            outgoing.append_js(bytes, &mut send);
+            outgoing.append_js(bytes, &mut to_page);
             return true;
         }
         scratch.resize(bytes.length() as usize, 0);
@@ -199,7 +199,7 @@ async fn read_document(id: JsValue, url: String) {
             let pushed = text.push(part);
             inflate_ms += now() - started;
             match pushed {
-                Ok(more) => outgoing.append(more, &mut send),
+                Ok(more) => outgoing.append(more, &mut to_page),
                 Err(e) => {
                     invalid = Some(e.to_string());
                     return false;
@@ -225,9 +225,9 @@ async fn read_document(id: JsValue, url: String) {
         (Err(FetchError::Aborted), None) => set(&reply, "cancelled", &JsValue::TRUE),
         (Err(e), None) => set(&reply, "error", &JsValue::from_str(&e.to_string())),
         (Ok(()), None) => {
-            let mut send = |text: ArrayBuffer| send_text(&id, text, loaded, expected);
-            outgoing.append(&finished.unwrap_or_default(), &mut send);
-            outgoing.flush(&mut send);
+            let mut to_page = |text: ArrayBuffer| send_text(&id, text, loaded, expected);
+            outgoing.append(&finished.unwrap_or_default(), &mut to_page);
+            outgoing.finish(&mut to_page);
             set(&reply, "done", &JsValue::TRUE);
             set(&reply, "gzip", &JsValue::from_bool(gzip));
             set(&reply, "inflateMs", &JsValue::from_f64(inflate_ms));
@@ -294,13 +294,12 @@ impl OutgoingText {
         }
     }
 
-    /// Hands on what the piece holds, if anything.
-    pub fn flush(&mut self, send: &mut impl FnMut(ArrayBuffer)) {
+    /// Hands on what the last piece holds, if anything.
+    pub fn finish(self, send: &mut impl FnMut(ArrayBuffer)) {
         if self.filled == self.piece.length() {
-            self.room(send);
+            send(self.piece.buffer());
         } else if self.filled > 0 {
             send(self.piece.slice(0, self.filled).buffer());
-            self.filled = 0;
         }
     }
 }

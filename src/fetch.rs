@@ -118,7 +118,7 @@ pub async fn fetch_with_progress(
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, FetchError> {
     let mut bytes = Vec::new();
-    fetch_in_pieces(url, None, |piece, loaded, total| {
+    fetch_in_pieces(url, |piece, loaded, total| {
         if bytes.is_empty() {
             bytes.reserve(total.unwrap_or(0).min(1 << 30) as usize);
         }
@@ -133,16 +133,14 @@ pub async fn fetch_with_progress(
 /// Fetches `url`, handing each piece of the body to `piece(bytes,
 /// loaded, total)` as it arrives, so that it can be read without holding
 /// the whole body (`total` from Content-Length when the server sends it).
-/// `piece` returns false to stop reading (the rest is not downloaded);
-/// `signal` aborts the download ([`FetchError::Aborted`]).
+/// `piece` returns false to stop reading (the rest is not downloaded).
 pub async fn fetch_in_pieces(
     url: &str,
-    signal: Option<&AbortSignal>,
     mut piece: impl FnMut(&[u8], u64, Option<u64>) -> bool,
 ) -> Result<(), FetchError> {
     // One buffer in wasm memory for every piece.
     let mut scratch = Vec::new();
-    fetch_in_js_pieces(url, signal, |array, loaded, total| {
+    fetch_in_js_pieces(url, None, |array, loaded, total| {
         scratch.resize(array.length() as usize, 0);
         array.copy_to(&mut scratch);
         piece(&scratch, loaded, total)
@@ -151,7 +149,8 @@ pub async fn fetch_in_pieces(
 }
 
 /// [`fetch_in_pieces`] with each piece as the browser gives it, a
-/// JavaScript array, for a caller that need not copy it into wasm memory.
+/// JavaScript array, for a caller that need not copy it into wasm memory;
+/// `signal` aborts the download ([`FetchError::Aborted`]).
 pub async fn fetch_in_js_pieces(
     url: &str,
     signal: Option<&AbortSignal>,

@@ -213,7 +213,7 @@ async fn download_json(url: &str, reading: &Rc<RefCell<Reading>>) -> Result<(), 
             reading.borrow_mut().invalid = Some(reason);
             Ok(())
         }
-        Err(DocumentError::NoWorker) => fetch_in_pieces(url, None, |piece, loaded, total| {
+        Err(DocumentError::NoWorker) => fetch_in_pieces(url, |piece, loaded, total| {
             reading.borrow_mut().push(piece, loaded, total)
         })
         .await

@@ -213,8 +213,7 @@ fn a_document_text_goes_out_in_whole_pieces_whatever_the_chunks() {
                 break;
             }
         }
-        out.flush(&mut send);
-        out.flush(&mut send);
+        out.finish(&mut send);
         assert_eq!(sent.concat(), text, "pieces of {piece_len}");
         let (last, whole) = sent.split_last().unwrap();
         assert!(whole.iter().all(|p| p.len() == piece_len as usize));
