@@ -1,4 +1,5 @@
-//! TIFF's LZW, decoded straight into the image.
+//! TIFF's LZW: a decoder for the data set's strips, and the encoder that
+//! writes the demo's tiles ([`LzwEncoder`]).
 //!
 //! The data set's files are LZW strips of six rows (1,200 × 6 pixels each).
 //! Every table entry's string is, by construction, a run of bytes already
@@ -188,6 +189,119 @@ impl LzwDecoder {
             pos += len;
         }
         Ok(&self.scratch[LITERALS..pos])
+    }
+}
+
+// The encoder, with which the demo writes its tiles.
+
+const LZW_CLEAR: u32 = 256;
+const LZW_EOI: u32 = 257;
+const LZW_FIRST: u32 = 258;
+const LZW_MIN_WIDTH: u32 = 9;
+/// libtiff starts over when the next code would be 4094, so codes never
+/// need more than 12 bits.
+const LZW_TABLE_FULL: u32 = 4094;
+
+/// TIFF's LZW as libtiff writes it: each strip starts with Clear and ends
+/// with EOI; codes are MSB-first, 9 to 12 bits wide, widened one code early
+/// ("early change"), with a Clear when the table is full.
+pub struct LzwEncoder {
+    /// `table[prefix << 8 | byte]` = `generation << 12 | code` of the string
+    /// prefix+byte. An entry of an older generation is empty, so starting
+    /// over is one increment rather than clearing 4 MiB.
+    table: Vec<u32>,
+    generation: u32,
+}
+
+impl Default for LzwEncoder {
+    fn default() -> LzwEncoder {
+        LzwEncoder {
+            table: vec![0; 1 << 20],
+            generation: 0,
+        }
+    }
+}
+
+impl LzwEncoder {
+    fn start_over(&mut self) {
+        if self.generation == (1 << 20) - 1 {
+            self.table.fill(0);
+            self.generation = 0;
+        }
+        self.generation += 1;
+    }
+
+    /// Appends the LZW encoding of `data` to `out`.
+    pub fn encode(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        let mut bits = BitWriter {
+            acc: 0,
+            len: 0,
+            out,
+        };
+        let mut width = LZW_MIN_WIDTH;
+        let mut next = LZW_FIRST;
+        self.start_over();
+        bits.put(LZW_CLEAR, width);
+        if let Some((&first, rest)) = data.split_first() {
+            let mut prefix = first as u32;
+            for &byte in rest {
+                let slot = (prefix << 8 | byte as u32) as usize;
+                let entry = self.table[slot];
+                if entry >> 12 == self.generation {
+                    prefix = entry & 0xfff;
+                    continue;
+                }
+                bits.put(prefix, width);
+                self.table[slot] = self.generation << 12 | next;
+                next += 1;
+                if next == LZW_TABLE_FULL {
+                    bits.put(LZW_CLEAR, width);
+                    self.start_over();
+                    next = LZW_FIRST;
+                    width = LZW_MIN_WIDTH;
+                } else if next > (1 << width) - 1 {
+                    width += 1;
+                }
+                prefix = byte as u32;
+            }
+            bits.put(prefix, width);
+            // The decoder adds one more entry after this code, which may
+            // widen the code that carries EOI (libtiff's LZWPostEncode).
+            next += 1;
+            if next == LZW_TABLE_FULL {
+                bits.put(LZW_CLEAR, width);
+                width = LZW_MIN_WIDTH;
+            } else if next > (1 << width) - 1 {
+                width += 1;
+            }
+        }
+        bits.put(LZW_EOI, width);
+        bits.flush();
+    }
+}
+
+/// Packs codes most significant bit first.
+struct BitWriter<'a> {
+    acc: u64,
+    len: u32,
+    out: &'a mut Vec<u8>,
+}
+
+impl BitWriter<'_> {
+    fn put(&mut self, code: u32, width: u32) {
+        self.acc = self.acc << width | code as u64;
+        self.len += width;
+        while self.len >= 8 {
+            self.len -= 8;
+            self.out.push((self.acc >> self.len) as u8);
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.len > 0 {
+            self.out.push((self.acc << (8 - self.len)) as u8);
+            self.len = 0;
+        }
     }
 }
 
