@@ -47,6 +47,9 @@ const SHORT_STRING: usize = 16;
 /// no bounds checks. 64 KiB holds strips of up to 54 rows of 1,200 bytes
 /// (the data set's are 6 rows, of 1 or 2 bytes a pixel).
 const WINDOW: usize = 1 << 16;
+/// The length of Clear's and End of Information's table entries: longer
+/// than any strip, so the one check that a string fits catches them too.
+const NOT_A_STRING: u32 = WINDOW as u32;
 /// The longest strip this decoder takes.
 pub const MAX_STRIP_LEN: usize = WINDOW - LITERALS;
 
@@ -62,7 +65,7 @@ pub enum LzwError {
 }
 
 /// A string in the scratch buffer: where it starts and how long it is.
-/// Clear and End of Information have length 0.
+/// Clear and End of Information have length [`NOT_A_STRING`].
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
     offset: u32,
@@ -83,6 +86,12 @@ impl Default for LzwDecoder {
             *entry = Entry {
                 offset: byte as u32,
                 len: 1,
+            };
+        }
+        for code in [CLEAR, END] {
+            table[code] = Entry {
+                offset: 0,
+                len: NOT_A_STRING,
             };
         }
         let mut scratch = Box::new([0; WINDOW + SHORT_STRING]);
@@ -220,18 +229,8 @@ impl Strip<'_> {
         // (The mask only spares a bounds check: codes have 12 bits.)
         let Entry { offset, len } = self.table[code & (MAX_ENTRIES - 1)];
         let (offset, len, pos) = (offset as usize, len as usize, self.pos);
-        if len == 0 {
-            if code == END {
-                return Ok(Step::End);
-            }
-            debug_assert_eq!(code, CLEAR);
-            self.width = 9;
-            self.next = FIRST_FREE;
-            self.grow_at = 1 << self.width;
-            return Ok(Step::Go);
-        }
         if pos + len > self.limit {
-            return Err(LzwError::TooLong(self.limit - LITERALS));
+            return self.not_a_string(code, len);
         }
         let scratch = &mut *self.scratch;
         // Both are below `limit`, so the masks change nothing; they only
@@ -274,6 +273,24 @@ impl Strip<'_> {
         }
         self.pos = pos + len;
         Ok(Step::Go)
+    }
+
+    /// Clear, End of Information, or a string that does not fit.
+    #[cold]
+    fn not_a_string(&mut self, code: usize, len: usize) -> Result<Step, LzwError> {
+        match code {
+            END => Ok(Step::End),
+            CLEAR => {
+                self.width = 9;
+                self.next = FIRST_FREE;
+                self.grow_at = 1 << self.width;
+                Ok(Step::Go)
+            }
+            _ => {
+                debug_assert_ne!(len, NOT_A_STRING as usize);
+                Err(LzwError::TooLong(self.limit - LITERALS))
+            }
+        }
     }
 }
 
