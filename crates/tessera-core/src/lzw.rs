@@ -207,8 +207,6 @@ struct Strip<'a> {
     width: u32,
     /// The next free code.
     next: usize,
-    /// The code width grows one code early, when `next` reaches this.
-    grow_at: usize,
     /// Where the next string goes.
     pos: usize,
     /// Where the strip's bytes must end.
@@ -261,14 +259,10 @@ impl Strip<'_> {
                 len: len as u32 + 1,
             };
             self.next += 1;
-            // (One comparison per code, not two.)
-            if self.next == self.grow_at {
-                self.width += 1;
-                self.grow_at = if self.width < 12 {
-                    1 << self.width
-                } else {
-                    usize::MAX
-                };
+            // The code width grows one code early. (At 12 bits, this is
+            // the table filling up: no more entries, no wider codes.)
+            if self.next == 1 << self.width {
+                self.width = (self.width + 1).min(12);
             }
         }
         self.pos = pos + len;
@@ -283,7 +277,6 @@ impl Strip<'_> {
             CLEAR => {
                 self.width = 9;
                 self.next = FIRST_FREE;
-                self.grow_at = 1 << self.width;
                 Ok(Step::Go)
             }
             _ => {
@@ -312,7 +305,6 @@ impl LzwDecoder {
             scratch: &mut self.scratch,
             width: 9,
             next: FIRST_FREE,
-            grow_at: 1 << 9,
             pos: LITERALS,
             limit: LITERALS + max_len,
         };
