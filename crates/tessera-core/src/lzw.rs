@@ -24,9 +24,8 @@
 //!   need no bounds checks.
 //! * Bits come in eight bytes at a time, without a branch, and four codes
 //!   are taken from each load. Refilling when a code needed it was a branch
-//!   the processor could not predict, and refilling for every code made
-//!   each load wait for the previous one; together they were about 40% of
-//!   the decode time.
+//!   the processor mispredicted for about every third code, and refilling
+//!   for every code made each load wait for the previous one.
 //!
 //! Timed natively with `examples/decode_speed.rs` and in Chromium by
 //! `scripts/bench-web.sh` (b); the figures are in the README.
@@ -38,6 +37,9 @@ const CLEAR: usize = 256;
 const END: usize = 257;
 const FIRST_FREE: usize = 258;
 const MAX_ENTRIES: usize = 4096;
+/// Code widths, in bits.
+const MIN_WIDTH: u32 = 9;
+const MAX_WIDTH: u32 = 12;
 /// The literals at the head of the scratch buffer.
 const LITERALS: usize = 256;
 /// Room past a strip's end for the fixed-size copies.
@@ -262,7 +264,7 @@ impl Strip<'_> {
             // The code width grows one code early. (At 12 bits, this is
             // the table filling up: no more entries, no wider codes.)
             if self.next == 1 << self.width {
-                self.width = (self.width + 1).min(12);
+                self.width = (self.width + 1).min(MAX_WIDTH);
             }
         }
         self.pos = pos + len;
@@ -275,7 +277,7 @@ impl Strip<'_> {
         match code {
             END => Ok(Step::End),
             CLEAR => {
-                self.width = 9;
+                self.width = MIN_WIDTH;
                 self.next = FIRST_FREE;
                 Ok(Step::Go)
             }
@@ -288,7 +290,7 @@ impl Strip<'_> {
 }
 
 /// Codes taken from one refill of eight bytes: at least 56 bits, and codes
-/// have at most 12.
+/// have at most [`MAX_WIDTH`].
 const CODES_PER_REFILL: usize = 4;
 
 impl LzwDecoder {
@@ -303,7 +305,7 @@ impl LzwDecoder {
         let mut strip = Strip {
             table: &mut self.table,
             scratch: &mut self.scratch,
-            width: 9,
+            width: MIN_WIDTH,
             next: FIRST_FREE,
             pos: LITERALS,
             limit: LITERALS + max_len,
@@ -342,13 +344,9 @@ impl LzwDecoder {
 
 // The encoder, with which the demo writes its tiles.
 
-const LZW_CLEAR: u32 = 256;
-const LZW_EOI: u32 = 257;
-const LZW_FIRST: u32 = 258;
-const LZW_MIN_WIDTH: u32 = 9;
 /// libtiff starts over when the next code would be 4094, so codes never
 /// need more than 12 bits.
-const LZW_TABLE_FULL: u32 = 4094;
+const ENCODER_TABLE_FULL: u32 = 4094;
 
 /// TIFF's LZW as libtiff writes it: each strip starts with Clear and ends
 /// with EOI; codes are MSB-first, 9 to 12 bits wide, widened one code early
@@ -386,10 +384,10 @@ impl LzwEncoder {
             len: 0,
             out,
         };
-        let mut width = LZW_MIN_WIDTH;
-        let mut next = LZW_FIRST;
+        let mut width = MIN_WIDTH;
+        let mut next = FIRST_FREE as u32;
         self.start_over();
-        bits.put(LZW_CLEAR, width);
+        bits.put(CLEAR as u32, width);
         if let Some((&first, rest)) = data.split_first() {
             let mut prefix = first as u32;
             for &byte in rest {
@@ -402,11 +400,11 @@ impl LzwEncoder {
                 bits.put(prefix, width);
                 self.table[slot] = self.generation << 12 | next;
                 next += 1;
-                if next == LZW_TABLE_FULL {
-                    bits.put(LZW_CLEAR, width);
+                if next == ENCODER_TABLE_FULL {
+                    bits.put(CLEAR as u32, width);
                     self.start_over();
-                    next = LZW_FIRST;
-                    width = LZW_MIN_WIDTH;
+                    next = FIRST_FREE as u32;
+                    width = MIN_WIDTH;
                 } else if next > (1 << width) - 1 {
                     width += 1;
                 }
@@ -416,14 +414,14 @@ impl LzwEncoder {
             // The decoder adds one more entry after this code, which may
             // widen the code that carries EOI (libtiff's LZWPostEncode).
             next += 1;
-            if next == LZW_TABLE_FULL {
-                bits.put(LZW_CLEAR, width);
-                width = LZW_MIN_WIDTH;
+            if next == ENCODER_TABLE_FULL {
+                bits.put(CLEAR as u32, width);
+                width = MIN_WIDTH;
             } else if next > (1 << width) - 1 {
                 width += 1;
             }
         }
-        bits.put(LZW_EOI, width);
+        bits.put(END as u32, width);
         bits.flush();
     }
 }
