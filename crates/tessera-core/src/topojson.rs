@@ -31,8 +31,38 @@ pub struct Topology {
     /// Present for quantized topologies, whose arcs are delta-encoded.
     #[serde(default)]
     transform: Option<Transform>,
-    arcs: Vec<Vec<Vec<f64>>>,
+    arcs: Vec<Vec<StoredPosition>>,
     objects: HashMap<String, Geometry>,
+}
+
+/// A position as stored in an arc: its first two numbers, `None` if it has
+/// fewer. Read without a vector of its own: a topology has hundreds of
+/// thousands of positions, and allocating each one made reading the map's
+/// coastlines take the page's main thread for tens of milliseconds.
+#[derive(Debug, Clone, Copy)]
+struct StoredPosition(Option<(f64, f64)>);
+
+impl<'de> Deserialize<'de> for StoredPosition {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Numbers;
+        impl<'de> serde::de::Visitor<'de> for Numbers {
+            type Value = StoredPosition;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a position (a list of numbers)")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let x: Option<f64> = seq.next_element()?;
+                let y: Option<f64> = seq.next_element()?;
+                // Elevation and other extra numbers are allowed, and unused.
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(StoredPosition(x.zip(y)))
+            }
+        }
+        deserializer.deserialize_seq(Numbers)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,9 +102,8 @@ impl Topology {
                 let (mut x, mut y) = (0.0, 0.0);
                 arc.iter()
                     .map(|p| {
-                        let (&px, &py) = match p.as_slice() {
-                            [px, py, ..] => (px, py),
-                            _ => return Err(TopoJsonError::Position { arc: i }),
+                        let Some((px, py)) = p.0 else {
+                            return Err(TopoJsonError::Position { arc: i });
                         };
                         Ok(match &self.transform {
                             Some(t) => {
@@ -208,6 +237,19 @@ mod tests {
     }"#;
 
     #[test]
+    fn positions_may_have_more_than_two_numbers() {
+        let with_elevation = SQUARE.replace(
+            "[[0, 0], [2, 0], [0, 2]]",
+            "[[0, 0, 5], [2, 0, 7, 1], [0, 2, 9]]",
+        );
+        assert_ne!(with_elevation, SQUARE);
+        assert_eq!(
+            coastlines(with_elevation.as_bytes()).unwrap(),
+            coastlines(SQUARE.as_bytes()).unwrap()
+        );
+    }
+
+    #[test]
     fn joins_a_quantized_ring() {
         let lines = coastlines(SQUARE.as_bytes()).unwrap();
         assert_eq!(
@@ -250,6 +292,14 @@ mod tests {
         assert_eq!(
             coastlines(bad_list.as_bytes()).unwrap_err().to_string(),
             "a Polygon geometry's \"arcs\" are not lists of arc indices"
+        );
+        let short_position = SQUARE.replace("[[0, 0], [2, 0], [0, 2]]", "[[0, 0], [2], [0, 2]]");
+        assert_ne!(short_position, SQUARE);
+        assert_eq!(
+            coastlines(short_position.as_bytes())
+                .unwrap_err()
+                .to_string(),
+            "arc 0 has a position with fewer than two numbers"
         );
         let no_objects = r#"{"type": "Topology", "arcs": [], "objects": {}}"#;
         assert!(matches!(
