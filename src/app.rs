@@ -39,16 +39,24 @@ pub fn App() -> impl IntoView {
     sync_page_url(state);
     sync_body_attributes(state);
 
+    // The panels are built in a task after the map's: building the whole
+    // page at once (and compiling its code, the first time) took the main
+    // thread for over 50 ms.
+    let panels = RwSignal::new(false);
+    set_timeout(move || panels.set(true), Duration::ZERO);
+
     view! {
         <div id="app">
             <Toolbar/>
             <Map/>
             <aside id="panel">
-                <LoadPanel/>
-                <Notices/>
-                <Legend/>
-                <ReadoutPanel/>
-                <StatusPanel/>
+                <Show when=move || panels.get()>
+                    <LoadPanel/>
+                    <Notices/>
+                    <Legend/>
+                    <ReadoutPanel/>
+                    <StatusPanel/>
+                </Show>
             </aside>
         </div>
     }
@@ -143,7 +151,9 @@ fn Map() -> impl IntoView {
             }
             let r = Renderer::new(state, map, overlay);
             *renderer.borrow_mut() = Some(r.clone());
-            measure();
+            // Measuring lays the new page out (tens of ms): in a task of
+            // its own, not the one that built the page.
+            set_timeout(measure, Duration::ZERO);
             leptos::task::spawn_local(async move {
                 let url = crate::fetch::resolve_url(COASTLINES_URL, &crate::fetch::page_url());
                 let Ok(url) = url else { return };

@@ -4,6 +4,10 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
+/// The app's wasm is instantiated and its `main` runs.
+pub const APP_START: &str = "tessera:app-start";
+/// The page is built (in a task after [`APP_START`]'s).
+pub const APP_MOUNTED: &str = "tessera:app-mounted";
 /// The references' download started.
 pub const REFS_START: &str = "tessera:refs-start";
 /// The references' bytes are all in.

@@ -65,6 +65,8 @@ pub struct Renderer {
     progress_pending: Cell<bool>,
     /// The mosaic's RGBA pixels, kept between draws.
     rgba: RefCell<Vec<u8>>,
+    /// The last report for the panels (see [`Renderer::report`]).
+    reported: RefCell<Option<ViewReport>>,
 }
 
 impl Renderer {
@@ -89,6 +91,7 @@ impl Renderer {
             last_draw: Cell::new(f64::NEG_INFINITY),
             progress_pending: Cell::new(false),
             rgba: RefCell::new(Vec::new()),
+            reported: RefCell::new(None),
         })
     }
 
@@ -172,7 +175,10 @@ impl Renderer {
 
     fn report(&self, report: ViewReport) {
         let current = self.state.report;
-        if current.with_untracked(|r| *r != report) {
+        // Compared with the last report sent, not the panels' (which may
+        // not have it yet).
+        if self.reported.borrow().as_ref() != Some(&report) {
+            *self.reported.borrow_mut() = Some(report.clone());
             let s = report.stats;
             crate::perf::record(
                 crate::perf::SESSION,
@@ -190,7 +196,10 @@ impl Renderer {
                     ("total", report.progress.total as f64),
                 ],
             );
-            current.set(report);
+            // The panels follow in a task of their own: updating them
+            // (new rows, options, lazily compiled code the first time)
+            // after the draw in the same frame made tasks over 50 ms.
+            set_timeout(move || current.set(report), std::time::Duration::ZERO);
         }
     }
 
