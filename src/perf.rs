@@ -4,7 +4,8 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The app's wasm is instantiated and its `main` runs.
+/// The app's wasm is instantiated and its `main` runs (bench.mjs reports
+/// it with the page's long tasks, to tell the start's from the view's).
 pub const APP_START: &str = "tessera:app-start";
 /// The page is built (in a task after [`APP_START`]'s).
 pub const APP_MOUNTED: &str = "tessera:app-mounted";

@@ -69,6 +69,19 @@ async function coldLoad(refs) {
   return { page, perf, at: (k) => perf[`tessera:${k}`] };
 }
 
+/**
+ * When the app's `main` ran and how long after it the page was built
+ * (`tessera:app-start`, `tessera:app-mounted`), and each long task as
+ * [start, ms]: which tasks over 50 ms were the start and which the view.
+ */
+function startFigures(perf, at) {
+  return {
+    appStartMs: Math.round(at('app-start').time),
+    mountMs: Math.round(at('app-mounted').time - at('app-start').time),
+    longTasksAt: perf.longTasks.map((t) => [Math.round(t.start), Math.round(t.ms)]),
+  };
+}
+
 try {
   // (a) fetch + parse + index of the full-scale references, and (c) cold
   // page load to the first complete mosaic of the seed's selection, with
@@ -91,6 +104,7 @@ try {
         longestViewTaskMs: Math.max(0, ...perf.longTasks.filter((t) => t.start >= at('refs-indexed').time).map((t) => t.ms)),
         longestTaskMs: Math.max(0, ...perf.longTasks.map((t) => t.ms)),
         longTasks: perf.longTasks.length,
+        ...startFigures(perf, at),
       };
       log('tessera run', i + 1, JSON.stringify(run));
       ours.push(run);
@@ -188,6 +202,7 @@ try {
         wasmMBAfterMosaic: mb(at('first-view-complete').wasmBytes),
         files: perf.files,
         longestTaskMs: Math.max(0, ...perf.longTasks.map((t) => t.ms)),
+        ...startFigures(perf, at),
       };
       log('parquet run', i + 1, JSON.stringify(run));
       ours.push(run);
