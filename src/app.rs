@@ -168,9 +168,13 @@ fn Map() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let url = crate::fetch::resolve_url(COASTLINES_URL, &crate::fetch::page_url());
                 let Ok(url) = url else { return };
-                let fetched = crate::fetch::fetch_with_progress(&url, |_, _| {}).await;
-                // Reading them takes the main thread for tens of ms: not
-                // while the first view is loading (at most a few seconds).
+                let Ok(controller) = web_sys::AbortController::new() else {
+                    return;
+                };
+                let fetched = crate::fetch::fetch_buffer(&url, None, &controller.signal()).await;
+                // Reading them takes a decoder worker (or, without one, the
+                // main thread) tens of ms: not while the first view is
+                // loading (at most a few seconds).
                 for _ in 0..60 {
                     let loading =
                         state.report.with_untracked(|r| r.mode) == crate::model::ViewMode::Loading;
@@ -179,11 +183,16 @@ fn Map() -> impl IntoView {
                     }
                     crate::loading::sleep_ms(50).await;
                 }
-                match fetched {
-                    Ok(bytes) => match tessera_core::topojson::coastlines(&bytes) {
-                        Ok(lines) => r.set_coastlines(Coastlines::new(lines)),
-                        Err(e) => leptos::logging::warn!("coastlines {url}: {e}"),
-                    },
+                let lines = match fetched {
+                    Ok(json) => {
+                        crate::decode_pool::DecodePool::shared()
+                            .read_coastlines(json)
+                            .await
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                match lines {
+                    Ok(lines) => r.set_coastlines(Coastlines::new(lines)),
                     Err(e) => leptos::logging::warn!("coastlines {url}: {e}"),
                 }
             });

@@ -73,6 +73,9 @@ enum Input {
     },
     /// A reference document, read by the worker and sent as text.
     Document { url: String },
+    /// A TopoJSON document's bytes, transferred to the worker, which sends
+    /// back its coastlines.
+    Coastlines(ArrayBuffer),
 }
 
 struct Job {
@@ -87,6 +90,9 @@ struct Dispatched {
     signal: Option<AbortSignal>,
     cancel_sent: bool,
 }
+
+/// Polylines of (longitude, latitude) in degrees.
+pub type Coastlines = Vec<Vec<(f32, f32)>>;
 
 /// Told the size of a file a worker has fetched.
 pub type OnFetched = Rc<dyn Fn(u32)>;
@@ -314,6 +320,34 @@ impl DecodePool {
         }
     }
 
+    /// The coastlines of a TopoJSON document (see
+    /// [`tessera_core::topojson::coastlines`]), read in a worker (its
+    /// bytes are transferred there), or here when no worker can.
+    pub async fn read_coastlines(&self, json: ArrayBuffer) -> Result<Coastlines, String> {
+        let here = |json: &ArrayBuffer| {
+            tessera_core::topojson::coastlines(&Uint8Array::new(json).to_vec())
+                .map_err(|e| e.to_string())
+        };
+        if self.stats().workers == 0 {
+            return here(&json);
+        }
+        let reply = self
+            .run(Input::Coastlines(json.clone()), DType::U8, None)
+            .await?;
+        if is_true(&reply, "fallback") {
+            // Every worker died before this job left the queue.
+            return here(&json);
+        }
+        if let Some(error) = field(&reply, "error").and_then(|e| e.as_string()) {
+            return Err(error);
+        }
+        let packed = field(&reply, "lines")
+            .and_then(|p| p.dyn_into::<ArrayBuffer>().ok())
+            .ok_or("the decoder sent no coastlines")?;
+        tessera_core::topojson::unpack_lines(&js_sys::Uint32Array::new(&packed).to_vec())
+            .map_err(|e| e.to_string())
+    }
+
     /// Reads the reference document at `url` in a worker, handing its
     /// text to `on_text` piece by piece, in order, as the worker sends it.
     pub async fn read_document(
@@ -538,6 +572,14 @@ impl DecodePool {
                 Input::Document { url } => {
                     set("document", &JsValue::from_str(&url));
                     (slot.worker.post_message(&message), None)
+                }
+                Input::Coastlines(json) => {
+                    set("coastlines", &json);
+                    let transfer = js_sys::Array::of1(&json);
+                    (
+                        slot.worker.post_message_with_transfer(&message, &transfer),
+                        None,
+                    )
                 }
             };
             match sent {

@@ -23,6 +23,8 @@ pub enum TopoJsonError {
     },
     #[error("arc {arc} has a position with fewer than two numbers")]
     Position { arc: usize },
+    #[error("packed lines: {0}")]
+    Packed(&'static str),
 }
 
 /// A parsed topology: arcs as stored, and the named geometry objects.
@@ -217,9 +219,93 @@ pub fn coastlines(json: &[u8]) -> Result<Vec<Vec<(f32, f32)>>, TopoJsonError> {
     Ok(lines)
 }
 
+/// Polylines packed into one buffer of 32-bit words, so that a worker can
+/// hand the page what it read in one transfer: the number of lines, each
+/// line's number of points, then every point's longitude and latitude as
+/// `f32` bits. Read back with [`unpack_lines`].
+pub fn pack_lines(lines: &[Vec<(f32, f32)>]) -> Vec<u32> {
+    let points: usize = lines.iter().map(Vec::len).sum();
+    let mut words = Vec::with_capacity(1 + lines.len() + 2 * points);
+    words.push(lines.len() as u32);
+    words.extend(lines.iter().map(|line| line.len() as u32));
+    for &(lon, lat) in lines.iter().flatten() {
+        words.push(lon.to_bits());
+        words.push(lat.to_bits());
+    }
+    words
+}
+
+/// The polylines [`pack_lines`] packed; an error for words that are not
+/// such a packing (too few, too many, or counts that do not add up).
+pub fn unpack_lines(words: &[u32]) -> Result<Vec<Vec<(f32, f32)>>, TopoJsonError> {
+    let (&count, rest) = words
+        .split_first()
+        .ok_or(TopoJsonError::Packed("no line count"))?;
+    let counts = rest
+        .get(..count as usize)
+        .ok_or(TopoJsonError::Packed("fewer point counts than lines"))?;
+    let mut points = &rest[counts.len()..];
+    // In u64: on wasm32 a usize sum of bad counts could wrap around.
+    let total = counts.iter().map(|&n| u64::from(n)).sum::<u64>();
+    if total.checked_mul(2) != Some(points.len() as u64) {
+        return Err(TopoJsonError::Packed(
+            "the point counts do not match the points",
+        ));
+    }
+    let mut lines = Vec::with_capacity(counts.len());
+    for &n in counts {
+        let (line, next) = points.split_at(2 * n as usize);
+        lines.push(
+            line.chunks_exact(2)
+                .map(|p| (f32::from_bits(p[0]), f32::from_bits(p[1])))
+                .collect(),
+        );
+        points = next;
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_lines_read_back_as_they_were() {
+        let lines = coastlines(SQUARE.as_bytes()).unwrap();
+        assert!(!lines.is_empty());
+        assert_eq!(unpack_lines(&pack_lines(&lines)).unwrap(), lines);
+        let odd = vec![
+            vec![],
+            vec![(-180.0, 90.0), (f32::MIN, 1e-30)],
+            vec![(0.5, -0.25)],
+        ];
+        assert_eq!(unpack_lines(&pack_lines(&odd)).unwrap(), odd);
+        assert_eq!(
+            unpack_lines(&pack_lines(&[])).unwrap(),
+            Vec::<Vec<(f32, f32)>>::new()
+        );
+    }
+
+    #[test]
+    fn damaged_packings_say_what_is_wrong() {
+        let words = pack_lines(&[vec![(1.0, 2.0), (3.0, 4.0)]]);
+        let error = |w: &[u32]| unpack_lines(w).unwrap_err().to_string();
+        assert_eq!(error(&[]), "packed lines: no line count");
+        assert_eq!(
+            error(&[3, 1]),
+            "packed lines: fewer point counts than lines"
+        );
+        let short = &words[..words.len() - 1];
+        assert_eq!(
+            error(short),
+            "packed lines: the point counts do not match the points"
+        );
+        let mut long = words.clone();
+        long.push(0);
+        assert!(unpack_lines(&long).is_err());
+        // Counts that overflow when added up are refused, not trusted.
+        assert!(unpack_lines(&[2, u32::MAX, u32::MAX, 0, 0]).is_err());
+    }
 
     /// A unit square ring from two arcs, the second one stored reversed;
     /// quantized with scale 0.5 and translate (10, 20).
