@@ -205,12 +205,77 @@ enum Stored {
 #[derive(Debug, Clone, Default)]
 struct VariableChunks {
     keys: Vec<PackedChunkKey>,
-    /// Where the URL suffix of `keys[i]` ends in the arena; it starts where
-    /// the previous one ends, or at `url_start` for the first.
+    /// Where the URL suffix of `keys[i]` is in the arena:
+    /// `url_starts[i]..url_ends[i]`. In key order for a document read
+    /// whole; chunks added later put theirs at the arena's end, so that
+    /// adding a record file costs its own chunks, not all those read.
+    url_starts: Vec<u32>,
     url_ends: Vec<u32>,
-    url_start: u32,
-    /// Byte ranges by position in `keys`, only for `[url, offset, length]`.
-    ranges: Vec<(u32, ByteRange)>,
+    /// Byte ranges by key (sorted), only for `[url, offset, length]`.
+    ranges: Vec<(PackedChunkKey, ByteRange)>,
+}
+
+/// A remote chunk being added: key, where its URL suffix is in the arena,
+/// and its byte range.
+type AddedChunk = (PackedChunkKey, u32, u32, Option<ByteRange>);
+
+impl VariableChunks {
+    /// Drops the chunks whose keys are in `gone` (sorted) and puts `new`
+    /// (sorted, every key in `gone`) in their places; returns the arena
+    /// bytes the dropped ones held. Only the keys between `gone`'s first
+    /// and last move: a record file's chunks, a block of keys none of which
+    /// was known, are one insertion.
+    fn replace(&mut self, gone: &[PackedChunkKey], new: Vec<AddedChunk>) -> usize {
+        let (Some(&first), Some(&last)) = (gone.first(), gone.last()) else {
+            return 0;
+        };
+        let new_ranges: Vec<(PackedChunkKey, ByteRange)> =
+            new.iter().filter_map(|n| Some((n.0, n.3?))).collect();
+        let lo = self.keys.partition_point(|k| *k < first);
+        let hi = self.keys.partition_point(|k| *k <= last);
+        let mut stale = 0;
+        let mut keys = Vec::with_capacity(hi - lo + new.len());
+        let mut starts = Vec::with_capacity(keys.capacity());
+        let mut ends = Vec::with_capacity(keys.capacity());
+        let mut new = new.into_iter().peekable();
+        for i in lo..hi {
+            let key = self.keys[i];
+            while let Some((k, start, end, _)) = new.next_if(|n| n.0 < key) {
+                keys.push(k);
+                starts.push(start);
+                ends.push(end);
+            }
+            if gone.binary_search(&key).is_ok() {
+                stale += self.url_ends[i].saturating_sub(self.url_starts[i]) as usize;
+                continue;
+            }
+            keys.push(key);
+            starts.push(self.url_starts[i]);
+            ends.push(self.url_ends[i]);
+        }
+        for (k, start, end, _) in new {
+            keys.push(k);
+            starts.push(start);
+            ends.push(end);
+        }
+        self.keys.splice(lo..hi, keys);
+        self.url_starts.splice(lo..hi, starts);
+        self.url_ends.splice(lo..hi, ends);
+        // The ranges in the same window: the kept ones and the new ones.
+        let r_lo = self.ranges.partition_point(|r| r.0 < first);
+        let r_hi = self.ranges.partition_point(|r| r.0 <= last);
+        let mut window: Vec<(PackedChunkKey, ByteRange)> = self.ranges[r_lo..r_hi]
+            .iter()
+            .filter(|r| gone.binary_search(&r.0).is_err())
+            .copied()
+            .collect();
+        if !new_ranges.is_empty() {
+            window.extend(new_ranges);
+            window.sort_by_key(|r| r.0);
+        }
+        self.ranges.splice(r_lo..r_hi, window);
+        stale
+    }
 }
 
 /// An fsspec reference document, indexed. See the [module docs](self).
@@ -220,6 +285,8 @@ pub struct References {
     url_prefix: String,
     url_suffixes: String,
     variables: [VariableChunks; 7],
+    /// Arena bytes no chunk refers to any more (see [`References::add_chunks`]).
+    stale_bytes: usize,
     /// Chunks of data variables given inline (rare).
     inline_chunks: BTreeMap<PackedChunkKey, Vec<u8>>,
     /// Every other key.
@@ -471,15 +538,13 @@ impl References {
         chunks: &'a VariableChunks,
         position: usize,
     ) -> Option<RemoteRef<'a>> {
-        let start = match position.checked_sub(1) {
-            None => chunks.url_start,
-            Some(previous) => *chunks.url_ends.get(previous)?,
-        };
+        let start = *chunks.url_starts.get(position)?;
         let end = *chunks.url_ends.get(position)?;
         let suffix = self.url_suffixes.get(start as usize..end as usize)?;
+        let key = chunks.keys.get(position)?;
         let range = chunks
             .ranges
-            .binary_search_by_key(&(position as u32), |r| r.0)
+            .binary_search_by_key(key, |r| r.0)
             .ok()
             .and_then(|i| chunks.ranges.get(i))
             .map(|r| r.1);
@@ -566,48 +631,30 @@ impl References {
             self.relayout(prefix_source[..prefix_len].to_string(), &lost)?;
         }
         let cut = self.url_prefix.len();
-        let mut by_variable: BTreeMap<usize, Vec<ChunkEntry>> = BTreeMap::new();
+        let to_u32 = |n: usize| u32::try_from(n).map_err(|_| ReaderError::TooLarge);
+        // The new suffixes go to the arena's end; the index of each
+        // variable touched changes only where its new keys are.
+        let mut by_variable: BTreeMap<usize, Vec<AddedChunk>> = BTreeMap::new();
         for (key, url, range) in &remote {
             let v = key.variable().map_or(0, Variable::index);
-            let suffix = url.get(cut..).unwrap_or_default();
+            let start = to_u32(self.url_suffixes.len())?;
+            self.url_suffixes
+                .push_str(url.get(cut..).unwrap_or_default());
+            let end = to_u32(self.url_suffixes.len())?;
             by_variable
                 .entry(v)
                 .or_default()
-                .push((*key, suffix, *range));
+                .push((*key, start, end, *range));
         }
         for (v, gone) in replaced {
-            let Some(chunks) = self.variables.get(v) else {
-                continue;
-            };
-            let mut new = by_variable
-                .remove(&v)
-                .unwrap_or_default()
-                .into_iter()
-                .peekable();
-            let mut merged = Vec::with_capacity(chunks.keys.len() + new.len());
-            for (position, &key) in chunks.keys.iter().enumerate() {
-                while let Some(n) = new.next_if(|n| n.0 < key) {
-                    merged.push(n);
-                }
-                if gone.binary_search(&key).is_ok() {
-                    continue;
-                }
-                if let Some(r) = self.remote_at(chunks, position) {
-                    merged.push((key, r.suffix, r.range));
-                }
+            let new = by_variable.remove(&v).unwrap_or_default();
+            if let Some(chunks) = self.variables.get_mut(v) {
+                self.stale_bytes += chunks.replace(&gone, new);
             }
-            merged.extend(new);
-            let laid_out = lay_out(self.url_suffixes.len(), "", merged)?;
-            self.append_variable_chunks(v, laid_out);
         }
-        // Each merge writes its variable's suffixes anew at the arena's end:
-        // compact once most of the arena is stale.
-        let live: usize = self
-            .variables
-            .iter()
-            .map(|c| c.url_ends.last().map_or(0, |&e| (e - c.url_start) as usize))
-            .sum();
-        if self.url_suffixes.len() > 2 * live + (1 << 20) {
+        // Replaced chunks leave their suffixes behind in the arena: compact
+        // once most of it is stale.
+        if self.stale_bytes > self.url_suffixes.len() / 2 + (1 << 20) {
             let prefix = self.url_prefix.clone();
             self.relayout(prefix, "")?;
         }
@@ -630,19 +677,11 @@ impl References {
         }
         self.url_prefix = prefix;
         self.url_suffixes = arena;
+        self.stale_bytes = 0;
         for (slot, laid_out) in self.variables.iter_mut().zip(all) {
             *slot = laid_out;
         }
         Ok(())
-    }
-
-    /// Puts variable `v`'s chunks, laid out by [`lay_out`] from the arena's
-    /// end, in place of its old ones.
-    fn append_variable_chunks(&mut self, v: usize, (region, chunks): (String, VariableChunks)) {
-        self.url_suffixes.push_str(&region);
-        if let Some(slot) = self.variables.get_mut(v) {
-            *slot = chunks;
-        }
     }
 }
 
@@ -659,17 +698,15 @@ fn lay_out<'a>(
 ) -> Result<(String, VariableChunks), ReaderError> {
     let to_u32 = |n: usize| u32::try_from(n).map_err(|_| ReaderError::TooLarge);
     let mut region = String::new();
-    let mut chunks = VariableChunks {
-        url_start: to_u32(start)?,
-        ..VariableChunks::default()
-    };
-    for (position, (key, suffix, range)) in entries.into_iter().enumerate() {
+    let mut chunks = VariableChunks::default();
+    for (key, suffix, range) in entries {
+        chunks.url_starts.push(to_u32(start + region.len())?);
         region.push_str(lost);
         region.push_str(suffix);
         chunks.keys.push(key);
         chunks.url_ends.push(to_u32(start + region.len())?);
         if let Some(range) = range {
-            chunks.ranges.push((to_u32(position)?, range));
+            chunks.ranges.push((key, range));
         }
     }
     Ok((region, chunks))
@@ -1123,6 +1160,7 @@ impl Builder {
             url_prefix,
             url_suffixes,
             variables,
+            stale_bytes: 0,
             inline_chunks: self.inline_chunks,
             others: self.others,
             arrays,
@@ -1215,15 +1253,13 @@ impl Builder {
             let Some(chunks) = variables.get_mut(v) else {
                 continue;
             };
-            if chunks.keys.is_empty() {
-                chunks.url_start = previous_end;
-            }
             if let Ok(r) = self.ranges.binary_search_by_key(&i, |r| r.0) {
                 if let Some(range) = self.ranges.get(r) {
-                    chunks.ranges.push((chunks.keys.len() as u32, range.1));
+                    chunks.ranges.push((chunk.key, range.1));
                 }
             }
             chunks.keys.push(chunk.key);
+            chunks.url_starts.push(previous_end);
             chunks.url_ends.push(end);
             previous_end = end;
         }
@@ -1900,6 +1936,65 @@ mod tests {
         assert_eq!(render("plain }} text", &lookup).unwrap(), "plain }} text");
         assert!(render("{{u", &lookup).is_err());
         assert!(render("{% for %}", &lookup).is_err());
+    }
+
+    /// A record file at a time: each costs its own chunks, and the arena
+    /// of URL suffixes stays bounded when the same chunks are replaced
+    /// over and over (their old suffixes are compacted away).
+    #[test]
+    fn added_chunks_grow_the_index_in_place_and_replacements_are_compacted() {
+        let json = include_bytes!("../../../tests/fixtures/small_refs.json");
+        let mut refs = References::from_json(json).unwrap();
+        let before = refs.chunk_count(Variable::Coh);
+        let key = |n: u32| PackedChunkKey::from_linear(Variable::Coh, 3_000_000 + n).unwrap();
+        let url = |round: usize, n: u32| {
+            format!(
+                "https://bucket.example/data/tiles/round-{round:03}/{}.tif",
+                "x".repeat(2000 + n as usize)
+            )
+        };
+        for round in 0..40 {
+            let chunks = (0..100)
+                .map(|n| {
+                    let range = (n % 3 == 0).then_some(ByteRange {
+                        offset: u64::from(n),
+                        length: 7,
+                    });
+                    (
+                        key(n),
+                        NewChunk::Remote {
+                            url: url(round, n),
+                            range,
+                        },
+                    )
+                })
+                .collect();
+            refs.add_chunks(chunks).unwrap();
+            assert_eq!(refs.chunk_count(Variable::Coh), before + 100);
+            for n in [0, 1, 3, 50, 99] {
+                let Some(ChunkRef::Remote(r)) = refs.chunk(key(n).unpack().unwrap()) else {
+                    panic!("chunk {n} of round {round} is missing");
+                };
+                assert_eq!(r.url(), url(round, n));
+                assert_eq!(
+                    r.range.map(|r| r.offset),
+                    (n % 3 == 0).then_some(u64::from(n))
+                );
+            }
+            // Live suffixes are about 100 × 2.1 KB; without compaction the
+            // arena would hold every round's (8 MB by round 40).
+            assert!(refs.url_suffixes.len() < 3 << 20, "round {round}");
+        }
+        assert!(refs.stale_bytes < refs.url_suffixes.len() / 2 + (1 << 20));
+        // The document's own chunks came through every relayout.
+        let original = References::from_json(json).unwrap();
+        for (k, r) in original.chunks(Variable::Coh) {
+            let ChunkRef::Remote(want) = r else { continue };
+            let Some(ChunkRef::Remote(got)) = refs.chunk(k) else {
+                panic!("{k} lost");
+            };
+            assert_eq!((got.url(), got.range), (want.url(), want.range));
+        }
     }
 
     #[test]
