@@ -80,7 +80,7 @@ fn tile_rect(view: &Viewport, tile: Tile) -> (f64, f64, f64, f64) {
 }
 
 /// What the overlay marks on each tile of the view.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct TileMarks {
     pub loading: Vec<Tile>,
     pub failed: Vec<Tile>,

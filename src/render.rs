@@ -10,6 +10,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use tessera_core::colormap::{Colormap, Palette};
 use tessera_core::reader::{ChunkRef, References};
+use tessera_core::view_state::Camera;
 use tessera_core::{physical, ChunkKey, DType, Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
@@ -19,7 +20,7 @@ use crate::fetch::resolve_url;
 use crate::map_canvas::{
     clear, draw_coverage, draw_mosaic, draw_overlay, fit_backing_store, TileMarks,
 };
-use crate::model::{AppState, Available, Readout, ViewMode, ViewReport};
+use crate::model::{AppState, Available, CanvasSize, Readout, ViewMode, ViewReport};
 use crate::tile_loader::{set_wanted, SharedLoader, TileLoader, TileSource};
 
 /// Decoded tiles kept in memory (a COH tile is 1.4 MB, AMP 2.9 MB).
@@ -44,6 +45,27 @@ pub fn loader() -> Option<SharedLoader> {
 
 type PaletteKey = (Variable, Colormap, (u64, u64));
 
+fn palette_key(variable: Variable, colormap: Colormap, range: (f64, f64)) -> PaletteKey {
+    (variable, colormap, (range.0.to_bits(), range.1.to_bits()))
+}
+
+/// Everything the two canvases show of a view: a draw whose picture is
+/// the last one's paints nothing. (A parquet store's record files for the
+/// layer choices arrive after the first view, tens of them, and each
+/// redrew the unchanged view: 53 frames and 291 ms of the page's thread in
+/// a traced load.)
+#[derive(Debug, PartialEq)]
+struct Picture {
+    size: CanvasSize,
+    camera: Camera,
+    layer: Option<Layer>,
+    palette: PaletteKey,
+    /// The tile loader's changes so far (tiles arrived, failed, evicted).
+    tiles: u64,
+    marks: TileMarks,
+    coastlines: bool,
+}
+
 /// What the layer choices were worked out for: the references (by
 /// address), the parquet record files known (parquet references grow in
 /// place), the variable and the tile rows and columns in view.
@@ -67,6 +89,8 @@ pub struct Renderer {
     rgba: RefCell<Vec<u8>>,
     /// The last report for the panels (see [`Renderer::report`]).
     reported: RefCell<Option<ViewReport>>,
+    /// What the canvases show, when it is a mosaic.
+    painted: RefCell<Option<Picture>>,
 }
 
 impl Renderer {
@@ -92,6 +116,7 @@ impl Renderer {
             progress_pending: Cell::new(false),
             rgba: RefCell::new(Vec::new()),
             reported: RefCell::new(None),
+            painted: RefCell::new(None),
         })
     }
 
@@ -161,7 +186,7 @@ impl Renderer {
     }
 
     fn palette(&self, variable: Variable, colormap: Colormap, range: (f64, f64)) -> Rc<Palette> {
-        let key = (variable, colormap, (range.0.to_bits(), range.1.to_bits()));
+        let key = palette_key(variable, colormap, range);
         let mut cached = self.palette.borrow_mut();
         match cached.as_ref() {
             Some((k, palette)) if *k == key => palette.clone(),
@@ -223,6 +248,7 @@ impl Renderer {
         };
         let coastlines = self.coastlines.borrow();
         let Some(refs) = state.refs.get_untracked() else {
+            *self.painted.borrow_mut() = None;
             clear(&self.map);
             let marks = TileMarks::default();
             draw_overlay(
@@ -284,6 +310,7 @@ impl Renderer {
                 .unwrap_or(true);
 
         if keys.len() > selection.budget as usize {
+            *self.painted.borrow_mut() = None;
             set_wanted(&self.loader, Vec::new());
             let tiles: Vec<Tile> = keys.iter().map(|k| k.tile).collect();
             draw_coverage(&self.map, &view, &tiles);
@@ -323,20 +350,6 @@ impl Renderer {
         let palette = self.palette(variable, colormap, range);
         let key_of = |tile: Tile| layer.and_then(|l| ChunkKey::new(variable, l, tile).ok());
         let loader = self.loader.borrow();
-        let tile_samples = |tile: Tile| {
-            key_of(tile)
-                .and_then(|key| loader.tile(&key))
-                .map(|t| t.samples())
-        };
-        if let Err(e) = draw_mosaic(
-            &self.map,
-            &view,
-            tile_samples,
-            &palette,
-            &mut self.rgba.borrow_mut(),
-        ) {
-            leptos::logging::warn!("drawing the mosaic failed: {e:?}");
-        }
         let mut marks = TileMarks::default();
         for key in &keys {
             if loader.failure(key).is_some() {
@@ -345,13 +358,40 @@ impl Renderer {
                 marks.loading.push(key.tile);
             }
         }
-        draw_overlay(
-            &self.overlay,
-            &view,
-            coastlines.as_ref(),
-            &marks,
-            size.pixel_ratio,
-        );
+        let picture = Picture {
+            size,
+            camera,
+            layer,
+            palette: palette_key(variable, colormap, range),
+            tiles: state.tiles_changed.get_untracked(),
+            marks,
+            coastlines: coastlines.is_some(),
+        };
+        if self.painted.borrow().as_ref() != Some(&picture) {
+            let tile_samples = |tile: Tile| {
+                key_of(tile)
+                    .and_then(|key| loader.tile(&key))
+                    .map(|t| t.samples())
+            };
+            let drawn = draw_mosaic(
+                &self.map,
+                &view,
+                tile_samples,
+                &palette,
+                &mut self.rgba.borrow_mut(),
+            );
+            draw_overlay(
+                &self.overlay,
+                &view,
+                coastlines.as_ref(),
+                &picture.marks,
+                size.pixel_ratio,
+            );
+            match drawn {
+                Ok(()) => *self.painted.borrow_mut() = Some(picture),
+                Err(e) => leptos::logging::warn!("drawing the mosaic failed: {e:?}"),
+            }
+        }
         let progress = loader.progress();
         let done = progress.done() && records_complete;
         if done {
