@@ -325,8 +325,10 @@ impl DecodePool {
     /// bytes are transferred there), or here when no worker can.
     pub async fn read_coastlines(&self, json: ArrayBuffer) -> Result<Coastlines, String> {
         let here = |json: &ArrayBuffer| {
-            tessera_core::topojson::coastlines(&Uint8Array::new(json).to_vec())
-                .map_err(|e| e.to_string())
+            let lines = tessera_core::topojson::coastlines(&Uint8Array::new(json).to_vec())
+                .map_err(|e| e.to_string())?;
+            coastlines_read(&lines, false);
+            Ok(lines)
         };
         if self.stats().workers == 0 {
             return here(&json);
@@ -344,8 +346,11 @@ impl DecodePool {
         let packed = field(&reply, "lines")
             .and_then(|p| p.dyn_into::<ArrayBuffer>().ok())
             .ok_or("the decoder sent no coastlines")?;
-        tessera_core::topojson::unpack_lines(&js_sys::Uint32Array::new(&packed).to_vec())
-            .map_err(|e| e.to_string())
+        let lines =
+            tessera_core::topojson::unpack_lines(&js_sys::Uint32Array::new(&packed).to_vec())
+                .map_err(|e| e.to_string())?;
+        coastlines_read(&lines, true);
+        Ok(lines)
     }
 
     /// Reads the reference document at `url` in a worker, handing its
@@ -673,6 +678,17 @@ impl DecodePool {
         }
         self.dispatch();
     }
+}
+
+/// Records that the coastlines were read, and where.
+fn coastlines_read(lines: &Coastlines, in_worker: bool) {
+    crate::perf::record(
+        crate::perf::COASTLINES,
+        &[
+            ("lines", lines.len() as f64),
+            ("inWorker", f64::from(u8::from(in_worker))),
+        ],
+    );
 }
 
 /// The workers index.html started (`window.tesseraDecoders`), if any.

@@ -35,6 +35,9 @@ pub const RECORDS: &str = "tessera:records";
 pub const FIRST_VIEW_REFERENCES: &str = "tessera:first-view-references";
 /// The first view whose files are all loaded (or failed) is drawn.
 pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
+/// The map's coastlines are read: `lines`, `inWorker` (1 when a decoder
+/// worker read them, 0 when the page did).
+pub const COASTLINES: &str = "tessera:coastlines";
 
 /// Bytes of wasm linear memory (it only grows, so this is the peak so far).
 pub fn wasm_memory_bytes() -> f64 {

@@ -66,7 +66,12 @@ test('the initial view draws the seed selection with coastlines and graticule', 
   assert.ok(Math.abs(se.x - nw.x - box.width) < 2 || Math.abs(se.y - nw.y - box.height) < 2);
   const opaque = await opaqueFraction(page, '#map');
   assert.ok(opaque > 0.4, `only ${opaque} of the map is drawn`);
-  // Coastlines and graticule load from www/ and draw on the overlay.
+  // Coastlines and graticule load from www/ and draw on the overlay; a
+  // decoder worker reads the coastlines, not the page.
+  await page.waitForFunction(() => window.tesseraPerf?.['tessera:coastlines'], null, { timeout: 30000 });
+  const coastlines = await page.evaluate(() => ({ ...window.tesseraPerf['tessera:coastlines'] }));
+  assert.ok(coastlines.lines > 1000, JSON.stringify(coastlines));
+  assert.equal(coastlines.inWorker, 1);
   await page.waitForFunction(() => {
     const c = document.querySelector('#overlay');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
