@@ -91,9 +91,6 @@ struct Dispatched {
     cancel_sent: bool,
 }
 
-/// Polylines of (longitude, latitude) in degrees.
-pub type Coastlines = Vec<Vec<(f32, f32)>>;
-
 /// Told the size of a file a worker has fetched.
 pub type OnFetched = Rc<dyn Fn(u32)>;
 
@@ -323,7 +320,7 @@ impl DecodePool {
     /// The coastlines of a TopoJSON document (see
     /// [`tessera_core::topojson::coastlines`]), read in a worker (its
     /// bytes are transferred there), or here when no worker can.
-    pub async fn read_coastlines(&self, json: ArrayBuffer) -> Result<Coastlines, String> {
+    pub async fn read_coastlines(&self, json: ArrayBuffer) -> Result<Vec<Vec<(f32, f32)>>, String> {
         let here = |json: &ArrayBuffer| {
             let lines = tessera_core::topojson::coastlines(&Uint8Array::new(json).to_vec())
                 .map_err(|e| e.to_string())?;
@@ -681,7 +678,7 @@ impl DecodePool {
 }
 
 /// Records that the coastlines were read, and where.
-fn coastlines_read(lines: &Coastlines, in_worker: bool) {
+fn coastlines_read(lines: &[Vec<(f32, f32)>], in_worker: bool) {
     crate::perf::record(
         crate::perf::COASTLINES,
         &[

@@ -225,54 +225,45 @@ impl VariableChunks {
     /// bytes the dropped ones held. Only the keys between `gone`'s first
     /// and last move: a record file's chunks, a block of keys none of which
     /// was known, are one insertion.
-    fn replace(&mut self, gone: &[PackedChunkKey], new: Vec<AddedChunk>) -> usize {
+    fn replace(&mut self, gone: &[PackedChunkKey], new: &[AddedChunk]) -> usize {
         let (Some(&first), Some(&last)) = (gone.first(), gone.last()) else {
             return 0;
         };
-        let new_ranges: Vec<(PackedChunkKey, ByteRange)> =
-            new.iter().filter_map(|n| Some((n.0, n.3?))).collect();
+        let is_gone = |key: &PackedChunkKey| gone.binary_search(key).is_ok();
         let lo = self.keys.partition_point(|k| *k < first);
         let hi = self.keys.partition_point(|k| *k <= last);
-        let mut stale = 0;
-        let mut keys = Vec::with_capacity(hi - lo + new.len());
-        let mut starts = Vec::with_capacity(keys.capacity());
-        let mut ends = Vec::with_capacity(keys.capacity());
-        let mut new = new.into_iter().peekable();
-        for i in lo..hi {
-            let key = self.keys[i];
-            while let Some((k, start, end, _)) = new.next_if(|n| n.0 < key) {
-                keys.push(k);
-                starts.push(start);
-                ends.push(end);
-            }
-            if gone.binary_search(&key).is_ok() {
-                stale += self.url_ends[i].saturating_sub(self.url_starts[i]) as usize;
-                continue;
-            }
-            keys.push(key);
-            starts.push(self.url_starts[i]);
-            ends.push(self.url_ends[i]);
+        let stale = (lo..hi)
+            .filter(|&i| is_gone(&self.keys[i]))
+            .map(|i| self.url_ends[i].saturating_sub(self.url_starts[i]) as usize)
+            .sum();
+        let kept = (lo..hi)
+            .filter(|&i| !is_gone(&self.keys[i]))
+            .map(|i| (self.keys[i], (self.url_starts[i], self.url_ends[i])));
+        let added = new.iter().map(|&(key, start, end, _)| (key, (start, end)));
+        let window: Vec<_> = MergeByKey {
+            a: kept.peekable(),
+            b: added.peekable(),
         }
-        for (k, start, end, _) in new {
-            keys.push(k);
-            starts.push(start);
-            ends.push(end);
-        }
-        self.keys.splice(lo..hi, keys);
-        self.url_starts.splice(lo..hi, starts);
-        self.url_ends.splice(lo..hi, ends);
+        .collect();
+        self.keys.splice(lo..hi, window.iter().map(|w| w.0));
+        self.url_starts
+            .splice(lo..hi, window.iter().map(|w| w.1 .0));
+        self.url_ends.splice(lo..hi, window.iter().map(|w| w.1 .1));
         // The ranges in the same window: the kept ones and the new ones.
         let r_lo = self.ranges.partition_point(|r| r.0 < first);
         let r_hi = self.ranges.partition_point(|r| r.0 <= last);
-        let mut window: Vec<(PackedChunkKey, ByteRange)> = self.ranges[r_lo..r_hi]
+        let kept = self.ranges[r_lo..r_hi]
             .iter()
-            .filter(|r| gone.binary_search(&r.0).is_err())
-            .copied()
-            .collect();
-        if !new_ranges.is_empty() {
-            window.extend(new_ranges);
-            window.sort_by_key(|r| r.0);
+            .filter(|r| !is_gone(&r.0))
+            .copied();
+        let added = new
+            .iter()
+            .filter_map(|&(key, _, _, range)| Some((key, range?)));
+        let window: Vec<_> = MergeByKey {
+            a: kept.peekable(),
+            b: added.peekable(),
         }
+        .collect();
         self.ranges.splice(r_lo..r_hi, window);
         stale
     }
@@ -649,7 +640,7 @@ impl References {
         for (v, gone) in replaced {
             let new = by_variable.remove(&v).unwrap_or_default();
             if let Some(chunks) = self.variables.get_mut(v) {
-                self.stale_bytes += chunks.replace(&gone, new);
+                self.stale_bytes += chunks.replace(&gone, &new);
             }
         }
         // Replaced chunks leave their suffixes behind in the arena: compact
@@ -719,12 +710,12 @@ struct MergeByKey<A: Iterator, B: Iterator> {
     b: Peekable<B>,
 }
 
-impl<'r, A, B> Iterator for MergeByKey<A, B>
+impl<T, A, B> Iterator for MergeByKey<A, B>
 where
-    A: Iterator<Item = (PackedChunkKey, ChunkRef<'r>)>,
-    B: Iterator<Item = (PackedChunkKey, ChunkRef<'r>)>,
+    A: Iterator<Item = (PackedChunkKey, T)>,
+    B: Iterator<Item = (PackedChunkKey, T)>,
 {
-    type Item = (PackedChunkKey, ChunkRef<'r>);
+    type Item = (PackedChunkKey, T);
 
     fn next(&mut self) -> Option<Self::Item> {
         match (self.a.peek(), self.b.peek()) {
