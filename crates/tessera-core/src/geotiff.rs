@@ -335,7 +335,6 @@ fn decode_lzw_strips(
     if offsets.len() != strip_count || counts.len() != strip_count {
         return None;
     }
-    let mut lzw = crate::lzw::LzwDecoder::default();
     let mut strips = offsets.iter().zip(&counts).map(|(&offset, &count)| {
         let start = usize::try_from(offset).ok()?;
         let end = start.checked_add(usize::try_from(count).ok()?)?;
@@ -343,32 +342,47 @@ fn decode_lzw_strips(
     });
     let strip_values = rows_per_strip * width;
     let big_endian = bytes.starts_with(b"MM");
+    // Each strip's bytes go straight into the values (in the file's byte
+    // order, for 16 bits): no second image-sized buffer. `whole` says
+    // whether the last strip filled its rows.
+    let mut whole = true;
     let mut tile = match dtype {
         DType::U8 => {
             let mut values = vec![0u8; TILE_LEN];
             for chunk in values.chunks_mut(strip_values) {
-                let strip = lzw.decode_strip(strips.next()??, chunk.len()).ok()?;
-                if strip.len() != chunk.len() {
+                let len = chunk.len();
+                crate::lzw::decode_strip(strips.next()??, len, &mut |strip| {
+                    whole = strip.len() == len;
+                    if whole {
+                        chunk.copy_from_slice(strip);
+                    }
+                })
+                .ok()?;
+                if !whole {
                     return None;
                 }
-                chunk.copy_from_slice(strip);
             }
             DecodedTile::U8(values)
         }
         DType::U16 => {
-            // Each strip's bytes straight into the values, in the file's
-            // byte order: no second image-sized buffer.
             let mut values = vec![0u16; TILE_LEN];
             for chunk in values.chunks_mut(strip_values) {
-                let strip = lzw.decode_strip(strips.next()??, 2 * chunk.len()).ok()?;
-                if strip.len() != 2 * chunk.len() {
+                let len = 2 * chunk.len();
+                crate::lzw::decode_strip(strips.next()??, len, &mut |strip| {
+                    whole = strip.len() == len;
+                    if !whole {
+                        return;
+                    }
+                    let pairs = chunk.iter_mut().zip(strip.chunks_exact(2));
+                    if big_endian {
+                        pairs.for_each(|(v, b)| *v = u16::from_be_bytes([b[0], b[1]]));
+                    } else {
+                        pairs.for_each(|(v, b)| *v = u16::from_le_bytes([b[0], b[1]]));
+                    }
+                })
+                .ok()?;
+                if !whole {
                     return None;
-                }
-                let pairs = chunk.iter_mut().zip(strip.chunks_exact(2));
-                if big_endian {
-                    pairs.for_each(|(v, b)| *v = u16::from_be_bytes([b[0], b[1]]));
-                } else {
-                    pairs.for_each(|(v, b)| *v = u16::from_le_bytes([b[0], b[1]]));
                 }
             }
             DecodedTile::U16(values)
