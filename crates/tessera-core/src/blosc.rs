@@ -222,7 +222,7 @@ fn decode_block(
     } else {
         1
     };
-    if dest.len() % nsplits != 0 {
+    if !dest.len().is_multiple_of(nsplits) {
         // c-blosc would leave the tail of such a block uninitialised.
         return Err("split block size is not a multiple of the typesize");
     }
