@@ -343,24 +343,13 @@ fn decode_lzw_strips(
     let strip_values = rows_per_strip * width;
     let big_endian = bytes.starts_with(b"MM");
     // Each strip's bytes go straight into the values (in the file's byte
-    // order, for 16 bits): no second image-sized buffer. `whole` says
-    // whether the last strip filled its rows.
-    let mut whole = true;
+    // order, for 16 bits): no second image-sized buffer.
     let mut tile = match dtype {
         DType::U8 => {
             let mut values = vec![0u8; TILE_LEN];
             for chunk in values.chunks_mut(strip_values) {
                 let len = chunk.len();
-                crate::lzw::decode_strip(strips.next()??, len, &mut |strip| {
-                    whole = strip.len() == len;
-                    if whole {
-                        chunk.copy_from_slice(strip);
-                    }
-                })
-                .ok()?;
-                if !whole {
-                    return None;
-                }
+                decode_whole_strip(strips.next()??, len, |strip| chunk.copy_from_slice(strip))?;
             }
             DecodedTile::U8(values)
         }
@@ -368,11 +357,7 @@ fn decode_lzw_strips(
             let mut values = vec![0u16; TILE_LEN];
             for chunk in values.chunks_mut(strip_values) {
                 let len = 2 * chunk.len();
-                crate::lzw::decode_strip(strips.next()??, len, &mut |strip| {
-                    whole = strip.len() == len;
-                    if !whole {
-                        return;
-                    }
+                decode_whole_strip(strips.next()??, len, |strip| {
                     // Pairs as arrays, not slices: the loop then has no
                     // bounds checks and compiles to SIMD (AMP tile 3.5%
                     // faster in V8).
@@ -382,11 +367,7 @@ fn decode_lzw_strips(
                     } else {
                         pairs.for_each(|(v, b)| *v = u16::from_le_bytes(*b));
                     }
-                })
-                .ok()?;
-                if !whole {
-                    return None;
-                }
+                })?;
             }
             DecodedTile::U16(values)
         }
@@ -398,6 +379,20 @@ fn decode_lzw_strips(
         }
     }
     Some(tile)
+}
+
+/// Decodes one LZW strip that must fill `len` bytes, and hands them to
+/// `fill`; `None` if it is not a strip or decodes to fewer bytes.
+fn decode_whole_strip(input: &[u8], len: usize, mut fill: impl FnMut(&[u8])) -> Option<()> {
+    let mut whole = false;
+    crate::lzw::decode_strip(input, len, &mut |strip| {
+        whole = strip.len() == len;
+        if whole {
+            fill(strip);
+        }
+    })
+    .ok()?;
+    whole.then_some(())
 }
 
 /// TIFF's horizontal differencing (Predictor 2), undone row by row.
