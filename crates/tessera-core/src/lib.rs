@@ -14,12 +14,18 @@
 //! * [`colormap`]: colormaps and the colours of a mosaic.
 //! * [`tile_cache`]: decoded tiles kept in memory, bounded in bytes.
 //! * [`view_state`]: the app's whole selection, to and from the page URL.
+//! * [`camera`]: the map's camera on a canvas, and how gestures move it.
+//! * [`view_plan`]: what a view needs: its layer, files in load order, budget,
+//!   the values each selector offers, the record files still to read.
+//! * [`tile_requests`]: the bookkeeping of loading tiles for named request
+//!   groups (the view, a prefetch, ...): what to fetch next, what to cancel.
 //! * [`topojson`]: coastlines from TopoJSON (world-atlas).
 //!
 //! Pure and synchronous, with no web dependencies: it builds for native
 //! targets and for `wasm32-unknown-unknown`.
 
 pub mod blosc;
+pub mod camera;
 pub mod colormap;
 pub mod coordinates;
 pub mod dataset;
@@ -32,7 +38,9 @@ pub mod physical;
 pub mod pyjson;
 pub mod reader;
 pub mod tile_cache;
+pub mod tile_requests;
 pub mod topojson;
+pub mod view_plan;
 pub mod view_state;
 pub mod viewport;
 pub mod writer;

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::dataset::Bounds;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TopoJsonError {
     #[error("not TopoJSON: {0}")]
@@ -265,6 +267,62 @@ pub fn unpack_lines(words: &[u32]) -> Result<Vec<Vec<(f32, f32)>>, TopoJsonError
     Ok(lines)
 }
 
+/// Coastlines ready to draw: each line with its bounding box, so that a
+/// view draws only those it may show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coastlines {
+    lines: Vec<(Bounds, Vec<(f32, f32)>)>,
+}
+
+impl Coastlines {
+    /// Lines of (longitude, latitude) points; those of fewer than two
+    /// points are dropped.
+    pub fn new(lines: Vec<Vec<(f32, f32)>>) -> Coastlines {
+        let lines = lines
+            .into_iter()
+            .filter(|l| l.len() >= 2)
+            .map(|line| {
+                let mut b = Bounds {
+                    south: f64::INFINITY,
+                    north: f64::NEG_INFINITY,
+                    west: f64::INFINITY,
+                    east: f64::NEG_INFINITY,
+                };
+                for &(lon, lat) in &line {
+                    b.south = b.south.min(f64::from(lat));
+                    b.north = b.north.max(f64::from(lat));
+                    b.west = b.west.min(f64::from(lon));
+                    b.east = b.east.max(f64::from(lon));
+                }
+                (b, line)
+            })
+            .collect();
+        Coastlines { lines }
+    }
+
+    /// How many lines there are.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The lines that may cross `view`.
+    pub fn visible<'a>(&'a self, view: &'a Bounds) -> impl Iterator<Item = &'a [(f32, f32)]> + 'a {
+        self.lines
+            .iter()
+            .filter(|(b, _)| {
+                b.north >= view.south
+                    && b.south <= view.north
+                    && b.east >= view.west
+                    && b.west <= view.east
+            })
+            .map(|(_, line)| line.as_slice())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,5 +473,23 @@ mod tests {
                 assert!((w[1].0 - w[0].0).abs() <= 180.0);
             }
         }
+    }
+
+    #[test]
+    fn coastlines_draw_only_what_a_view_may_show() {
+        let lines = Coastlines::new(vec![
+            vec![(-120.0, 34.0), (-119.0, 35.0)],
+            vec![(10.0, 50.0), (11.0, 51.0)],
+            vec![(0.0, 0.0)],
+        ]);
+        assert_eq!(lines.len(), 2);
+        let view = Bounds {
+            south: 33.0,
+            north: 36.0,
+            west: -121.0,
+            east: -115.0,
+        };
+        let shown: Vec<&[(f32, f32)]> = lines.visible(&view).collect();
+        assert_eq!(shown, [&[(-120.0, 34.0), (-119.0, 35.0)][..]]);
     }
 }

@@ -182,6 +182,12 @@ impl ParquetReferences {
         self.references.clone()
     }
 
+    /// The references read so far, borrowed (no handle is kept, so that
+    /// they keep growing in place).
+    pub fn read_so_far(&self) -> &References {
+        &self.references
+    }
+
     pub fn record_size(&self) -> u64 {
         self.record_size
     }
@@ -202,6 +208,9 @@ impl ParquetReferences {
         columns: Range<u16>,
     ) -> Vec<RecordFile> {
         let mut needed: Vec<RecordFile> = Vec::new();
+        // Seen already: every layer of inc over a whole region names
+        // thousands of record files.
+        let mut listed = std::collections::BTreeSet::new();
         let Some(last_column) = columns.end.checked_sub(1).filter(|_| !columns.is_empty()) else {
             return needed;
         };
@@ -223,7 +232,7 @@ impl ParquetReferences {
                         variable,
                         number: n,
                     };
-                    if !self.records.contains_key(&record) && !needed.contains(&record) {
+                    if !self.records.contains_key(&record) && listed.insert(record) {
                         needed.push(record);
                     }
                 }

@@ -1,0 +1,444 @@
+//! What a view needs, worked out before anything is fetched or painted.
+//!
+//! From the user's selection ([`ViewState`]), the references' index, the
+//! canvas and the file budget, [`ViewPlan::new`] gives the viewport, the
+//! layer actually shown (for inc and lsmap without an orbit, the first
+//! orbit with files in view: picked, not written into the selection), the
+//! chunk keys of the view in the order they should load with where their
+//! bytes are, whether the view is over the budget, the values each
+//! selector can offer, and, for parquet references read a record file at a
+//! time, the record files still to read.
+//!
+//! It is pure: the web app computes it whenever the selection, the canvas
+//! or the references change, and hands it to the tile loader (what to
+//! fetch) and the painter (what to draw).
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::camera::{viewport, CanvasSize};
+use crate::dataset::{
+    ChunkKey, DType, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile,
+    Variable,
+};
+use crate::parquet_refs::{ParquetReferences, RecordFile};
+use crate::reader::{ByteRange, ChunkRef, References};
+use crate::view_state::ViewState;
+use crate::viewport::Viewport;
+
+/// Most files a plan names to prefetch around the view: a ring of tiles
+/// is 8 for a view of one tile and 24 for the seed's view of 24; the
+/// nearest few are the likeliest next, and each is 1-3 MB to download.
+pub const PREFETCH_FILES: usize = 8;
+
+/// The references a plan reads.
+#[derive(Debug, Clone, Copy)]
+pub enum ReferenceIndex<'a> {
+    /// A reference document read whole: what it lists is all there is.
+    Document(&'a References),
+    /// A parquet store read a record file at a time: record files not
+    /// read yet may list more.
+    Store(&'a ParquetReferences),
+}
+
+impl<'a> ReferenceIndex<'a> {
+    /// The chunk references read so far.
+    pub fn references(self) -> &'a References {
+        match self {
+            ReferenceIndex::Document(refs) => refs,
+            ReferenceIndex::Store(store) => store.read_so_far(),
+        }
+    }
+
+    /// The layers that may have files in the tile rows and columns given:
+    /// for a store, also those whose record files are not read yet.
+    fn layers_possible(
+        self,
+        variable: Variable,
+        rows: Range<u16>,
+        columns: Range<u16>,
+    ) -> Vec<Layer> {
+        match self {
+            ReferenceIndex::Document(refs) => refs.layers_in(variable, rows, columns),
+            ReferenceIndex::Store(store) => store.layers_in(variable, rows, columns),
+        }
+    }
+
+    fn records_needed(
+        self,
+        variable: Variable,
+        layers: &[Layer],
+        rows: Range<u16>,
+        columns: Range<u16>,
+    ) -> Vec<RecordFile> {
+        match self {
+            ReferenceIndex::Document(_) => Vec::new(),
+            ReferenceIndex::Store(store) => store.records_needed(variable, layers, rows, columns),
+        }
+    }
+}
+
+/// What a plan is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    pub selection: &'a ViewState,
+    pub canvas: CanvasSize,
+    /// `None` while the references load: the plan then has the viewport
+    /// alone.
+    pub index: Option<ReferenceIndex<'a>>,
+    /// A number the caller changes whenever the references grow (a record
+    /// file read): what a plan reuses of the previous one depends on it.
+    pub generation: u64,
+}
+
+/// Where a chunk's bytes are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChunkLocation {
+    /// A file (or a byte range of one) at this URL, as the references
+    /// write it: absolute, or relative to the references' own URL.
+    Remote {
+        url: String,
+        range: Option<ByteRange>,
+    },
+    /// The bytes themselves, inline in the references.
+    Inline(Arc<[u8]>),
+}
+
+/// One file of a view: its chunk key, where it is, and the stored type the
+/// references' `.zarray` gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkSource {
+    pub key: ChunkKey,
+    pub location: ChunkLocation,
+    pub dtype: DType,
+}
+
+/// Layer-dimension values with at least one file in the view (for a
+/// parquet store, or whose record files there are not read yet).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Available {
+    pub seasons: Vec<Season>,
+    pub polarizations: Vec<Polarization>,
+    pub intervals: Vec<RepeatInterval>,
+    pub orbits: Vec<(Orbit, FlightDirection)>,
+}
+
+impl Available {
+    fn of(layers: Vec<Layer>) -> Available {
+        fn push_new<T: PartialEq>(values: &mut Vec<T>, value: T) {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+        let mut available = Available::default();
+        for layer in layers {
+            match layer {
+                Layer::Coherence(s, p, i) => {
+                    push_new(&mut available.seasons, s);
+                    push_new(&mut available.polarizations, p);
+                    push_new(&mut available.intervals, i);
+                }
+                Layer::Seasonal(s, p) => {
+                    push_new(&mut available.seasons, s);
+                    push_new(&mut available.polarizations, p);
+                }
+                Layer::Orbital(o, d) => push_new(&mut available.orbits, (o, d)),
+            }
+        }
+        available.seasons.sort();
+        available.polarizations.sort();
+        available.intervals.sort();
+        available.orbits.sort();
+        available
+    }
+}
+
+/// Tile rows and columns of the grid a view shows.
+pub type TileRanges = (Range<u16>, Range<u16>);
+
+/// What the plan worked out from the tiles in view alone, kept while they
+/// (and the variable, the layer and the references) stay the same: a pan
+/// within the same tiles reuses it.
+#[derive(Debug, Clone, PartialEq)]
+struct PerTiles {
+    variable: Variable,
+    layer: Option<Layer>,
+    ranges: Option<TileRanges>,
+    over_budget: bool,
+    generation: u64,
+    available: Available,
+    records: Vec<RecordFile>,
+    other_records: Vec<RecordFile>,
+}
+
+/// What a view needs. See the [module docs](self).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewPlan {
+    pub viewport: Viewport,
+    pub canvas: CanvasSize,
+    pub variable: Variable,
+    /// The layer shown: the selection's, or the one picked for it; `None`
+    /// when the selection names no orbit and none is known in view.
+    pub layer: Option<Layer>,
+    /// The orbit and flight direction picked because the selection names
+    /// none (inc, lsmap); the selection itself is left as it is.
+    pub picked: Option<(Orbit, FlightDirection)>,
+    /// The view's files (those the references list), nearest the centre
+    /// first: the order to load them in.
+    pub keys: Vec<ChunkKey>,
+    /// More files than the budget: the map shows where files are, and
+    /// nothing is loaded.
+    pub over_budget: bool,
+    /// Where each of `keys` is, when within the budget (else empty).
+    pub sources: Vec<ChunkSource>,
+    /// Files of the layer shown in the tiles around the view (at most
+    /// [`PREFETCH_FILES`], nearest the centre first), to load once the
+    /// view is complete, so that a pan shows them at once; empty over the
+    /// budget.
+    pub prefetch: Vec<ChunkSource>,
+    /// The values each selector can offer here.
+    pub available: Available,
+    /// Parquet references: the record files, not read yet, of the layer
+    /// shown here (of every layer while none is known).
+    pub records: Vec<RecordFile>,
+    /// Parquet references: those of the variable's other layers here (for
+    /// the layer choices), to read once the view is complete; empty over
+    /// the budget.
+    pub other_records: Vec<RecordFile>,
+    per_tiles: PerTiles,
+}
+
+impl ViewPlan {
+    /// The plan for `input`; `None` when the selection has no camera yet
+    /// or the canvas cannot be viewed. `previous` (the last plan, if any)
+    /// only saves work: the result is the same without it.
+    pub fn new(input: &PlanInput, previous: Option<&ViewPlan>) -> Option<ViewPlan> {
+        let selection = input.selection;
+        let viewport = viewport(selection.camera?, input.canvas)?;
+        let variable = selection.variable;
+        let ranges = viewport.tile_ranges();
+        let Some(index) = input.index else {
+            return Some(ViewPlan::without_references(
+                viewport,
+                input.canvas,
+                selection,
+                ranges,
+                input.generation,
+            ));
+        };
+        let refs = index.references();
+
+        let (layer, picked) = match selection.layer() {
+            Some(layer) => (Some(layer), None),
+            None => match pick_orbit(refs, variable, ranges.clone()) {
+                Some((orbit, direction)) => (
+                    Some(Layer::Orbital(orbit, direction)),
+                    Some((orbit, direction)),
+                ),
+                None => (None, None),
+            },
+        };
+        let keys = match layer {
+            Some(layer) => viewport.chunk_keys(variable, layer, |k| refs.chunk(k).is_some()),
+            None => Vec::new(),
+        };
+        let over_budget = keys.len() > selection.budget as usize;
+
+        let reusable = previous.map(|p| &p.per_tiles).filter(|p| {
+            p.variable == variable
+                && p.layer == layer
+                && p.ranges == ranges
+                && p.over_budget == over_budget
+                && p.generation == input.generation
+        });
+        let per_tiles = match reusable {
+            Some(p) => p.clone(),
+            None => per_tiles(
+                index,
+                variable,
+                layer,
+                ranges.clone(),
+                over_budget,
+                input.generation,
+            ),
+        };
+
+        let dtype = refs
+            .array_metadata(variable.name())
+            .and_then(|m| DType::from_zarr(&m.dtype))
+            .unwrap_or(variable.dtype());
+        let (sources, prefetch) = match (over_budget, layer, ranges.clone()) {
+            (false, Some(layer), Some(ranges)) => (
+                keys.iter()
+                    .filter_map(|&key| source(refs, key, dtype))
+                    .collect(),
+                ring(&viewport, ranges)
+                    .into_iter()
+                    .filter_map(|tile| ChunkKey::new(variable, layer, tile).ok())
+                    .filter_map(|key| source(refs, key, dtype))
+                    .take(PREFETCH_FILES)
+                    .collect(),
+            ),
+            (false, _, _) => (
+                keys.iter()
+                    .filter_map(|&key| source(refs, key, dtype))
+                    .collect(),
+                Vec::new(),
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
+        Some(ViewPlan {
+            viewport,
+            canvas: input.canvas,
+            variable,
+            layer,
+            picked,
+            keys,
+            over_budget,
+            sources,
+            prefetch,
+            available: per_tiles.available.clone(),
+            records: per_tiles.records.clone(),
+            other_records: per_tiles.other_records.clone(),
+            per_tiles,
+        })
+    }
+
+    fn without_references(
+        viewport: Viewport,
+        canvas: CanvasSize,
+        selection: &ViewState,
+        ranges: Option<TileRanges>,
+        generation: u64,
+    ) -> ViewPlan {
+        let layer = selection.layer();
+        ViewPlan {
+            viewport,
+            canvas,
+            variable: selection.variable,
+            layer,
+            picked: None,
+            keys: Vec::new(),
+            over_budget: false,
+            sources: Vec::new(),
+            prefetch: Vec::new(),
+            available: Available::default(),
+            records: Vec::new(),
+            other_records: Vec::new(),
+            per_tiles: PerTiles {
+                variable: selection.variable,
+                layer,
+                ranges,
+                over_budget: false,
+                generation,
+                available: Available::default(),
+                records: Vec::new(),
+                other_records: Vec::new(),
+            },
+        }
+    }
+
+    /// The tiles of the view that have a file, nearest the centre first.
+    pub fn tiles(&self) -> impl Iterator<Item = Tile> + '_ {
+        self.keys.iter().map(|k| k.tile)
+    }
+
+    /// The chunk key of `tile` in the layer shown.
+    pub fn key_of(&self, tile: Tile) -> Option<ChunkKey> {
+        ChunkKey::new(self.variable, self.layer?, tile).ok()
+    }
+}
+
+fn per_tiles(
+    index: ReferenceIndex,
+    variable: Variable,
+    layer: Option<Layer>,
+    ranges: Option<TileRanges>,
+    over_budget: bool,
+    generation: u64,
+) -> PerTiles {
+    let (available, records, other_records) = match ranges.clone() {
+        None => (Available::default(), Vec::new(), Vec::new()),
+        Some((rows, columns)) => {
+            let available =
+                Available::of(index.layers_possible(variable, rows.clone(), columns.clone()));
+            // No layer yet (an orbit to pick): every layer's are needed now.
+            let layers = layer.map_or_else(|| Layer::all(variable), |l| vec![l]);
+            let records = index.records_needed(variable, &layers, rows.clone(), columns.clone());
+            let other_records = if over_budget {
+                Vec::new()
+            } else {
+                let first: BTreeSet<RecordFile> = records.iter().copied().collect();
+                index
+                    .records_needed(variable, &Layer::all(variable), rows, columns)
+                    .into_iter()
+                    .filter(|r| !first.contains(r))
+                    .collect()
+            };
+            (available, records, other_records)
+        }
+    };
+    PerTiles {
+        variable,
+        layer,
+        ranges,
+        over_budget,
+        generation,
+        available,
+        records,
+        other_records,
+    }
+}
+
+/// The tiles of the grid next to those the view shows (a ring one tile
+/// wide around its rows and columns), nearest the view's centre first.
+fn ring(viewport: &Viewport, (rows, columns): TileRanges) -> Vec<Tile> {
+    let grow = |r: Range<u16>| r.start.saturating_sub(1)..r.end.saturating_add(1);
+    let (lat, lon) = viewport.centre();
+    let mut tiles: Vec<(f64, Tile)> = grow(rows.clone())
+        .flat_map(|r| grow(columns.clone()).map(move |c| (r, c)))
+        .filter(|(r, c)| !(rows.contains(r) && columns.contains(c)))
+        .filter_map(|(r, c)| Tile::from_indices(r, c))
+        .map(|tile| {
+            let b = tile.bounds();
+            let dy = (b.north + b.south) / 2.0 - lat;
+            let dx = (b.west + b.east) / 2.0 - lon;
+            (dx * dx + dy * dy, tile)
+        })
+        .collect();
+    tiles.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    tiles.into_iter().map(|(_, tile)| tile).collect()
+}
+
+/// For inc and lsmap without an orbit: the first orbit with a file in the
+/// tile rows and columns given (known to have one: a parquet store's
+/// unread record files do not count).
+fn pick_orbit(
+    refs: &References,
+    variable: Variable,
+    ranges: Option<TileRanges>,
+) -> Option<(Orbit, FlightDirection)> {
+    let (rows, columns) = ranges?;
+    refs.layers_in(variable, rows, columns)
+        .into_iter()
+        .find_map(|layer| match layer {
+            Layer::Orbital(orbit, direction) => Some((orbit, direction)),
+            _ => None,
+        })
+}
+
+fn source(refs: &References, key: ChunkKey, dtype: DType) -> Option<ChunkSource> {
+    let location = match refs.chunk(key)? {
+        ChunkRef::Inline(bytes) => ChunkLocation::Inline(Arc::from(bytes)),
+        ChunkRef::Remote(remote) => ChunkLocation::Remote {
+            url: remote.url(),
+            range: remote.range,
+        },
+    };
+    Some(ChunkSource {
+        key,
+        location,
+        dtype,
+    })
+}
