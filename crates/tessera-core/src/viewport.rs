@@ -164,9 +164,16 @@ impl Viewport {
         let Some((rows, columns)) = self.tile_ranges() else {
             return Vec::new();
         };
-        let mut tiles: Vec<(f64, Tile)> = rows
-            .flat_map(|r| columns.clone().map(move |c| (r, c)))
-            .filter_map(|(r, c)| Tile::from_indices(r, c))
+        self.nearest_first(
+            rows.flat_map(|r| columns.clone().map(move |c| (r, c)))
+                .filter_map(|(r, c)| Tile::from_indices(r, c)),
+        )
+    }
+
+    /// `tiles` ordered by the distance of their centres from the view's
+    /// centre, nearest first (ties in tile order).
+    pub fn nearest_first(&self, tiles: impl Iterator<Item = Tile>) -> Vec<Tile> {
+        let mut tiles: Vec<(f64, Tile)> = tiles
             .map(|tile| {
                 let t = tile.bounds();
                 let dy = (t.north + t.south) / 2.0 - self.lat;
@@ -174,7 +181,7 @@ impl Viewport {
                 (dx * dx + dy * dy, tile)
             })
             .collect();
-        tiles.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        tiles.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         tiles.into_iter().map(|(_, tile)| tile).collect()
     }
 
