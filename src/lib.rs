@@ -1,29 +1,29 @@
 //! Tessera's web app: stitched mosaics of the Earthbigdata Sentinel-1
 //! global coherence data set, read from fsspec references straight from
 //! the browser. A thin reactive shell (Leptos) around `tessera-core`,
-//! which does the thinking: references, chunk keys, decoding, stitching,
-//! colours and the URL state.
+//! which does the thinking: references, the view plan, chunk keys,
+//! decoding, stitching, colours and the URL state.
 //!
-//! Everything here is wasm32-only; natively the crate is empty.
+//! * [`state`]: the selection (the page URL) and the reports, in one place;
+//! * [`data`]: the session: references, loaders, the view plan;
+//! * [`worker`]: the decoder workers and their one message protocol;
+//! * [`map`]: the canvases, painting, gestures;
+//! * [`ui`]: the shell, toolbar and panels.
+//!
+//! See docs/architecture.md. Everything here is wasm32-only; natively the
+//! crate is empty.
 #![cfg(target_arch = "wasm32")]
 
-mod app;
-mod camera;
-mod coastline;
-mod controls;
-pub mod decode_pool;
-pub mod decode_worker;
+pub mod data;
 pub mod fetch;
-mod loading;
-pub mod map_canvas;
-mod model;
-mod panels;
+pub mod map;
 pub mod perf;
-pub mod record_loader;
-mod render;
-mod tile_loader;
+pub mod state;
+pub mod time;
+pub mod ui;
+pub mod worker;
 
-pub use app::App;
+pub use ui::shell::App;
 
 /// Starts the app in `<body>`, in a task after the one that instantiated
 /// the wasm: the two together took the main thread for over 50 ms.

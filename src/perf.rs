@@ -89,13 +89,6 @@ pub fn mark(name: &str) {
     let _ = js_sys::Reflect::set(&marks, &JsValue::from_str(name), &entry);
 }
 
-/// Milliseconds since the page started (`performance.now()`).
-pub fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
 /// Records figures under `name` (e.g. how the references' pieces were
 /// read), beside the marks.
 pub fn record(name: &str, figures: &[(&str, f64)]) {

@@ -4,9 +4,9 @@
 //! canvas.
 #![cfg(target_arch = "wasm32")]
 
-use tessera_app::decode_pool::DecodePool;
 use tessera_app::fetch::{fetch_buffer, fetch_with_progress, resolve_url, FetchError};
-use tessera_app::map_canvas::{context_2d, degrees_label, draw_mosaic, graticule_step};
+use tessera_app::map::canvas::{context_2d, degrees_label, draw_mosaic, graticule_step};
+use tessera_app::worker::pool::WorkerPool;
 use tessera_core::colormap::{Colormap, Palette};
 use tessera_core::mosaic::TileSamples;
 use tessera_core::viewport::Viewport;
@@ -35,7 +35,7 @@ fn chunk_urls_resolve_against_the_references_url() {
 
 #[wasm_bindgen_test]
 fn parquet_stores_are_told_by_their_url() {
-    use tessera_app::record_loader::parquet_store_folder;
+    use tessera_app::data::record_loader::parquet_store_folder;
     let folder = Some("http://h/demo/refs.parq/".to_string());
     assert_eq!(parquet_store_folder("http://h/demo/refs.parq"), folder);
     assert_eq!(parquet_store_folder("http://h/demo/refs.parq/"), folder);
@@ -169,22 +169,22 @@ fn graticule_labels_read_like_a_map() {
 async fn the_decode_pool_decodes_here_when_no_worker_starts() {
     use tessera_core::geotiff::decode_tile;
     use tessera_core::DType;
-    let pool = DecodePool::start();
+    let pool = WorkerPool::start();
     let file: &[u8] = include_bytes!("fixtures/tiff-variants/u16_lzw_predictor.tif");
     let expected = decode_tile(file, DType::U16).unwrap();
     let tile = pool
-        .decode(js_sys::Uint8Array::from(file).buffer(), DType::U16)
+        .decode_tile(js_sys::Uint8Array::from(file).buffer(), DType::U16)
         .await
         .unwrap();
     assert_eq!(tile, expected);
     let bad = pool
-        .decode(
+        .decode_tile(
             js_sys::Uint8Array::from(&b"not a tiff"[..]).buffer(),
             DType::U8,
         )
         .await
         .unwrap_err();
-    assert!(!bad.is_empty());
+    assert!(!bad.reason().is_empty());
     let stats = pool.stats();
     assert_eq!((stats.workers, stats.on_main_thread), (0, 2), "{stats:?}");
 }
@@ -192,7 +192,7 @@ async fn the_decode_pool_decodes_here_when_no_worker_starts() {
 #[wasm_bindgen_test]
 fn a_document_text_goes_out_in_whole_pieces_whatever_the_chunks() {
     use js_sys::{ArrayBuffer, Uint8Array};
-    use tessera_app::decode_worker::OutgoingText;
+    use tessera_app::worker::jobs::OutgoingText;
     let text: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
     // Chunks from the browser and from the decompressor, of sizes around
     // the piece's (7 bytes), one ending just on a piece's end.

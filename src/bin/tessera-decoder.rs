@@ -4,7 +4,7 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     console_error_panic_hook::set_once();
-    tessera_app::decode_worker::run();
+    tessera_app::worker::decoder::run();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

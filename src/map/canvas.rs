@@ -4,12 +4,11 @@
 
 use tessera_core::colormap::Palette;
 use tessera_core::mosaic::{paint, TileSamples};
+use tessera_core::topojson::Coastlines;
 use tessera_core::viewport::Viewport;
 use tessera_core::Tile;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
-
-use crate::coastline::Coastlines;
 
 pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()

@@ -1,12 +1,12 @@
 //! The side panel: loading the references, notices about the URL, the
-//! value under the pointer, and the status of the view's files.
+//! value under the pointer, and the status of the view's files. Panels
+//! read the state's reports; a retry is the session's to do.
 
 use leptos::prelude::*;
 
-use crate::camera::viewport;
-use crate::map_canvas::graticule_step;
-use crate::model::{AppState, RefsLoad};
-use crate::tile_loader::{retry, retry_all};
+use crate::data::Session;
+use crate::state::report::{Readout, RefsLoad, ViewMode};
+use crate::state::AppState;
 
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
@@ -15,6 +15,7 @@ fn megabytes(bytes: u64) -> String {
 #[component]
 pub fn LoadPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let session = expect_context::<Session>();
     move || {
         match state.load.get() {
         None => view! { <section id="refs-status">"Starting…"</section> }.into_any(),
@@ -39,28 +40,37 @@ pub fn LoadPanel() -> impl IntoView {
         }
         .into_any(),
         Some(RefsLoad::Ready { url }) => {
-            let summary = state.refs.with(|r| {
-                r.as_ref()
-                    .map(|r| {
-                        // Parquet references list files as record files are read.
-                        let lazy = crate::record_loader::active();
-                        r.variables()
-                            .map(|v| match lazy {
-                                true => v.name().to_string(),
-                                false => format!("{} ({} files)", v.name(), r.chunk_count(v)),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default()
+            let summary = state.references.get().unwrap_or_default();
+            let variables = summary
+                .variables
+                .iter()
+                .map(|(v, files)| match files {
+                    Some(n) => format!("{} ({n} files)", v.name()),
+                    // Parquet references list files as record files are read.
+                    None => v.name().to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let records = summary.records.map(|r| {
+                let failed = if r.failed == 0 {
+                    String::new()
+                } else {
+                    format!(", {} failed", r.failed)
+                };
+                format!(
+                    "parquet references: {} record files read ({:.0} KB with .zmetadata){failed}",
+                    r.files,
+                    r.bytes as f64 / 1e3
+                )
             });
+            let failed = summary.records.is_some_and(|r| r.failed > 0);
             view! {
                 <section id="refs-status">
                     <p>"References: "<span class="url">{url}</span></p>
-                    <p id="variables-found">{summary}</p>
-                    {crate::record_loader::summary().map(|s| view! { <p id="records-read">{s}</p> })}
-                    {(crate::record_loader::failed_count() > 0).then(|| {
-                        let on_retry = move |_| crate::record_loader::retry_failed(state);
+                    <p id="variables-found">{variables}</p>
+                    {records.map(|s| view! { <p id="records-read">{s}</p> })}
+                    {failed.then(|| {
+                        let on_retry = move |_| session.retry_records();
                         view! {
                             <button id="retry-records" on:click=on_retry>"Retry the record files"</button>
                         }
@@ -113,7 +123,7 @@ pub fn Notices() -> impl IntoView {
 #[component]
 pub fn ReadoutPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let field = move |f: fn(&crate::model::Readout) -> String| {
+    let field = move |f: fn(&Readout) -> String| {
         move || {
             state
                 .readout
@@ -137,11 +147,12 @@ pub fn ReadoutPanel() -> impl IntoView {
 #[component]
 pub fn StatusPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let session = expect_context::<Session>();
     let progress = move || {
         let r = state.report.get();
         let p = r.progress;
         match r.mode {
-            crate::model::ViewMode::Budget => {
+            ViewMode::Budget => {
                 format!("{} files in view: zoom in to load them", r.needed)
             }
             _ if p.total == 0 => "No files in view".to_string(),
@@ -157,13 +168,12 @@ pub fn StatusPanel() -> impl IntoView {
     };
     let stats = move || {
         let s = state.report.get().stats;
-        let d = s.decoding;
-        let decoding = match (d.workers, d.decoded) {
+        let decoding = match (s.workers, s.decoded) {
             (0, _) => "decoding on the main thread".to_string(),
             (workers, 0) => format!("{workers} decoder workers"),
             (workers, n) => format!(
                 "{workers} decoder workers, {:.1} ms per tile",
-                d.worker_ms / n as f64
+                s.decode_ms / n as f64
             ),
         };
         format!(
@@ -184,11 +194,7 @@ pub fn StatusPanel() -> impl IntoView {
             .into_iter()
             .map(|f| {
                 let key = f.key;
-                let on_retry = move |_| {
-                    if let Some(loader) = crate::render::loader() {
-                        retry(&loader, key);
-                    }
-                };
+                let on_retry = move |_| session.retry_tiles(&[key]);
                 view! {
                     <li class="failure" data-key=key.to_string()>
                         <span class="key">{key.to_string()}</span>
@@ -213,46 +219,12 @@ pub fn StatusPanel() -> impl IntoView {
             {move || {
                 let keys: Vec<_> = state.report.get().failures.iter().map(|f| f.key).collect();
                 (keys.len() > 1).then(|| {
-                    let on_retry_all = move |_| {
-                        if let Some(loader) = crate::render::loader() {
-                            retry_all(&loader, &keys);
-                        }
-                    };
+                    let on_retry_all = move |_| session.retry_tiles(&keys);
                     view! { <button id="retry-all" on:click=on_retry_all>"Retry all"</button> }
                 })
             }}
             <ul id="failures">{failures}</ul>
             <p id="cache-stats">{stats}</p>
         </section>
-    }
-}
-
-/// A bar of a round number of degrees, with its length in screen pixels,
-/// and how many data pixels one screen pixel spans.
-#[component]
-pub fn ScaleBar() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    move || {
-        let size = state.size.get()?;
-        let camera = state.selection.with(|s| s.camera)?;
-        let view = viewport(camera, size)?;
-        let degrees_per_css_pixel = view.degrees_per_pixel() * size.pixel_ratio;
-        let degrees = graticule_step(degrees_per_css_pixel * 120.0);
-        let pixels = degrees / degrees_per_css_pixel;
-        let data_per_screen = degrees_per_css_pixel * 1200.0;
-        let style = format!("width: {pixels:.0}px");
-        let label = format!("{degrees}° = {pixels:.0} px");
-        let detail = if data_per_screen >= 1.0 {
-            format!("1 px = {data_per_screen:.2} data pixels")
-        } else {
-            format!("1 data pixel = {:.2} px", 1.0 / data_per_screen)
-        };
-        Some(view! {
-            <div id="scale">
-                <div class="bar" style=style></div>
-                <span>{label}</span>
-                <span class="detail">{detail}</span>
-            </div>
-        })
     }
 }

@@ -1,0 +1,15 @@
+//! Where the data comes from: the [`Session`] (references, loaders,
+//! decoder workers, the view plan), reading the references
+//! ([`references`]) and a parquet store's record files
+//! ([`record_loader`]), loading tiles for request groups
+//! ([`tile_loader`]), asking for what the view needs ([`view`]), and the
+//! coastlines ([`coastlines`]).
+
+pub mod coastlines;
+pub mod record_loader;
+pub mod references;
+pub mod session;
+pub mod tile_loader;
+pub mod view;
+
+pub use session::Session;

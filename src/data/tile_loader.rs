@@ -1,0 +1,162 @@
+//! Loading tiles for named request groups (the view, a prefetch, ...):
+//! the core's [`TileRequests`] decides what to fetch, what to cancel and
+//! what is loaded; this starts those requests in the worker pool, cancels
+//! them there, and reports back. Every arrival, failure or retry calls
+//! `on_change` (the session bumps its `tiles_changed` signal).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use tessera_core::tile_requests::{FileFailure, RequestGroup, Ticket, TileRequests};
+use tessera_core::view_plan::{ChunkLocation, ChunkSource};
+use tessera_core::ChunkKey;
+
+use crate::fetch::resolve_url;
+use crate::worker::pool::{JobError, WorkerPool};
+use crate::worker::protocol::JobId;
+
+struct Loader {
+    requests: TileRequests,
+    /// The worker job of each request under way.
+    jobs: HashMap<Ticket, JobId>,
+    /// What relative chunk URLs are relative to (the references' URL).
+    base: String,
+    pool: WorkerPool,
+    on_change: Rc<dyn Fn()>,
+}
+
+/// See the [module docs](self). Cloning gives another handle on the same
+/// loader.
+#[derive(Clone)]
+pub struct TileLoader(Rc<RefCell<Loader>>);
+
+impl TileLoader {
+    /// A cache of `cache_budget` bytes, at most `max_in_flight` requests at
+    /// once, decoded by `pool`.
+    pub fn new(
+        pool: WorkerPool,
+        cache_budget: usize,
+        max_in_flight: usize,
+        on_change: Rc<dyn Fn()>,
+    ) -> TileLoader {
+        TileLoader(Rc::new(RefCell::new(Loader {
+            requests: TileRequests::new(cache_budget, max_in_flight),
+            jobs: HashMap::new(),
+            base: String::new(),
+            pool,
+            on_change,
+        })))
+    }
+
+    /// Relative chunk URLs are relative to `base` from now on.
+    pub fn set_base(&self, base: String) {
+        self.0.borrow_mut().base = base;
+    }
+
+    /// Reads the loader's state (tiles, failures, progress, totals).
+    pub fn with<R>(&self, f: impl FnOnce(&TileRequests) -> R) -> R {
+        f(&self.0.borrow().requests)
+    }
+
+    /// Makes `sources` what `group` wants, in the order to load them:
+    /// requests no group wants any more are cancelled in the workers.
+    pub fn set_wanted(&self, group: RequestGroup, sources: Vec<ChunkSource>) {
+        let (pool, jobs) = {
+            let mut loader = self.0.borrow_mut();
+            let cancelled = loader.requests.set_wanted(group, sources);
+            let jobs: Vec<JobId> = cancelled
+                .iter()
+                .filter_map(|t| loader.jobs.remove(t))
+                .collect();
+            (loader.pool.clone(), jobs)
+        };
+        for job in jobs {
+            pool.cancel(job);
+        }
+        self.pump();
+    }
+
+    /// Forgets the failures of `keys` and loads those files again.
+    pub fn retry(&self, keys: &[ChunkKey]) {
+        self.0.borrow_mut().requests.retry(keys);
+        self.pump();
+        self.changed();
+    }
+
+    fn changed(&self) {
+        let on_change = self.0.borrow().on_change.clone();
+        on_change();
+    }
+
+    /// Starts what the requests' limits allow.
+    fn pump(&self) {
+        loop {
+            let next = self.0.borrow_mut().requests.next_request();
+            let Some((ticket, source)) = next else {
+                return;
+            };
+            self.start(ticket, source);
+        }
+    }
+
+    fn start(&self, ticket: Ticket, source: ChunkSource) {
+        let key = source.key;
+        let (pool, base) = {
+            let loader = self.0.borrow();
+            (loader.pool.clone(), loader.base.clone())
+        };
+        let (url, decoded) = match source.location {
+            ChunkLocation::Inline(bytes) => {
+                let bytes = js_sys::Uint8Array::from(&bytes[..]).buffer();
+                let pool = pool.clone();
+                let decoded = Box::pin(async move { pool.decode_tile(bytes, source.dtype).await })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>;
+                ("(inline in the references)".to_string(), decoded)
+            }
+            ChunkLocation::Remote { url, range } => {
+                // A URL that cannot be resolved is kept as written: its
+                // request then fails and is listed with the reason.
+                let url = resolve_url(&url, &base).unwrap_or(url);
+                let range = range.map(|r| (r.offset, r.length));
+                let this = self.clone();
+                let on_fetched = move |bytes: u32| {
+                    this.0
+                        .borrow_mut()
+                        .requests
+                        .fetched(key, ticket, u64::from(bytes));
+                    this.pump();
+                };
+                let (job, decoded) = pool.fetch_tile(url.clone(), range, source.dtype, on_fetched);
+                self.0.borrow_mut().jobs.insert(ticket, job);
+                (
+                    url,
+                    Box::pin(decoded) as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>,
+                )
+            }
+        };
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = decoded.await;
+            {
+                let mut loader = this.0.borrow_mut();
+                loader.jobs.remove(&ticket);
+                match result {
+                    Ok(tile) => loader.requests.finished(key, ticket, Ok(tile)),
+                    // Cancelled because no group wants it: not a failure.
+                    Err(JobError::Cancelled) => loader.requests.abandoned(key, ticket),
+                    Err(e) => {
+                        let failure = FileFailure {
+                            key,
+                            url,
+                            reason: e.reason().to_string(),
+                        };
+                        loader.requests.finished(key, ticket, Err(failure));
+                    }
+                }
+            }
+            this.changed();
+            this.pump();
+        });
+    }
+}

@@ -1,0 +1,163 @@
+//! When the map is painted: once per animation frame however many changes
+//! arrive, and for tiles arriving while a view loads no more often than
+//! every [`PROGRESS_DRAW_MS`] (the tile that completes the view is painted
+//! at once). After each paint, what the view has is reported to the
+//! panels.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use tessera_core::colormap::default_for;
+use tessera_core::physical;
+
+use crate::data::Session;
+use crate::map::painter::{Colours, Painter, Scene};
+use crate::state::report::{ViewMode, ViewReport};
+use crate::state::AppState;
+
+/// At least this long between two paints for tiles arriving while a view
+/// loads. A paint stitches and paints the whole canvas: painting for every
+/// tile took main-thread time from the loading it showed (measured in
+/// bench-web.sh's (c)).
+const PROGRESS_DRAW_MS: f64 = 100.0;
+
+pub struct Frames {
+    state: AppState,
+    session: Session,
+    painter: RefCell<Painter>,
+    frame_pending: Cell<bool>,
+    /// When the last paint was, and whether a paint for arrived tiles
+    /// waits for [`PROGRESS_DRAW_MS`] to pass.
+    last_draw: Cell<f64>,
+    progress_pending: Cell<bool>,
+    /// The last report sent to the panels.
+    reported: RefCell<Option<ViewReport>>,
+}
+
+impl Frames {
+    pub fn new(state: AppState, session: Session, painter: Painter) -> Rc<Frames> {
+        Rc::new(Frames {
+            state,
+            session,
+            painter: RefCell::new(painter),
+            frame_pending: Cell::new(false),
+            last_draw: Cell::new(f64::NEG_INFINITY),
+            progress_pending: Cell::new(false),
+            reported: RefCell::new(None),
+        })
+    }
+
+    /// Paints at the next animation frame (once, however often called).
+    pub fn schedule(self: &Rc<Self>) {
+        if self.frame_pending.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        request_animation_frame(move || {
+            this.frame_pending.set(false);
+            this.paint();
+        });
+    }
+
+    /// Paints for tiles that arrived (or failed): at the next animation
+    /// frame when they complete the view, else no sooner than
+    /// [`PROGRESS_DRAW_MS`] after the last paint.
+    pub fn schedule_progress(self: &Rc<Self>) {
+        let wait = PROGRESS_DRAW_MS - (crate::time::now() - self.last_draw.get());
+        let complete = self.session.plan.with_untracked(|plan| {
+            plan.as_ref()
+                .is_some_and(|plan| self.session.tiles().with(|r| r.progress(&plan.keys).done()))
+        });
+        if wait <= 0.0 || complete {
+            self.schedule();
+            return;
+        }
+        if self.progress_pending.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        set_timeout(
+            move || {
+                this.progress_pending.set(false);
+                this.schedule();
+            },
+            Duration::from_millis(wait.ceil() as u64),
+        );
+    }
+
+    fn paint(&self) {
+        self.last_draw.set(crate::time::now());
+        let session = self.session;
+        let colours = self.state.selection.with_untracked(|s| Colours {
+            variable: s.variable,
+            colormap: s.colormap.unwrap_or(default_for(s.variable)),
+            range: s.range.unwrap_or(physical::default_range(s.variable)),
+        });
+        let coastlines = session.coastlines.get_untracked();
+        let tiles_version = session.tiles_changed.get_untracked();
+        let references = session.has_references();
+        let report = session.plan.with_untracked(|plan| {
+            let plan = plan.as_ref()?;
+            session.tiles().with(|tiles| {
+                self.painter.borrow_mut().paint(Scene {
+                    plan,
+                    references,
+                    colours,
+                    tiles,
+                    tiles_version,
+                    coastlines: coastlines.as_deref(),
+                })
+            });
+            Some(session.view_report(plan))
+        });
+        if let Some(report) = report {
+            self.report(report);
+        }
+    }
+
+    /// Sends the report to the panels, if it changed.
+    fn report(&self, report: ViewReport) {
+        if self.reported.borrow().as_ref() == Some(&report) {
+            return;
+        }
+        *self.reported.borrow_mut() = Some(report.clone());
+        record_session(&report);
+        if report.mode == ViewMode::Ready && report.progress.total > 0 {
+            if let Some((files, bytes)) = self.session.records_transferred() {
+                crate::perf::record_once(
+                    crate::perf::FIRST_VIEW_REFERENCES,
+                    &[("files", f64::from(files)), ("bytes", bytes as f64)],
+                );
+            }
+            crate::perf::mark(crate::perf::FIRST_VIEW_COMPLETE);
+        }
+        // The panels follow in a task of their own: updating them (new
+        // rows, options, lazily compiled code the first time) after the
+        // paint in the same frame made tasks over 50 ms.
+        let target = self.state.report;
+        set_timeout(move || target.set(report), Duration::ZERO);
+    }
+}
+
+/// The session's figures, for the benchmark.
+fn record_session(report: &ViewReport) {
+    let s = report.stats;
+    crate::perf::record(
+        crate::perf::SESSION,
+        &[
+            ("cacheBytes", s.cache_bytes as f64),
+            ("cacheBudget", s.cache_budget as f64),
+            ("cachedTiles", s.cached_tiles as f64),
+            ("requests", s.requests as f64),
+            ("cancelled", s.cancelled as f64),
+            ("decoded", s.decoded as f64),
+            ("workerMs", s.decode_ms),
+            ("wasmBytes", crate::perf::wasm_memory_bytes()),
+            ("loaded", report.progress.loaded as f64),
+            ("failed", report.progress.failed as f64),
+            ("total", report.progress.total as f64),
+        ],
+    );
+}

@@ -1,0 +1,149 @@
+//! Moving the map: drag (mouse, touch) pans, two fingers pinch, the wheel,
+//! the +/− buttons and the `+`/`-` keys zoom about the pointer or the
+//! centre, arrow keys move. Every move is a new camera in the selection.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use leptos::ev;
+use leptos::html;
+use leptos::prelude::*;
+use tessera_core::camera::{panned, zoomed_at, CanvasSize};
+use tessera_core::view_state::Camera;
+
+use crate::state::AppState;
+
+pub struct Gestures {
+    state: AppState,
+    wrap: NodeRef<html::Main>,
+    /// Pointers currently down, for drag (one) and pinch (two).
+    pointers: RefCell<BTreeMap<i32, (f64, f64)>>,
+}
+
+impl Gestures {
+    pub fn new(state: AppState, wrap: NodeRef<html::Main>) -> Gestures {
+        Gestures {
+            state,
+            wrap,
+            pointers: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// A client position in CSS pixels of the map.
+    pub fn position(&self, client_x: i32, client_y: i32) -> (f64, f64) {
+        let Some(wrap) = self.wrap.get_untracked() else {
+            return (0.0, 0.0);
+        };
+        let rect = wrap.get_bounding_client_rect();
+        (
+            f64::from(client_x) - rect.left(),
+            f64::from(client_y) - rect.top(),
+        )
+    }
+
+    fn move_camera(&self, f: &dyn Fn(Camera, CanvasSize) -> Camera) {
+        let Some(size) = self.state.canvas.get_untracked() else {
+            return;
+        };
+        self.state.selection.update(|s| {
+            if let Some(camera) = s.camera {
+                s.camera = Some(f(camera, size));
+            }
+        });
+    }
+
+    pub fn pointer_down(&self, e: &ev::PointerEvent) {
+        if e.button() != 0 && e.pointer_type() == "mouse" {
+            return;
+        }
+        // Only the map drags: buttons over it keep their clicks.
+        let on_canvas = e
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlCanvasElement>(t).ok())
+            .is_some();
+        if !on_canvas {
+            return;
+        }
+        if let Some(wrap) = self.wrap.get_untracked() {
+            let _ = wrap.set_pointer_capture(e.pointer_id());
+            let _ = wrap.focus();
+        }
+        let at = self.position(e.client_x(), e.client_y());
+        self.pointers.borrow_mut().insert(e.pointer_id(), at);
+    }
+
+    /// Pans or pinches for a pointer that is down; returns where the
+    /// pointer is (CSS pixels of the map).
+    pub fn pointer_move(&self, e: &ev::PointerEvent) -> (f64, f64) {
+        let (x, y) = self.position(e.client_x(), e.client_y());
+        let mut down = self.pointers.borrow_mut();
+        if let Some(&(px, py)) = down.get(&e.pointer_id()) {
+            if down.len() == 1 {
+                self.move_camera(&|c, size| panned(c, size, x - px, y - py));
+            } else if down.len() == 2 {
+                // Pinch: zoom by the change of distance about the midpoint.
+                let other = down
+                    .iter()
+                    .find(|(id, _)| **id != e.pointer_id())
+                    .map(|(_, p)| *p);
+                if let Some((ox, oy)) = other {
+                    let before = ((px - ox).powi(2) + (py - oy).powi(2)).sqrt();
+                    let after = ((x - ox).powi(2) + (y - oy).powi(2)).sqrt();
+                    if before > 1.0 && after > 1.0 {
+                        let (mx, my) = ((x + ox) / 2.0, (y + oy) / 2.0);
+                        let factor = after / before;
+                        self.move_camera(&|c, size| {
+                            let c = panned(c, size, (x - px) / 2.0, (y - py) / 2.0);
+                            zoomed_at(c, size, factor, mx, my)
+                        });
+                    }
+                }
+            }
+            down.insert(e.pointer_id(), (x, y));
+        }
+        (x, y)
+    }
+
+    pub fn pointer_up(&self, e: &ev::PointerEvent) {
+        self.pointers.borrow_mut().remove(&e.pointer_id());
+    }
+
+    pub fn wheel(&self, e: &ev::WheelEvent) {
+        e.prevent_default();
+        let (x, y) = self.position(e.client_x(), e.client_y());
+        // Lines and pages count as about 40 and 800 pixels of scrolling.
+        let pixels = match e.delta_mode() {
+            1 => e.delta_y() * 40.0,
+            2 => e.delta_y() * 800.0,
+            _ => e.delta_y(),
+        };
+        let factor = (-pixels / 300.0).exp2();
+        self.move_camera(&|c, size| zoomed_at(c, size, factor, x, y));
+    }
+
+    pub fn key(&self, e: &ev::KeyboardEvent) {
+        let Some(size) = self.state.canvas.get_untracked() else {
+            return;
+        };
+        let (cx, cy) = size.centre();
+        let step = size.css_width.min(size.css_height) / 8.0;
+        match e.key().as_str() {
+            "+" | "=" => self.move_camera(&|c, s| zoomed_at(c, s, 2.0, cx, cy)),
+            "-" | "_" => self.move_camera(&|c, s| zoomed_at(c, s, 0.5, cx, cy)),
+            "ArrowLeft" => self.move_camera(&|c, s| panned(c, s, step, 0.0)),
+            "ArrowRight" => self.move_camera(&|c, s| panned(c, s, -step, 0.0)),
+            "ArrowUp" => self.move_camera(&|c, s| panned(c, s, 0.0, step)),
+            "ArrowDown" => self.move_camera(&|c, s| panned(c, s, 0.0, -step)),
+            _ => return,
+        }
+        e.prevent_default();
+    }
+
+    /// Zooms about the map's centre (the +/− buttons).
+    pub fn zoom(&self, factor: f64) {
+        self.move_camera(&|c, size| {
+            let (cx, cy) = size.centre();
+            zoomed_at(c, size, factor, cx, cy)
+        });
+    }
+}

@@ -1,0 +1,116 @@
+//! What the app reports to its panels and to scripts: how loading the
+//! references goes, what they hold, what the map shows now, and the value
+//! under the pointer. Plain data, written by the data layer and the map,
+//! read by the panels.
+
+use tessera_core::tile_requests::{FileFailure, Progress};
+use tessera_core::view_plan::Available;
+use tessera_core::Variable;
+
+/// Loading the references.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefsLoad {
+    Fetching {
+        url: String,
+        loaded: u64,
+        total: Option<u64>,
+    },
+    Parsing {
+        url: String,
+        bytes: u64,
+    },
+    Ready {
+        url: String,
+    },
+    /// What was tried (source and URL), and why it failed.
+    Failed {
+        tried: Vec<String>,
+        reason: String,
+    },
+}
+
+/// What the references hold, once read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReferencesSummary {
+    /// The data variables, each with its number of files (`None` for a
+    /// parquet store, which is read as views need it).
+    pub variables: Vec<(Variable, Option<usize>)>,
+    /// A parquet store's record files so far.
+    pub records: Option<RecordsSummary>,
+}
+
+/// A parquet store's record files read so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordsSummary {
+    /// Record files read (`.zmetadata` not counted).
+    pub files: u32,
+    /// Bytes fetched, `.zmetadata` included.
+    pub bytes: u64,
+    /// Record files that could not be read.
+    pub failed: usize,
+}
+
+/// What the map shows now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ViewMode {
+    /// Files of the view are still loading (or the references are).
+    #[default]
+    Loading,
+    /// Every file of the view is loaded or failed, and drawn.
+    Ready,
+    /// The view needs more files than the budget: coverage only.
+    Budget,
+    /// The references could not be loaded.
+    Error,
+}
+
+impl ViewMode {
+    /// The value of `<body data-view>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ViewMode::Loading => "loading",
+            ViewMode::Ready => "ready",
+            ViewMode::Budget => "budget",
+            ViewMode::Error => "error",
+        }
+    }
+}
+
+/// Totals over the session, for the status panel.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoadStats {
+    pub cache_bytes: usize,
+    pub cache_budget: usize,
+    pub cached_tiles: usize,
+    pub requests: u64,
+    pub cancelled: u64,
+    pub bytes_fetched: u64,
+    /// Decoder workers alive (0: tiles are decoded on the page).
+    pub workers: usize,
+    pub decoded: u64,
+    /// Time spent decoding, summed.
+    pub decode_ms: f64,
+}
+
+/// What the last drawn view reported.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewReport {
+    pub mode: ViewMode,
+    pub progress: Progress,
+    /// Files the view needs (with mode Budget, more than the budget).
+    pub needed: usize,
+    pub failures: Vec<FileFailure>,
+    pub stats: LoadStats,
+    /// The layer values that have files in the view.
+    pub available: Available,
+}
+
+/// The value under the pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readout {
+    pub lat: f64,
+    pub lon: f64,
+    pub tile: Option<String>,
+    pub dn: Option<u16>,
+    pub value: String,
+}

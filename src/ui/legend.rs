@@ -1,0 +1,69 @@
+//! The legend: the colour bar with its range and unit, or lsmap's
+//! categories.
+
+use leptos::prelude::*;
+use tessera_core::colormap::{default_for, Colormap, Palette};
+use tessera_core::physical;
+
+use crate::state::AppState;
+use crate::ui::format_bound;
+
+/// The colour bar with its range and unit, or lsmap's categories.
+#[component]
+pub fn Legend() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let (variable, colormap, range) = state.selection.with(|s| {
+            (
+                s.variable,
+                s.colormap.unwrap_or(default_for(s.variable)),
+                s.range.unwrap_or(physical::default_range(s.variable)),
+            )
+        });
+        let title = format!("{} — {}", variable.name(), physical::quantity(variable));
+        if physical::is_categorical(variable) && colormap == Colormap::Categories {
+            let palette = Palette::new(variable, colormap, range);
+            let rows = [1u16, 5, 17, 21]
+                .into_iter()
+                .map(|code| {
+                    let [r, g, b, _] = palette.rgba(code);
+                    let style = format!("background: rgb({r}, {g}, {b})");
+                    let text = format!("{code}: {}", physical::format_value(variable, code));
+                    view! { <li><span class="swatch" style=style></span>{text}</li> }
+                })
+                .collect_view();
+            view! {
+                <section id="legend"><h2>{title}</h2><ul class="categories">{rows}</ul></section>
+            }
+            .into_any()
+        } else {
+            // The bar's colours come from our own colormap, never from input.
+            let stops: Vec<String> = (0..=16)
+                .map(|i| {
+                    let t = f64::from(i) / 16.0;
+                    let [r, g, b] = colormap.rgb(t);
+                    format!("rgb({r}, {g}, {b}) {:.1}%", t * 100.0)
+                })
+                .collect();
+            let style = format!(
+                "background: linear-gradient(to right, {})",
+                stops.join(", ")
+            );
+            let unit = physical::unit(variable);
+            let mid = (range.0 + range.1) / 2.0;
+            view! {
+                <section id="legend">
+                    <h2>{title}</h2>
+                    <div class="colour-bar" style=style></div>
+                    <div class="ticks">
+                        <span>{format_bound(range.0)}</span>
+                        <span>{format_bound(mid)}</span>
+                        <span>{format!("{} {unit}", format_bound(range.1))}</span>
+                    </div>
+                    <p class="hint">"Transparent: no data (0) or no file."</p>
+                </section>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The jobs a decoder worker does, written once: a worker runs them on its
+//! own thread ([`crate::worker::decoder`]), and the page runs the very same
+//! code when no worker can ([`crate::worker::pool`]).
+//!
+//! * Tiles: the worker fetches the file itself, so that its body is read
+//!   on the worker's thread, not the page's (a profile of the cold load
+//!   showed the page's thread saturated, a quarter of it reading tile
+//!   bodies); the pixels go back transferred.
+//! * Reference documents: the download of the full data set's 151 MB JSON
+//!   never waits for the page's thread, busy parsing what came before, and
+//!   a gzip document is decompressed here while the page parses.
+//! * Coastlines: reading the map's TopoJSON took the page's thread 22-27 ms
+//!   right after its first view.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{ArrayBuffer, Uint16Array, Uint8Array};
+use tessera_core::geotiff::{decode_tile, DecodedTile};
+use tessera_core::reader::DocumentText;
+use tessera_core::DType;
+use web_sys::{AbortController, AbortSignal};
+
+use crate::fetch::{fetch_buffer, fetch_in_js_pieces, FetchError};
+use crate::time::now;
+use crate::worker::protocol::{Failure, JobId, Reply, Request};
+
+/// A document's text goes to the page in pieces of at least this size:
+/// each a message for the page to take and a few ms of parsing there.
+const TEXT_PIECE: usize = 1 << 20;
+
+/// Bytes of a received piece decompressed at a time.
+const INFLATE_STEP: usize = 32 << 10;
+
+/// Where a job's replies go.
+pub type Send = Rc<dyn Fn(Reply)>;
+
+/// The jobs under way in one place (a worker, or the page), with their
+/// downloads, so that a `Cancel` can stop them.
+#[derive(Default)]
+pub struct Jobs {
+    fetches: RefCell<HashMap<JobId, AbortController>>,
+}
+
+impl Jobs {
+    /// Does `request`, sending its replies to `send`.
+    pub async fn run(self: Rc<Self>, request: Request, send: Send) {
+        match request {
+            Request::FetchTile {
+                id,
+                url,
+                range,
+                dtype,
+            } => self.fetch_tile(id, &url, range, dtype, &send).await,
+            Request::DecodeTile { id, bytes, dtype } => send(decode(id, &bytes, dtype)),
+            Request::ReadDocument { id, url } => self.read_document(id, &url, &send).await,
+            Request::ReadCoastlines { id, json } => send(read_coastlines(id, &json)),
+            Request::Cancel { id } => self.cancel(id),
+        }
+    }
+
+    /// Stops job `id`'s download, if it has one under way.
+    pub fn cancel(&self, id: JobId) {
+        if let Some(controller) = self.fetches.borrow_mut().remove(&id) {
+            controller.abort();
+        }
+    }
+
+    /// A signal that [`Jobs::cancel`] aborts, for job `id`'s download
+    /// (call [`Jobs::fetch_done`] when it ends).
+    fn cancellable(&self, id: JobId) -> Result<AbortSignal, FetchError> {
+        let controller = AbortController::new()
+            .map_err(|_| FetchError::Network("the browser cannot make requests".into()))?;
+        let signal = controller.signal();
+        self.fetches.borrow_mut().insert(id, controller);
+        Ok(signal)
+    }
+
+    fn fetch_done(&self, id: JobId) {
+        self.fetches.borrow_mut().remove(&id);
+    }
+
+    async fn fetch_tile(
+        &self,
+        id: JobId,
+        url: &str,
+        range: Option<(u64, u64)>,
+        dtype: DType,
+        send: &Send,
+    ) {
+        let fetched = match self.cancellable(id) {
+            Ok(signal) => fetch_buffer(url, range, &signal).await,
+            Err(e) => Err(e),
+        };
+        self.fetch_done(id);
+        send(match fetched {
+            Ok(bytes) => {
+                send(Reply::Fetched {
+                    id,
+                    bytes: bytes.byte_length(),
+                });
+                decode(id, &bytes, dtype)
+            }
+            Err(FetchError::Aborted) => Reply::Cancelled { id },
+            Err(e) => failed(id, Failure::Fetch, e.to_string()),
+        });
+    }
+
+    /// Reads the reference document at `url`, sending its text as it
+    /// arrives (decompressed, if it is gzip).
+    async fn read_document(&self, id: JobId, url: &str, send: &Send) {
+        let signal = match self.cancellable(id) {
+            Ok(signal) => signal,
+            Err(e) => return send(failed(id, Failure::Fetch, e.to_string())),
+        };
+        let mut text = DocumentText::new();
+        let mut outgoing = OutgoingText::default();
+        let mut scratch = Vec::new();
+        let mut invalid = None;
+        let (mut loaded, mut expected) = (0, None);
+        let mut inflate_ms = 0.0;
+        let fetched = fetch_in_js_pieces(url, Some(&signal), |bytes, so_far, total| {
+            (loaded, expected) = (so_far, total);
+            let mut to_page = |piece: ArrayBuffer| text_piece(send, id, piece, so_far, total);
+            if text.is_plain() {
+                // Straight from the browser's buffer to the page's: the
+                // text never passes through this side's wasm memory.
+                outgoing.append_js(bytes, &mut to_page);
+                return true;
+            }
+            scratch.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut scratch);
+            // A megabyte of gzip is some 18 MB of text: decompressed a bit
+            // at a time, the page parses the first megabytes meanwhile.
+            for part in scratch.chunks(INFLATE_STEP) {
+                let started = now();
+                let pushed = text.push(part);
+                inflate_ms += now() - started;
+                match pushed {
+                    Ok(more) => outgoing.append(more, &mut to_page),
+                    Err(e) => {
+                        invalid = Some(e.to_string());
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .await;
+        self.fetch_done(id);
+        let gzip = text.is_gzip();
+        let last = match fetched {
+            Ok(()) if invalid.is_none() => text.finish().map_err(|e| e.to_string()),
+            _ => Ok(Vec::new()),
+        };
+        send(match (fetched, invalid.or(last.as_ref().err().cloned())) {
+            (_, Some(reason)) => failed(id, Failure::Invalid, reason),
+            (Err(FetchError::Aborted), None) => Reply::Cancelled { id },
+            (Err(e), None) => failed(id, Failure::Fetch, e.to_string()),
+            (Ok(()), None) => {
+                let mut to_page =
+                    |piece: ArrayBuffer| text_piece(send, id, piece, loaded, expected);
+                outgoing.append(&last.unwrap_or_default(), &mut to_page);
+                outgoing.finish(&mut to_page);
+                Reply::DocumentRead {
+                    id,
+                    gzip,
+                    inflate_ms,
+                }
+            }
+        });
+    }
+}
+
+fn failed(id: JobId, failure: Failure, reason: String) -> Reply {
+    Reply::Failed {
+        id,
+        failure,
+        reason,
+    }
+}
+
+fn text_piece(send: &Send, id: JobId, text: ArrayBuffer, loaded: u64, total: Option<u64>) {
+    send(Reply::Text {
+        id,
+        text,
+        loaded,
+        total,
+    });
+}
+
+/// The reply to a decode: the pixels in a buffer of their own, to be
+/// transferred.
+fn decode(id: JobId, bytes: &ArrayBuffer, dtype: DType) -> Reply {
+    let started = now();
+    // Into this side's wasm memory (the decoder reads a slice).
+    let file = Uint8Array::new(bytes).to_vec();
+    match decode_tile(&file, dtype) {
+        Ok(tile) => {
+            let pixels = match &tile {
+                DecodedTile::U8(values) => Uint8Array::from(&values[..]).buffer(),
+                DecodedTile::U16(values) => Uint16Array::from(&values[..]).buffer(),
+            };
+            Reply::Tile {
+                id,
+                pixels,
+                dtype,
+                decode_ms: now() - started,
+            }
+        }
+        Err(e) => failed(id, Failure::Invalid, e.to_string()),
+    }
+}
+
+/// The reply to a coastlines job: the lines packed in one buffer.
+fn read_coastlines(id: JobId, json: &ArrayBuffer) -> Reply {
+    match tessera_core::topojson::coastlines(&Uint8Array::new(json).to_vec()) {
+        Ok(lines) => Reply::Coastlines {
+            id,
+            packed: js_sys::Uint32Array::from(&tessera_core::topojson::pack_lines(&lines)[..])
+                .buffer(),
+        },
+        Err(e) => failed(id, Failure::Invalid, e.to_string()),
+    }
+}
+
+/// The text for the page gathered in a JavaScript buffer (of
+/// [`TEXT_PIECE`] bytes), handed on to be transferred when full: one copy
+/// per byte, from the browser's or the decompressor's buffer.
+pub struct OutgoingText {
+    piece: Uint8Array,
+    filled: u32,
+}
+
+impl Default for OutgoingText {
+    fn default() -> Self {
+        OutgoingText::with_piece_len(TEXT_PIECE as u32)
+    }
+}
+
+impl OutgoingText {
+    /// Pieces of `len` bytes (at least 1).
+    pub fn with_piece_len(len: u32) -> OutgoingText {
+        OutgoingText {
+            piece: Uint8Array::new_with_length(len.max(1)),
+            filled: 0,
+        }
+    }
+
+    /// Room left in the piece; a full one is handed to `send` first.
+    fn room(&mut self, send: &mut impl FnMut(ArrayBuffer)) -> u32 {
+        if self.filled == self.piece.length() {
+            let next = Uint8Array::new_with_length(self.piece.length());
+            let full = std::mem::replace(&mut self.piece, next);
+            self.filled = 0;
+            send(full.buffer());
+        }
+        self.piece.length() - self.filled
+    }
+
+    /// Appends bytes the browser gave, without copying them into wasm memory.
+    pub fn append_js(&mut self, bytes: &Uint8Array, send: &mut impl FnMut(ArrayBuffer)) {
+        let mut at = 0;
+        while at < bytes.length() {
+            let take = self.room(send).min(bytes.length() - at);
+            self.piece.set(&bytes.subarray(at, at + take), self.filled);
+            self.filled += take;
+            at += take;
+        }
+    }
+
+    pub fn append(&mut self, mut bytes: &[u8], send: &mut impl FnMut(ArrayBuffer)) {
+        while !bytes.is_empty() {
+            let take = (self.room(send) as usize).min(bytes.len());
+            let (now, rest) = bytes.split_at(take);
+            self.piece
+                .subarray(self.filled, self.filled + take as u32)
+                .copy_from(now);
+            self.filled += take as u32;
+            bytes = rest;
+        }
+    }
+
+    /// Hands on what the last piece holds, if anything.
+    pub fn finish(self, send: &mut impl FnMut(ArrayBuffer)) {
+        if self.filled == self.piece.length() {
+            send(self.piece.buffer());
+        } else if self.filled > 0 {
+            send(self.piece.slice(0, self.filled).buffer());
+        }
+    }
+}
