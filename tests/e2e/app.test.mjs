@@ -12,6 +12,7 @@ import path from 'node:path';
 import {
   DEMO, DIST, serve, launch, openPage, waitView, waitQuery, canvasBytes, pixelAt, opaqueFraction,
   cameraOf, screenOf, pixelCentre, tilePath, readDn, noDataPixel, readout, shot, demoCopy, distCopy,
+  recordingServer,
 } from './harness.mjs';
 
 let app, data, browser;
@@ -534,24 +535,9 @@ test('tiles from a host without CORS headers fail with a reason, and the page sa
 test('tiles that leave the view while they download are cancelled in the decoder workers', async () => {
   // The demo from a server that holds tile responses until released, and
   // notes the requests the browser gave up before any answer came.
-  const { createServer } = await import('node:http');
-  let holding = true;
-  const held = [];
-  const abandoned = [];
-  const slow = createServer((req, res) => {
-    const file = path.join(DEMO, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    const answer = () => {
-      if (res.destroyed) return;
-      let body;
-      try { body = readFileSync(file); } catch { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }).end(); return; }
-      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': body.length }).end(body);
-    };
-    if (!file.endsWith('.tif') || !holding) return answer();
-    held.push(answer);
-    res.on('close', () => { if (!res.writableEnded) abandoned.push(req.url); });
-  });
-  await new Promise((done) => slow.listen(0, '127.0.0.1', done));
-  const base = `http://127.0.0.1:${slow.address().port}`;
+  const slow = await recordingServer(DEMO, { hold: () => true });
+  const { held, abandoned } = slow;
+  const base = slow.url;
   try {
     const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(`${base}/refs.json`)}`));
     // The page has asked for 6 winter files (its limit; none can finish
@@ -569,16 +555,14 @@ test('tiles that leave the view while they download are cancelled in the decoder
     const cancelled = Number((await page.locator('#cache-stats').innerText()).match(/cancelled (\d+)/)[1]);
     assert.equal(cancelled, 6);
     // Released: the summer view completes, nothing failed.
-    holding = false;
-    held.splice(0).forEach((answer) => answer());
+    slow.release();
     await waitView(page);
     assert.equal(await page.locator('li.failure').count(), 0);
     assert.match(await page.evaluate(() => document.body.dataset.files), /^(\d+)\/\1$/);
     assert.deepEqual(page.errors, []);
     await page.context().close();
   } finally {
-    slow.closeAllConnections?.();
-    await new Promise((done) => slow.close(done));
+    await slow.close();
   }
 });
 

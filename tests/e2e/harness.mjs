@@ -201,3 +201,49 @@ export async function shot(page, name) {
 export function tiles(demo) {
   return readdirSync(path.join(demo, 'data/tiles'));
 }
+
+/**
+ * Serves `dir` over HTTP on 127.0.0.1 with CORS for any origin, noting
+ * every request for a `.tif` (`requests`, in order) and holding the
+ * answers to those `hold(url)` says to hold until `release()`; a request
+ * the browser gives up before its answer is noted in `abandoned`.
+ * Resolves to { url, requests, held, abandoned, release, close }.
+ */
+export async function recordingServer(dir, { hold = () => false } = {}) {
+  const { createServer } = await import('node:http');
+  const { readFileSync } = await import('node:fs');
+  const requests = [];
+  const held = [];
+  const abandoned = [];
+  let holding = true;
+  const server = createServer((req, res) => {
+    const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const answer = () => {
+      if (res.destroyed) return;
+      let body;
+      try { body = readFileSync(file); } catch { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }).end(); return; }
+      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': body.length }).end(body);
+    };
+    if (!file.endsWith('.tif')) return answer();
+    requests.push(req.url);
+    if (!holding || !hold(req.url)) return answer();
+    held.push(answer);
+    res.on('close', () => { if (!res.writableEnded) abandoned.push(req.url); });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    held,
+    abandoned,
+    /** Answers what is held, and holds nothing from now on. */
+    release: () => {
+      holding = false;
+      held.splice(0).forEach((answer) => answer());
+    },
+    close: async () => {
+      server.closeAllConnections?.();
+      await new Promise((done) => server.close(done));
+    },
+  };
+}
