@@ -4,7 +4,10 @@
 // there, e.g. refs-full.json), in one browser, so that both see the same
 // hour of this shared machine. Prints each build's median time from page
 // load to the first complete mosaic and from the start of the references'
-// download to their index, and every run.
+// download to their index, and every run. After each first mosaic the
+// page decodes a COH and an AMP file of the view 10 times each with its
+// own wasm (decodeTileForBench, as bench.mjs's (b)): each build's median
+// decode time per tile, over all its pages (DECODE=0 skips this).
 //
 //   node bench/web/ab.mjs DIST_A DIST_B [RUNS] [REFS]   (default 8 runs each)
 //
@@ -28,6 +31,23 @@ const refs = `${data.url}/${refsFile}`;
 const times = [[], []];
 const indexed = [[], []];
 const parse = [[], []];
+const decodes = { COH: [[], []], AMP: [[], []] };
+const TILES = `${data.url}/sentinel-1-global-coherence-earthbigdata.s3.us-west-2.amazonaws.com/data/tiles`;
+/** Times `n` decodes in a row of the file at `url` with the page's wasm. */
+const decodeTimes = (page, url, uint16, n) =>
+  page.evaluate(
+    async ([url, uint16, n]) => {
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const times = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        window.wasmBindings.decodeTileForBench(bytes, uint16);
+        times.push(performance.now() - t);
+      }
+      return times;
+    },
+    [url, uint16, n],
+  );
 try {
   for (let i = 0; i < n; i++) {
     // A then B, then B then A: neither always goes first.
@@ -38,6 +58,10 @@ try {
       times[k].push(Math.round(perf['tessera:first-view-complete'].time));
       indexed[k].push(Math.round(perf['tessera:refs-indexed'].time - perf['tessera:refs-start'].time));
       parse[k].push(Math.round(perf['tessera:refs-pieces']?.parseMs ?? 0));
+      if (process.env.DECODE !== '0') {
+        decodes.COH[k].push(...(await decodeTimes(page, `${TILES}/N35W117/N35W117_winter_vv_COH12.tif`, false, 10)));
+        decodes.AMP[k].push(...(await decodeTimes(page, `${TILES}/N35W117/N35W117_winter_vv_AMP.tif`, true, 10)));
+      }
       if (process.env.VERBOSE) {
         const at = (name) => Math.round(perf[`tessera:${name}`]?.time);
         console.log(k ? 'B' : 'A', JSON.stringify({ refsStart: at('refs-start'), decoderReady: at('decoder-ready'), ...perf['tessera:refs-pieces'] }));
@@ -54,4 +78,7 @@ for (const [k, name] of [[0, `A ${a}`], [1, `B ${b}`]]) {
   console.log(`${name}: first mosaic median ${median(times[k])} ms`, JSON.stringify(times[k]));
   console.log(`${name}: references fetch to index median ${median(indexed[k])} ms`, JSON.stringify(indexed[k]));
   if (parse[k].some((ms) => ms > 0)) console.log(`${name}: JSON parse on the page median ${median(parse[k])} ms`, JSON.stringify(parse[k]));
+  for (const [file, times] of Object.entries(decodes)) {
+    if (times[k].length) console.log(`${name}: ${file} decode median ${median(times[k]).toFixed(2)} ms over ${times[k].length}`);
+  }
 }
