@@ -307,15 +307,9 @@ impl Session {
     }
 
     fn load_stats(&self) -> LoadStats {
-        let requests = self.tiles().with(|r| r.stats());
         let decoding = self.pool().stats();
         LoadStats {
-            cache_bytes: requests.cache_bytes,
-            cache_budget: requests.cache_budget,
-            cached_tiles: requests.cached_tiles,
-            requests: requests.requests,
-            cancelled: requests.cancelled,
-            bytes_fetched: requests.bytes_fetched,
+            tiles: self.tiles().with(|r| r.stats()),
             workers: decoding.workers,
             decoded: decoding.decoded,
             decode_ms: decoding.worker_ms,

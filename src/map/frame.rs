@@ -144,14 +144,15 @@ impl Frames {
 /// The session's figures, for the benchmark.
 fn record_session(report: &ViewReport) {
     let s = report.stats;
+    let t = s.tiles;
     crate::perf::record(
         crate::perf::SESSION,
         &[
-            ("cacheBytes", s.cache_bytes as f64),
-            ("cacheBudget", s.cache_budget as f64),
-            ("cachedTiles", s.cached_tiles as f64),
-            ("requests", s.requests as f64),
-            ("cancelled", s.cancelled as f64),
+            ("cacheBytes", t.cache_bytes as f64),
+            ("cacheBudget", t.cache_budget as f64),
+            ("cachedTiles", t.cached_tiles as f64),
+            ("requests", t.requests as f64),
+            ("cancelled", t.cancelled as f64),
             ("decoded", s.decoded as f64),
             ("workerMs", s.decode_ms),
             ("wasmBytes", crate::perf::wasm_memory_bytes()),

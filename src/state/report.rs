@@ -3,7 +3,7 @@
 //! under the pointer. Plain data, written by the data layer and the map,
 //! read by the panels.
 
-use tessera_core::tile_requests::{FileFailure, Progress};
+use tessera_core::tile_requests::{FileFailure, Progress, RequestStats};
 use tessera_core::view_plan::Available;
 use tessera_core::Variable;
 
@@ -79,12 +79,8 @@ impl ViewMode {
 /// Totals over the session, for the status panel.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LoadStats {
-    pub cache_bytes: usize,
-    pub cache_budget: usize,
-    pub cached_tiles: usize,
-    pub requests: u64,
-    pub cancelled: u64,
-    pub bytes_fetched: u64,
+    /// Requests, cancellations, bytes, the tile cache.
+    pub tiles: RequestStats,
     /// Decoder workers alive (0: tiles are decoded on the page).
     pub workers: usize,
     pub decoded: u64,

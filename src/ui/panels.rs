@@ -176,14 +176,15 @@ pub fn StatusPanel() -> impl IntoView {
                 s.decode_ms / n as f64
             ),
         };
+        let t = s.tiles;
         format!(
             "Cache: {} tiles, {} of {}. Requests: {}, cancelled {}, {} fetched; {decoding}.",
-            s.cached_tiles,
-            megabytes(s.cache_bytes as u64),
-            megabytes(s.cache_budget as u64),
-            s.requests,
-            s.cancelled,
-            megabytes(s.bytes_fetched),
+            t.cached_tiles,
+            megabytes(t.cache_bytes as u64),
+            megabytes(t.cache_budget as u64),
+            t.requests,
+            t.cancelled,
+            megabytes(t.bytes_fetched),
         )
     };
     let failures = move || {

@@ -498,15 +498,21 @@ impl WorkerPool {
         };
         if let Err(e) = sent {
             let reason = format!("the decoder worker refused the job: {e:?}");
-            self.on_reply(
-                Reply::Failed {
-                    id,
-                    failure: Failure::Fetch,
-                    reason,
-                },
-                Ran::Worker(index),
-            );
+            self.fail(id, reason, index);
         }
+    }
+
+    /// Job `id`, handed to worker `index`, failed with the worker.
+    fn fail(&self, id: JobId, reason: String, index: usize) {
+        let failure = Failure::Fetch;
+        self.on_reply(
+            Reply::Failed {
+                id,
+                failure,
+                reason,
+            },
+            Ran::Worker(index),
+        );
     }
 
     /// A reply from where job ran: to its listener (called with no borrow
@@ -565,15 +571,7 @@ impl WorkerPool {
         };
         web_sys::console::warn_1(&format!("tessera: decoder worker {index}: {message}").into());
         for id in lost {
-            let reason = format!("the decoder worker failed: {message}");
-            self.on_reply(
-                Reply::Failed {
-                    id,
-                    failure: Failure::Fetch,
-                    reason,
-                },
-                Ran::Worker(index),
-            );
+            self.fail(id, format!("the decoder worker failed: {message}"), index);
         }
         self.dispatch();
     }
