@@ -8,9 +8,13 @@
 //! * [`reader`]: fsspec reference JSON (versions 0 and 1) into a compact index.
 //! * [`zarr`], [`blosc`]: the zarr v2 metadata and codecs the references use.
 //! * [`geotiff`]: GeoTIFF tiles in the bucket's file layout.
+//! * [`tiff_layout`]: a TIFF's strip table from byte ranges, and one strip
+//!   decoded (a pixel without the whole file).
 //! * [`viewport`]: a map view in plate carrée and the tiles it needs.
 //! * [`mosaic`]: decoded tiles stitched into what a view shows.
 //! * [`physical`]: stored values (DN) in physical units, per variable.
+//! * [`pixel`]: one pixel across every file: its card (coherence against
+//!   repeat interval, the decay model), CSV and the xarray code.
 //! * [`colormap`]: colormaps and the colours of a mosaic.
 //! * [`tile_cache`]: decoded tiles kept in memory, bounded in bytes.
 //! * [`view_state`]: the app's whole selection, to and from the page URL.
@@ -35,8 +39,10 @@ pub mod lzw;
 pub mod mosaic;
 pub mod parquet_refs;
 pub mod physical;
+pub mod pixel;
 pub mod pyjson;
 pub mod reader;
+pub mod tiff_layout;
 pub mod tile_cache;
 pub mod tile_requests;
 pub mod topojson;
