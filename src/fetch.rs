@@ -228,3 +228,53 @@ pub async fn fetch_buffer(
         _ => Ok(buffer),
     }
 }
+
+/// The answer to a Range request.
+pub struct RangeResponse {
+    /// The body: the range asked for, or the whole file when the server
+    /// ignores Range (`whole`).
+    pub body: ArrayBuffer,
+    /// The server sent the whole file (200) rather than the range (206).
+    pub whole: bool,
+    /// The file's length, from `Content-Range: bytes A-B/LEN` (`None`
+    /// when the server does not expose the header to other origins), or
+    /// the whole body's.
+    pub file_len: Option<u64>,
+}
+
+/// Fetches `length` bytes of `url` at `offset` with a Range request,
+/// saying whether the server sent just those or the whole file.
+pub async fn fetch_range(
+    url: &str,
+    offset: u64,
+    length: u64,
+    signal: &AbortSignal,
+) -> Result<RangeResponse, FetchError> {
+    // A single `bytes=A-B` range is CORS-safe: no preflight request (a
+    // suffix range, `bytes=-N`, would need one).
+    let response = start(url, Some(signal), Some((offset, length.max(1)))).await?;
+    let whole = response.status() == 200;
+    let content_range = response.headers().get("content-range").ok().flatten();
+    let body: ArrayBuffer = JsFuture::from(
+        response
+            .array_buffer()
+            .map_err(|e| FetchError::Network(js_text(&e)))?,
+    )
+    .await
+    .map_err(|e| abort_or(e, Some(signal)))?
+    .unchecked_into();
+    let file_len = if whole {
+        Some(u64::from(body.byte_length()))
+    } else {
+        // "bytes A-B/LEN"
+        content_range
+            .as_deref()
+            .and_then(|r| r.rsplit_once('/'))
+            .and_then(|(_, len)| len.trim().parse().ok())
+    };
+    Ok(RangeResponse {
+        body,
+        whole,
+        file_len,
+    })
+}

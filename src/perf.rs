@@ -35,6 +35,13 @@ pub const RECORDS: &str = "tessera:records";
 pub const FIRST_VIEW_REFERENCES: &str = "tessera:first-view-references";
 /// The first view whose files are all loaded (or failed) is drawn.
 pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
+/// A pixel is pinned: `at` (`performance.now()`), and the session's
+/// `rowBytes` and `rowRequests` (bytes and HTTP requests of rows read by
+/// range) so far.
+pub const PIXEL_PINNED: &str = "tessera:pixel-pinned";
+/// The pinned pixel's card is complete: `completeAt`, its `files`, and
+/// the session's `rowBytes` and `rowRequests` so far.
+pub const PIXEL_CARD: &str = "tessera:pixel-card";
 /// The map's coastlines are read: `lines`, `inWorker` (1 when a decoder
 /// worker read them, 0 when the page did).
 pub const COASTLINES: &str = "tessera:coastlines";

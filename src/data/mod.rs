@@ -2,10 +2,12 @@
 //! decoder workers, the view plan), reading the references
 //! ([`references`]) and a parquet store's record files
 //! ([`record_loader`]), loading tiles for request groups
-//! ([`tile_loader`]), asking for what the view needs ([`view`]), and the
-//! coastlines ([`coastlines`]).
+//! ([`tile_loader`]), asking for what the view needs ([`view`]), the
+//! pinned pixel's files and card ([`inspector`]), and the coastlines
+//! ([`coastlines`]).
 
 pub mod coastlines;
+pub mod inspector;
 pub mod record_loader;
 pub mod references;
 pub mod session;

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use tessera_core::reader::References;
-use tessera_core::tile_requests::RequestGroup;
+use tessera_core::tile_requests::{RequestGroup, Want};
 use tessera_core::topojson::Coastlines;
-use tessera_core::view_plan::{PlanInput, ReferenceIndex, ViewPlan};
+use tessera_core::view_plan::{ChunkSource, PlanInput, ReferenceIndex, ViewPlan};
 use tessera_core::ChunkKey;
 
 use crate::data::record_loader::RecordLoader;
@@ -144,6 +144,26 @@ impl Session {
         self.parts().tiles.clone()
     }
 
+    /// `f` of the references' index, once they are read.
+    pub fn with_index<R>(&self, f: impl FnOnce(ReferenceIndex) -> R) -> Option<R> {
+        self.parts()
+            .references
+            .borrow()
+            .as_ref()
+            .map(|l| f(l.index()))
+    }
+
+    /// Whether every one of a parquet store's `records` is read, missing
+    /// or failed (true for a reference document).
+    pub fn records_settled_for(&self, records: &[tessera_core::parquet_refs::RecordFile]) -> bool {
+        match self.parts().references.borrow().as_ref() {
+            Some(Loaded::Store {
+                records: loader, ..
+            }) => loader.settled(records),
+            _ => true,
+        }
+    }
+
     /// Whether the references are read.
     pub fn has_references(&self) -> bool {
         self.parts().references.borrow().is_some()
@@ -186,10 +206,7 @@ impl Session {
     /// (those of `plan`) are all read, missing or failed; true for a
     /// reference document.
     pub fn records_settled(&self, plan: &ViewPlan) -> bool {
-        match self.parts().references.borrow().as_ref() {
-            Some(Loaded::Store { records, .. }) => records.settled(&plan.records),
-            _ => true,
-        }
+        self.records_settled_for(&plan.records)
     }
 
     /// Files and bytes of references fetched so far, for a parquet store.
@@ -313,15 +330,18 @@ impl Session {
             workers: decoding.workers,
             decoded: decoding.decoded,
             decode_ms: decoding.worker_ms,
+            range_ignored: self.tiles().range_ignored(),
         }
     }
 
-    /// Asks for `group`'s files.
-    pub fn want_tiles(
-        &self,
-        group: RequestGroup,
-        sources: Vec<tessera_core::view_plan::ChunkSource>,
-    ) {
-        self.tiles().set_wanted(group, sources);
+    /// Asks for `group`'s files, whole.
+    pub fn want_tiles(&self, group: RequestGroup, sources: Vec<ChunkSource>) {
+        let wants = sources.into_iter().map(Want::whole).collect();
+        self.tiles().set_wanted(group, wants);
+    }
+
+    /// Asks for `group`'s parts of files.
+    pub fn want_parts(&self, group: RequestGroup, wants: Vec<Want>) {
+        self.tiles().set_wanted(group, wants);
     }
 }

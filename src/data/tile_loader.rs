@@ -8,8 +8,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use tessera_core::tile_requests::{FileFailure, RequestGroup, Ticket, TileRequests};
-use tessera_core::view_plan::{ChunkLocation, ChunkSource};
+use tessera_core::tile_requests::{
+    FileFailure, Loaded, Part, RequestGroup, Ticket, TileRequests, Want,
+};
+use tessera_core::view_plan::ChunkLocation;
 use tessera_core::ChunkKey;
 
 use crate::fetch::resolve_url;
@@ -24,6 +26,8 @@ struct Loader {
     base: String,
     pool: WorkerPool,
     on_change: Rc<dyn Fn()>,
+    /// A data server sent a whole file for a Range request.
+    range_ignored: bool,
 }
 
 /// See the [module docs](self). Cloning gives another handle on the same
@@ -46,6 +50,7 @@ impl TileLoader {
             base: String::new(),
             pool,
             on_change,
+            range_ignored: false,
         })))
     }
 
@@ -59,12 +64,18 @@ impl TileLoader {
         f(&self.0.borrow().requests)
     }
 
-    /// Makes `sources` what `group` wants, in the order to load them:
+    /// Whether a data server sent a whole file for a Range request (the
+    /// inspector then reads whole files).
+    pub fn range_ignored(&self) -> bool {
+        self.0.borrow().range_ignored
+    }
+
+    /// Makes `wants` what `group` wants, in the order to load them:
     /// requests no group wants any more are cancelled in the workers.
-    pub fn set_wanted(&self, group: RequestGroup, sources: Vec<ChunkSource>) {
+    pub fn set_wanted(&self, group: RequestGroup, wants: Vec<Want>) {
         let (pool, jobs) = {
             let mut loader = self.0.borrow_mut();
-            let cancelled = loader.requests.set_wanted(group, sources);
+            let cancelled = loader.requests.set_wanted(group, wants);
             let jobs: Vec<JobId> = cancelled
                 .iter()
                 .filter_map(|t| loader.jobs.remove(t))
@@ -93,65 +104,85 @@ impl TileLoader {
     fn pump(&self) {
         loop {
             let next = self.0.borrow_mut().requests.next_request();
-            let Some((ticket, source)) = next else {
+            let Some((ticket, want)) = next else {
                 return;
             };
-            self.start(ticket, source);
+            self.start(ticket, want);
         }
     }
 
-    fn start(&self, ticket: Ticket, source: ChunkSource) {
-        let key = source.key;
+    fn start(&self, ticket: Ticket, want: Want) {
+        type Reading =
+            std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, JobError>>>>;
+        let (key, part, dtype) = (want.source.key, want.part, want.source.dtype);
         let (pool, base) = {
             let loader = self.0.borrow();
             (loader.pool.clone(), loader.base.clone())
         };
-        let (url, decoded) = match source.location {
+        let (url, reading): (String, Reading) = match want.source.location {
             ChunkLocation::Inline(bytes) => {
                 let bytes = js_sys::Uint8Array::from(&bytes[..]).buffer();
                 let pool = pool.clone();
-                let decoded = Box::pin(async move { pool.decode_tile(bytes, source.dtype).await })
-                    as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>;
-                ("(inline in the references)".to_string(), decoded)
+                let decoded = async move { pool.decode_tile(bytes, dtype).await.map(Loaded::Tile) };
+                ("(inline in the references)".to_string(), Box::pin(decoded))
             }
             ChunkLocation::Remote { url, range } => {
                 // A URL that cannot be resolved is kept as written: its
                 // request then fails and is listed with the reason.
                 let url = resolve_url(&url, &base).unwrap_or(url);
                 let range = range.map(|r| (r.offset, r.length));
-                let this = self.clone();
-                let on_fetched = move |bytes: u32| {
-                    this.0
-                        .borrow_mut()
-                        .requests
-                        .fetched(key, ticket, u64::from(bytes));
-                    this.pump();
-                };
-                let (job, decoded) = pool.fetch_tile(url.clone(), range, source.dtype, on_fetched);
-                self.0.borrow_mut().jobs.insert(ticket, job);
-                (
-                    url,
-                    Box::pin(decoded) as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>,
-                )
+                match part {
+                    Part::Whole => {
+                        let this = self.clone();
+                        let on_fetched = move |bytes: u32| {
+                            this.0
+                                .borrow_mut()
+                                .requests
+                                .fetched(ticket, u64::from(bytes));
+                            this.pump();
+                        };
+                        let (job, decoded) = pool.fetch_tile(url.clone(), range, dtype, on_fetched);
+                        self.0.borrow_mut().jobs.insert(ticket, job);
+                        (
+                            url,
+                            Box::pin(async move { decoded.await.map(Loaded::Tile) }),
+                        )
+                    }
+                    Part::Row(row) => {
+                        let (job, read) = pool.read_rows(url.clone(), range, dtype, row);
+                        self.0.borrow_mut().jobs.insert(ticket, job);
+                        let this = self.clone();
+                        let read = async move {
+                            let read = read.await?;
+                            let mut loader = this.0.borrow_mut();
+                            loader
+                                .requests
+                                .count_row_read(read.bytes, u64::from(read.requests));
+                            loader.range_ignored |= read.range_ignored;
+                            Ok(read.loaded)
+                        };
+                        (url, Box::pin(read))
+                    }
+                }
             }
         };
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let result = decoded.await;
+            let result = reading.await;
             {
                 let mut loader = this.0.borrow_mut();
                 loader.jobs.remove(&ticket);
                 match result {
-                    Ok(tile) => loader.requests.finished(key, ticket, Ok(tile)),
+                    Ok(loaded) => loader.requests.finished(key, part, ticket, Ok(loaded)),
                     // Cancelled because no group wants it: not a failure.
-                    Err(JobError::Cancelled) => loader.requests.abandoned(key, ticket),
+                    Err(JobError::Cancelled) => loader.requests.abandoned(ticket),
                     Err(e) => {
                         let failure = FileFailure {
                             key,
                             url,
                             reason: e.reason().to_string(),
                         };
-                        loader.requests.finished(key, ticket, Err(failure));
+                        loader.requests.finished(key, part, ticket, Err(failure));
                     }
                 }
             }

@@ -78,11 +78,14 @@ fn tile_rect(view: &Viewport, tile: Tile) -> (f64, f64, f64, f64) {
     (x0, y0, x1 - x0, y1 - y0)
 }
 
-/// What the overlay marks on each tile of the view.
+/// What the overlay marks on the view: tiles loading or failed, and the
+/// pinned pixel.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TileMarks {
     pub loading: Vec<Tile>,
     pub failed: Vec<Tile>,
+    /// The pinned pixel's centre (latitude, longitude).
+    pub pin: Option<(f64, f64)>,
 }
 
 /// Graticule with labels, coastlines, and marks on loading and failed
@@ -186,6 +189,30 @@ pub fn draw_overlay(
         ctx.move_to(x + tw, y);
         ctx.line_to(x, y + th);
         ctx.stroke();
+    }
+    if let Some((lat, lon)) = marks.pin {
+        draw_pin(&ctx, view, lat, lon, pixel_ratio);
+    }
+}
+
+/// The pinned pixel: its outline when a data pixel is large enough to
+/// see, and a ring around it whatever the zoom.
+fn draw_pin(ctx: &CanvasRenderingContext2d, view: &Viewport, lat: f64, lon: f64, pixel_ratio: f64) {
+    let half = tessera_core::geotiff::PIXEL_DEGREES / 2.0;
+    let (x0, y0) = view.lat_lon_to_screen(lat + half, lon - half);
+    let (x1, y1) = view.lat_lon_to_screen(lat - half, lon + half);
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let ring = 9.0 * pixel_ratio;
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+    for (colour, width) in [("rgba(0, 0, 0, 0.8)", 4.0), ("rgba(255, 214, 10, 1)", 2.0)] {
+        ctx.set_stroke_style_str(colour);
+        ctx.set_line_width(width * pixel_ratio);
+        ctx.begin_path();
+        let _ = ctx.arc(cx, cy, ring, 0.0, std::f64::consts::TAU);
+        ctx.stroke();
+        if x1 - x0 >= 4.0 {
+            ctx.stroke_rect(x0, y0, x1 - x0, y1 - y0);
+        }
     }
 }
 

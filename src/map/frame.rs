@@ -90,13 +90,15 @@ impl Frames {
     fn paint(&self) {
         self.last_draw.set(crate::time::now());
         let session = self.session;
-        let colours = self.state.selection.with_untracked(|s| Colours {
-            variable: s.variable,
-            colormap: s.colormap.unwrap_or(default_for(s.variable)),
-            range: s.range.unwrap_or(physical::default_range(s.variable)),
+        let (colours, pin) = self.state.selection.with_untracked(|s| {
+            let colours = Colours {
+                variable: s.variable,
+                colormap: s.colormap.unwrap_or(default_for(s.variable)),
+                range: s.range.unwrap_or(physical::default_range(s.variable)),
+            };
+            (colours, s.pin)
         });
         let coastlines = session.coastlines.get_untracked();
-        let tiles_version = session.tiles_changed.get_untracked();
         let references = session.has_references();
         let report = session.plan.with_untracked(|plan| {
             let plan = plan.as_ref()?;
@@ -106,8 +108,8 @@ impl Frames {
                     references,
                     colours,
                     tiles,
-                    tiles_version,
                     coastlines: coastlines.as_deref(),
+                    pin,
                 })
             });
             Some(session.view_report(plan))

@@ -1,6 +1,8 @@
 //! Moving the map: drag (mouse, touch) pans, two fingers pinch, the wheel,
 //! the +/− buttons and the `+`/`-` keys zoom about the pointer or the
 //! centre, arrow keys move. Every move is a new camera in the selection.
+//! A click or a tap that does not move pins the data pixel under it;
+//! Enter pins the one at the map's centre, Escape unpins.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -8,7 +10,8 @@ use std::collections::BTreeMap;
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
-use tessera_core::camera::{panned, zoomed_at, CanvasSize};
+use tessera_core::camera::{lat_lon_at, panned, zoomed_at, CanvasSize};
+use tessera_core::pixel::PixelPlace;
 use tessera_core::view_state::Camera;
 
 use crate::state::AppState;
@@ -18,7 +21,12 @@ pub struct Gestures {
     wrap: NodeRef<html::Main>,
     /// Pointers currently down, for drag (one) and pinch (two).
     pointers: RefCell<BTreeMap<i32, (f64, f64)>>,
+    /// The press that may be a click: its pointer and how far it moved.
+    press: RefCell<Option<(i32, f64)>>,
 }
+
+/// A press that moves less than this many CSS pixels is a click.
+const CLICK_SLOP: f64 = 5.0;
 
 impl Gestures {
     pub fn new(state: AppState, wrap: NodeRef<html::Main>) -> Gestures {
@@ -26,6 +34,7 @@ impl Gestures {
             state,
             wrap,
             pointers: RefCell::new(BTreeMap::new()),
+            press: RefCell::new(None),
         }
     }
 
@@ -69,7 +78,10 @@ impl Gestures {
             let _ = wrap.focus();
         }
         let at = self.position(e.client_x(), e.client_y());
-        self.pointers.borrow_mut().insert(e.pointer_id(), at);
+        let mut pointers = self.pointers.borrow_mut();
+        pointers.insert(e.pointer_id(), at);
+        // A second finger makes it a pinch, not a tap.
+        *self.press.borrow_mut() = (pointers.len() == 1).then_some((e.pointer_id(), 0.0));
     }
 
     /// Pans or pinches for a pointer that is down; returns where the
@@ -78,6 +90,11 @@ impl Gestures {
         let (x, y) = self.position(e.client_x(), e.client_y());
         let mut down = self.pointers.borrow_mut();
         if let Some(&(px, py)) = down.get(&e.pointer_id()) {
+            if let Some((id, moved)) = self.press.borrow_mut().as_mut() {
+                if *id == e.pointer_id() {
+                    *moved += ((x - px).powi(2) + (y - py).powi(2)).sqrt();
+                }
+            }
             if down.len() == 1 {
                 self.move_camera(&|c, size| panned(c, size, x - px, y - py));
             } else if down.len() == 2 {
@@ -104,8 +121,42 @@ impl Gestures {
         (x, y)
     }
 
+    /// Ends a press: a click (or tap) pins the pixel under it.
     pub fn pointer_up(&self, e: &ev::PointerEvent) {
+        let was_down = self.pointers.borrow_mut().remove(&e.pointer_id()).is_some();
+        let press = self.press.borrow_mut().take();
+        if let (true, Some((id, moved))) = (was_down, press) {
+            if id == e.pointer_id() && moved < CLICK_SLOP {
+                let (x, y) = self.position(e.client_x(), e.client_y());
+                self.pin_at(x, y);
+            }
+        }
+    }
+
+    /// A press that ends without being a click (cancelled by the browser).
+    pub fn pointer_cancel(&self, e: &ev::PointerEvent) {
         self.pointers.borrow_mut().remove(&e.pointer_id());
+        self.press.borrow_mut().take();
+    }
+
+    /// Pins the data pixel under (x, y) CSS pixels of the map (its centre
+    /// goes in the URL); outside the grid, a notice.
+    fn pin_at(&self, x: f64, y: f64) {
+        let (Some(size), Some(camera)) = (
+            self.state.canvas.get_untracked(),
+            self.state.selection.with_untracked(|s| s.camera),
+        ) else {
+            return;
+        };
+        let Some((lat, lon)) = lat_lon_at(camera, size, x, y) else {
+            return;
+        };
+        match PixelPlace::at(lat, lon) {
+            Some(place) => self.state.pin(Some((place.lat, place.lon))),
+            None => self.state.notice(format!(
+                "{lat:.5}, {lon:.5} is outside the data set's grid (82 N to 79 S): nothing to pin there"
+            )),
+        }
     }
 
     pub fn wheel(&self, e: &ev::WheelEvent) {
@@ -134,6 +185,9 @@ impl Gestures {
             "ArrowRight" => self.move_camera(&|c, s| panned(c, s, -step, 0.0)),
             "ArrowUp" => self.move_camera(&|c, s| panned(c, s, 0.0, step)),
             "ArrowDown" => self.move_camera(&|c, s| panned(c, s, 0.0, -step)),
+            // The keyboard's focus point is the map's centre.
+            "Enter" => self.pin_at(cx, cy),
+            "Escape" => self.state.pin(None),
             _ => return,
         }
         e.prevent_default();

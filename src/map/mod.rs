@@ -80,7 +80,11 @@ pub fn Map() -> impl IntoView {
 
     // Paint whenever anything the picture depends on changes: at once for
     // the view, paced for tiles arriving while it loads.
-    let colours = Memo::new(move |_| state.selection.with(|s| (s.variable, s.colormap, s.range)));
+    let colours = Memo::new(move |_| {
+        state
+            .selection
+            .with(|s| (s.variable, s.colormap, s.range, s.pin))
+    });
     // Whether loading the references failed (the map says so), not their
     // download's progress: a paint for each step of a 151 MB download took
     // the main thread from reading it.
@@ -141,7 +145,7 @@ pub fn Map() -> impl IntoView {
     };
     let on_pointercancel = {
         let g = gestures.clone();
-        move |e: ev::PointerEvent| g.pointer_up(&e)
+        move |e: ev::PointerEvent| g.pointer_cancel(&e)
     };
     let on_wheel = {
         let g = gestures.clone();
@@ -165,7 +169,7 @@ pub fn Map() -> impl IntoView {
             id="map-wrap"
             node_ref=wrap_ref
             tabindex="0"
-            aria-label="Map: drag to pan, wheel or +/− to zoom, arrows to move"
+            aria-label="Map: drag to pan, wheel or +/− to zoom, arrows to move, click or Enter to pin a pixel, Escape to unpin"
             on:pointerdown=on_pointerdown
             on:pointermove=on_pointermove
             on:pointerup=on_pointerup

@@ -33,9 +33,9 @@ pub struct Scene<'a> {
     pub references: bool,
     pub colours: Colours,
     pub tiles: &'a TileRequests,
-    /// The tile loader's changes so far (tiles arrived, failed, evicted).
-    pub tiles_version: u64,
     pub coastlines: Option<&'a Coastlines>,
+    /// The pinned pixel's centre.
+    pub pin: Option<(f64, f64)>,
 }
 
 /// What the canvases show.
@@ -54,10 +54,11 @@ enum Content {
     Nothing,
     /// Over the budget: where the files are.
     Coverage(Vec<Tile>),
+    /// The view's files: which are loaded, loading or failed is in the
+    /// marks (a file the pixel inspector reads changes nothing here).
     Mosaic {
         layer: Option<Layer>,
         colours: Colours,
-        tiles_version: u64,
     },
 }
 
@@ -95,10 +96,12 @@ impl Painter {
             Content::Mosaic {
                 layer: plan.layer,
                 colours: scene.colours,
-                tiles_version: scene.tiles_version,
             }
         };
-        let mut marks = TileMarks::default();
+        let mut marks = TileMarks {
+            pin: scene.pin,
+            ..TileMarks::default()
+        };
         if let Content::Mosaic { .. } = content {
             for key in &plan.keys {
                 if scene.tiles.failure(key).is_some() {

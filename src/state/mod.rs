@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use tessera_core::camera::{fit_seed, CanvasSize};
 use tessera_core::view_state::ViewState;
 
-use report::{Readout, ReferencesSummary, RefsLoad, ViewReport};
+use report::{PixelReport, Readout, ReferencesSummary, RefsLoad, ViewReport};
 
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -25,6 +25,8 @@ pub struct AppState {
     pub references: RwSignal<Option<ReferencesSummary>>,
     pub report: RwSignal<ViewReport>,
     pub readout: RwSignal<Option<Readout>>,
+    /// The pinned pixel's card, while a pixel is pinned.
+    pub pixel: RwSignal<Option<PixelReport>>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             references: RwSignal::new(None),
             report: RwSignal::new(ViewReport::default()),
             readout: RwSignal::new(None),
+            pixel: RwSignal::new(None),
         }
     }
 
@@ -50,6 +53,13 @@ impl AppState {
         }
         if self.selection.with_untracked(|s| s.camera.is_none()) {
             self.selection.update(|s| s.camera = Some(fit_seed(size)));
+        }
+    }
+
+    /// Pins the pixel at (lat, lon), or unpins.
+    pub fn pin(&self, at: Option<(f64, f64)>) {
+        if self.selection.with_untracked(|s| s.pin) != at {
+            self.selection.update(|s| s.pin = at);
         }
     }
 

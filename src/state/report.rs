@@ -3,6 +3,7 @@
 //! under the pointer. Plain data, written by the data layer and the map,
 //! read by the panels.
 
+use tessera_core::pixel::PixelCard;
 use tessera_core::tile_requests::{FileFailure, Progress, RequestStats};
 use tessera_core::view_plan::Available;
 use tessera_core::Variable;
@@ -86,6 +87,9 @@ pub struct LoadStats {
     pub decoded: u64,
     /// Time spent decoding, summed.
     pub decode_ms: f64,
+    /// A data server sent a whole file for a Range request: the pixel
+    /// inspector reads whole files from it.
+    pub range_ignored: bool,
 }
 
 /// What the last drawn view reported.
@@ -109,4 +113,13 @@ pub struct Readout {
     pub tile: Option<String>,
     pub dn: Option<u16>,
     pub value: String,
+}
+
+/// The pinned pixel's card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelReport {
+    pub card: PixelCard,
+    /// A parquet store's record files that list the pixel's files are
+    /// still being read.
+    pub records_pending: bool,
 }

@@ -3,13 +3,38 @@
 //! the state and the reports; actions go to the selection or, for a
 //! retry, to the session.
 
+pub mod chart;
+pub mod inspector;
 pub mod legend;
 pub mod panels;
 pub mod shell;
 pub mod toolbar;
 
+use leptos::prelude::*;
+
 /// A range bound as users type it: short, but exact for those values.
 pub fn format_bound(value: f64) -> String {
     let text = format!("{value:.4}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Copies `text` to the clipboard (or, without one, shows it to copy),
+/// and sets `copied` for a moment to say so.
+pub fn copy_text(text: &str, copied: RwSignal<bool>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = window.navigator().clipboard().write_text(text);
+    let text = text.to_string();
+    leptos::task::spawn_local(async move {
+        if wasm_bindgen_futures::JsFuture::from(promise).await.is_err() {
+            // No clipboard (insecure context, or denied): show the text.
+            let _ = window.prompt_with_message_and_default("Copy this:", &text);
+        }
+        copied.set(true);
+        set_timeout(
+            move || copied.set(false),
+            std::time::Duration::from_millis(1500),
+        );
+    });
 }

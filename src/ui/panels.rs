@@ -177,8 +177,13 @@ pub fn StatusPanel() -> impl IntoView {
             ),
         };
         let t = s.tiles;
+        let ranges = if s.range_ignored {
+            " The data server ignores Range requests: the pixel inspector reads whole files."
+        } else {
+            ""
+        };
         format!(
-            "Cache: {} tiles, {} of {}. Requests: {}, cancelled {}, {} fetched; {decoding}.",
+            "Cache: {} tiles, {} of {}. Requests: {}, cancelled {}, {} fetched; {decoding}.{ranges}",
             t.cached_tiles,
             megabytes(t.cache_bytes as u64),
             megabytes(t.cache_budget as u64),

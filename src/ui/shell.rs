@@ -6,12 +6,14 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::data::coastlines::load_coastlines;
+use crate::data::inspector::inspect_the_pinned_pixel;
 use crate::data::references::load_references;
 use crate::data::view::load_what_the_view_needs;
 use crate::data::Session;
 use crate::map::Map;
 use crate::state::url::{sync_body_attributes, sync_page_url};
 use crate::state::AppState;
+use crate::ui::inspector::PixelCardPanel;
 use crate::ui::legend::Legend;
 use crate::ui::panels::{LoadPanel, Notices, ReadoutPanel, StatusPanel};
 use crate::ui::toolbar::Toolbar;
@@ -29,6 +31,7 @@ pub fn App() -> impl IntoView {
 
     leptos::task::spawn_local(load_references(state, session));
     load_what_the_view_needs(state, session);
+    inspect_the_pinned_pixel(state, session);
     load_coastlines(state, session);
     sync_page_url(state);
     sync_body_attributes(state);
@@ -48,6 +51,7 @@ pub fn App() -> impl IntoView {
             <Map/>
             <aside id="panel">
                 <Show when=move || panels.get()>
+                    <PixelCardPanel/>
                     <LoadPanel/>
                     <Notices/>
                     <Legend/>

@@ -11,7 +11,7 @@ use tessera_core::{
 
 use crate::state::url::write_page_url;
 use crate::state::AppState;
-use crate::ui::format_bound;
+use crate::ui::{copy_text, format_bound};
 
 /// One `<select>`: (value, label) options and what choosing does.
 #[component]
@@ -265,23 +265,10 @@ pub fn Toolbar() -> impl IntoView {
     let copy_link = move |_: ev::MouseEvent| {
         let query = sel.with_untracked(|s| s.to_query());
         write_page_url(&query);
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let href = window.location().href().unwrap_or_default();
-        let promise = window.navigator().clipboard().write_text(&href);
-        leptos::task::spawn_local(async move {
-            let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-            if !ok {
-                // No clipboard (insecure context, or denied): show the link.
-                let _ = window.prompt_with_message_and_default("Copy this link:", &href);
-            }
-            copied.set(true);
-            set_timeout(
-                move || copied.set(false),
-                std::time::Duration::from_millis(1500),
-            );
-        });
+        let href = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
+        copy_text(&href, copied);
     };
 
     view! {

@@ -19,10 +19,11 @@ use std::rc::Rc;
 use js_sys::{ArrayBuffer, Uint16Array, Uint8Array};
 use tessera_core::geotiff::{decode_tile, DecodedTile};
 use tessera_core::reader::DocumentText;
+use tessera_core::tiff_layout::{LayoutHint, LayoutReader, Step, StripLayout, StripValues};
 use tessera_core::DType;
 use web_sys::{AbortController, AbortSignal};
 
-use crate::fetch::{fetch_buffer, fetch_in_js_pieces, FetchError};
+use crate::fetch::{fetch_buffer, fetch_in_js_pieces, fetch_range, FetchError};
 use crate::time::now;
 use crate::worker::protocol::{Failure, JobId, Reply, Request};
 
@@ -33,6 +34,13 @@ const TEXT_PIECE: usize = 1 << 20;
 /// Bytes of a received piece decompressed at a time.
 const INFLATE_STEP: usize = 32 << 10;
 
+/// Layouts of files kept for rows read later (another pin in the same
+/// file needs only its strip): at most this many.
+const LAYOUTS_KEPT: usize = 512;
+
+/// Range requests one row read may make for a file's layout.
+const MAX_LAYOUT_REQUESTS: u32 = 4;
+
 /// Where a job's replies go.
 pub type Send = Rc<dyn Fn(Reply)>;
 
@@ -41,6 +49,11 @@ pub type Send = Rc<dyn Fn(Reply)>;
 #[derive(Default)]
 pub struct Jobs {
     fetches: RefCell<HashMap<JobId, AbortController>>,
+    /// Strip layouts of files read by row, by URL.
+    layouts: RefCell<HashMap<String, Rc<StripLayout>>>,
+    /// What the last layout read from a host said of its files, by host
+    /// and sample type: its next files are read from one suffix range.
+    hints: RefCell<HashMap<(String, DType), LayoutHint>>,
 }
 
 impl Jobs {
@@ -53,6 +66,23 @@ impl Jobs {
                 range,
                 dtype,
             } => self.fetch_tile(id, &url, range, dtype, &send).await,
+            Request::ReadRows {
+                id,
+                url,
+                range,
+                dtype,
+                row,
+            } => {
+                let reply = match self.cancellable(id) {
+                    Ok(signal) => {
+                        self.read_rows(id, &url, range, dtype, row, &signal, &send)
+                            .await
+                    }
+                    Err(e) => failed(id, Failure::Fetch, e.to_string()),
+                };
+                self.fetch_done(id);
+                send(reply);
+            }
             Request::DecodeTile { id, bytes, dtype } => send(decode(id, &bytes, dtype)),
             Request::ReadDocument { id, url } => self.read_document(id, &url, &send).await,
             Request::ReadCoastlines { id, json } => send(read_coastlines(id, &json)),
@@ -105,6 +135,150 @@ impl Jobs {
             Err(FetchError::Aborted) => Reply::Cancelled { id },
             Err(e) => failed(id, Failure::Fetch, e.to_string()),
         });
+    }
+
+    /// The strip holding `row` of the tile at `url` (or in the byte range
+    /// `range` of it), read by Range requests: the file's layout (kept
+    /// for later rows), then the strip. A server that sends the whole
+    /// file instead gets it decoded whole.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_rows(
+        &self,
+        id: JobId,
+        url: &str,
+        range: Option<(u64, u64)>,
+        dtype: DType,
+        row: u32,
+        signal: &AbortSignal,
+        send: &Send,
+    ) -> Reply {
+        let (base, chunk_len) = range.map_or((0, None), |(o, l)| (o, Some(l)));
+        let (mut bytes, mut requests) = (0u32, 0u32);
+        let fetch_error = |e: FetchError| match e {
+            FetchError::Aborted => Reply::Cancelled { id },
+            e => failed(id, Failure::Fetch, e.to_string()),
+        };
+        let cached = self.layouts.borrow().get(url).cloned();
+        // Hints only for whole files: the end of a file holding many
+        // chunks says nothing of where one of them ends.
+        let hint_key = (origin(url), dtype);
+        let hint = match range {
+            None => self.hints.borrow().get(&hint_key).copied(),
+            Some(_) => None,
+        };
+        let layout = match cached {
+            Some(layout) => layout,
+            None => {
+                let mut reader = hint.map_or_else(LayoutReader::new, LayoutReader::with_hint);
+                let mut step = reader.next();
+                loop {
+                    let (offset, length) = match step {
+                        Ok(Step::Ready(layout)) => break Rc::new(layout),
+                        Ok(Step::Need { offset, length }) => (offset, length),
+                        Err(e) => return failed(id, Failure::Invalid, e.to_string()),
+                    };
+                    if requests == MAX_LAYOUT_REQUESTS {
+                        return failed(
+                            id,
+                            Failure::Invalid,
+                            format!("its layout needs more than {MAX_LAYOUT_REQUESTS} ranges"),
+                        );
+                    }
+                    let got = match fetch_range(url, base + offset, length, signal).await {
+                        Ok(got) => got,
+                        Err(e) => return fetch_error(e),
+                    };
+                    requests += 1;
+                    bytes = bytes.saturating_add(got.body.byte_length());
+                    if got.whole {
+                        // The server ignores Range: the file, decoded whole.
+                        send(Reply::RangeIgnored { id });
+                        let body = match range {
+                            Some((o, l)) => got.body.slice_with_end(o as u32, (o + l) as u32),
+                            None => got.body,
+                        };
+                        send(Reply::Fetched {
+                            id,
+                            bytes: body.byte_length(),
+                        });
+                        return decode(id, &body, dtype);
+                    }
+                    let file_len = chunk_len.or(got.file_len.map(|l| l.saturating_sub(base)));
+                    reader.add(offset, Uint8Array::new(&got.body).to_vec(), file_len);
+                    step = reader.next();
+                }
+            }
+        };
+        if range.is_none() {
+            if let Some(hint) = layout.hint() {
+                self.hints.borrow_mut().insert(hint_key, hint);
+            }
+        }
+        if layout.dtype != dtype {
+            return failed(
+                id,
+                Failure::Invalid,
+                format!(
+                    "the file holds {}, the references' .zarray says {}",
+                    layout.dtype.name(),
+                    dtype.name()
+                ),
+            );
+        }
+        {
+            let mut layouts = self.layouts.borrow_mut();
+            if layouts.len() >= LAYOUTS_KEPT {
+                layouts.clear();
+            }
+            layouts.insert(url.to_string(), layout.clone());
+        }
+        if !layout.readable_by_strip() {
+            // One strip is (nearly) the whole file: read the whole file.
+            return match fetch_buffer(url, range, signal).await {
+                Ok(body) => {
+                    send(Reply::Fetched {
+                        id,
+                        bytes: body.byte_length(),
+                    });
+                    decode(id, &body, dtype)
+                }
+                Err(e) => fetch_error(e),
+            };
+        }
+        let Some((index, offset, length)) = layout.strip_of_row(row) else {
+            return failed(id, Failure::Invalid, format!("the image has no row {row}"));
+        };
+        let got = match fetch_range(url, base + offset, length, signal).await {
+            Ok(got) => got,
+            Err(e) => return fetch_error(e),
+        };
+        requests += 1;
+        bytes = bytes.saturating_add(got.body.byte_length());
+        let strip = if got.whole {
+            let start = (base + offset) as u32;
+            got.body.slice_with_end(start, start + length as u32)
+        } else {
+            got.body
+        };
+        match layout.decode_strip(index, &Uint8Array::new(&strip).to_vec()) {
+            Ok(rows) => {
+                let values = match &rows.values {
+                    StripValues::U8(v) => Uint8Array::from(&v[..]).buffer(),
+                    StripValues::U16(v) => Uint16Array::from(&v[..]).buffer(),
+                };
+                Reply::Rows {
+                    id,
+                    first_row: rows.first_row,
+                    rows: rows.rows,
+                    width: rows.width,
+                    values,
+                    dtype,
+                    bytes,
+                    requests,
+                }
+            }
+            Err(e) => failed(id, Failure::Invalid, e.to_string()),
+        }
     }
 
     /// Reads the reference document at `url`, sending its text as it
@@ -171,6 +345,14 @@ impl Jobs {
             }
         });
     }
+}
+
+/// The scheme and host of a URL: files from one host are likely written
+/// by one writer.
+fn origin(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("{}://{host}", url.split_once("://").map_or("", |(s, _)| s))
 }
 
 fn failed(id: JobId, failure: Failure, reason: String) -> Reply {

@@ -18,6 +18,8 @@ use std::rc::Rc;
 use futures_channel::oneshot;
 use js_sys::{ArrayBuffer, Object, Reflect, Uint16Array, Uint8Array};
 use tessera_core::geotiff::DecodedTile;
+use tessera_core::tiff_layout::{StripRows, StripValues};
+use tessera_core::tile_requests::Loaded;
 use tessera_core::DType;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -34,8 +36,8 @@ pub const WORKER_SCRIPT: &str = "./tessera-decoder_loader.js";
 const MAX_WORKERS: usize = 8;
 
 /// Jobs one worker holds at once: fetches waiting for their bodies, and
-/// the decode under way.
-const MAX_JOBS_PER_WORKER: usize = 4;
+/// the decode under way (or the row reads of a pinned pixel).
+const MAX_JOBS_PER_WORKER: usize = 8;
 
 /// Where a job ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +78,18 @@ pub struct DocumentRead {
     pub inflate_ms: f64,
     /// Whether a worker read it (else the page did).
     pub in_worker: bool,
+}
+
+/// A row read: the strip (or, from a server that ignores Range, the
+/// whole file), and what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowsRead {
+    pub loaded: Loaded,
+    /// Bytes fetched, and in how many requests.
+    pub bytes: u64,
+    pub requests: u32,
+    /// The server sent the whole file for a Range request.
+    pub range_ignored: bool,
 }
 
 /// What the pool has done, for the status panel and the benchmark.
@@ -122,20 +136,30 @@ impl PoolState {
         self.slots.iter().filter(|s| !s.dead).count()
     }
 
-    /// The ready worker with the fewest jobs, if one has room.
-    fn free_worker(&self) -> Option<usize> {
+    /// The ready worker with the fewest jobs, if one has room; for a row
+    /// read, the one its URL belongs to when it has room (that worker
+    /// keeps the file's layout from an earlier read).
+    fn free_worker(&self, request: &Request) -> Option<usize> {
         let jobs = |index: usize| {
             self.running
                 .values()
                 .filter(|r| **r == Ran::Worker(index))
                 .count()
         };
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(index, s)| s.ready && !s.dead && jobs(*index) < MAX_JOBS_PER_WORKER)
-            .min_by_key(|(index, _)| jobs(*index))
-            .map(|(index, _)| index)
+        let free = |index: usize| {
+            self.slots
+                .get(index)
+                .is_some_and(|s| s.ready && !s.dead && jobs(index) < MAX_JOBS_PER_WORKER)
+        };
+        if let Request::ReadRows { url, .. } = request {
+            let home = url_hash(url) % self.slots.len().max(1);
+            if free(home) {
+                return Some(home);
+            }
+        }
+        (0..self.slots.len())
+            .filter(|&index| free(index))
+            .min_by_key(|&index| jobs(index))
     }
 }
 
@@ -147,6 +171,7 @@ pub struct WorkerPool(Rc<RefCell<PoolState>>);
 fn request_id(request: &Request) -> JobId {
     match request {
         Request::FetchTile { id, .. }
+        | Request::ReadRows { id, .. }
         | Request::DecodeTile { id, .. }
         | Request::ReadDocument { id, .. }
         | Request::ReadCoastlines { id, .. }
@@ -319,6 +344,74 @@ impl WorkerPool {
         })
     }
 
+    /// Reads the strip holding image row `row` of a GeoTIFF file (or of
+    /// the byte range `(offset, length)` of one) by Range requests, in a
+    /// worker. The job's id cancels it ([`Self::cancel`]).
+    pub fn read_rows(
+        &self,
+        url: String,
+        range: Option<(u64, u64)>,
+        dtype: DType,
+        row: u32,
+    ) -> (
+        JobId,
+        impl std::future::Future<Output = Result<RowsRead, JobError>>,
+    ) {
+        let noted = Rc::new(std::cell::Cell::new((false, 0u32)));
+        let note = noted.clone();
+        let (id, last) = self.job(
+            move |id| Request::ReadRows {
+                id,
+                url,
+                range,
+                dtype,
+                row,
+            },
+            move |reply, _| match reply {
+                Reply::RangeIgnored { .. } => note.set((true, note.get().1)),
+                Reply::Fetched { bytes, .. } => note.set((note.get().0, bytes)),
+                _ => {}
+            },
+        );
+        let pool = self.clone();
+        (id, async move {
+            let (reply, ran) = last.await;
+            let (range_ignored, whole_bytes) = noted.get();
+            match reply {
+                Reply::Rows {
+                    first_row,
+                    rows,
+                    width,
+                    values,
+                    dtype,
+                    bytes,
+                    requests,
+                    ..
+                } => Ok(RowsRead {
+                    loaded: Loaded::Rows(StripRows {
+                        first_row,
+                        rows,
+                        width,
+                        values: match dtype {
+                            DType::U8 => StripValues::U8(Uint8Array::new(&values).to_vec()),
+                            DType::U16 => StripValues::U16(Uint16Array::new(&values).to_vec()),
+                        },
+                    }),
+                    bytes: u64::from(bytes),
+                    requests,
+                    range_ignored: false,
+                }),
+                tile @ Reply::Tile { .. } => Ok(RowsRead {
+                    loaded: Loaded::Tile(pool.tile_of(tile, ran)?),
+                    bytes: u64::from(whole_bytes),
+                    requests: 1,
+                    range_ignored,
+                }),
+                other => Err(job_error(other)),
+            }
+        })
+    }
+
     /// Decodes a GeoTIFF file's bytes (transferred to a worker: the buffer
     /// is empty afterwards).
     pub async fn decode_tile(
@@ -462,7 +555,7 @@ impl WorkerPool {
                     Ran::Page
                 } else {
                     // No worker with room (or none ready yet): jobs wait.
-                    let Some(index) = state.free_worker() else {
+                    let Some(index) = state.queue.front().and_then(|r| state.free_worker(r)) else {
                         return;
                     };
                     Ran::Worker(index)
@@ -575,6 +668,13 @@ impl WorkerPool {
         }
         self.dispatch();
     }
+}
+
+/// A URL's FNV-1a hash: which worker keeps that file's layout.
+fn url_hash(url: &str) -> usize {
+    url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) as usize
 }
 
 fn job_error(reply: Reply) -> JobError {

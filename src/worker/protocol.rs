@@ -4,8 +4,9 @@
 //! sides. A message is a plain object with a `type` field; buffers in it
 //! are transferred, not copied.
 //!
-//! Jobs: fetch and decode a tile, decode a tile's bytes, read a reference
-//! document (its text comes back in pieces), read TopoJSON coastlines.
+//! Jobs: fetch and decode a tile, read the strip holding one row of a
+//! tile by byte ranges, decode a tile's bytes, read a reference document
+//! (its text comes back in pieces), read TopoJSON coastlines.
 //! Every job has an id; its last reply is a result, `cancelled` or
 //! `failed`.
 
@@ -28,6 +29,15 @@ pub enum Request {
         url: String,
         range: Option<(u64, u64)>,
         dtype: DType,
+    },
+    /// Read the strip holding image row `row` of the tile at `url` (or in
+    /// the byte range `(offset, length)` of it) by Range requests.
+    ReadRows {
+        id: JobId,
+        url: String,
+        range: Option<(u64, u64)>,
+        dtype: DType,
+        row: u32,
     },
     /// Decode these bytes (transferred) as a tile of `dtype`.
     DecodeTile {
@@ -61,6 +71,22 @@ pub enum Reply {
     Ready,
     /// Job `id`'s file is in (`bytes` long): its connection is free.
     Fetched { id: JobId, bytes: u32 },
+    /// Job `id` asked for a range and the server sent the whole file: it
+    /// is decoded whole (a `tile` follows).
+    RangeIgnored { id: JobId },
+    /// Job `id`'s strip: `rows` rows of `width` values from image row
+    /// `first_row` (transferred), read with `requests` Range requests of
+    /// `bytes` in all.
+    Rows {
+        id: JobId,
+        first_row: u32,
+        rows: u32,
+        width: u32,
+        values: ArrayBuffer,
+        dtype: DType,
+        bytes: u32,
+        requests: u32,
+    },
     /// Job `id`'s tile, its pixels (transferred) as `dtype`, decoded in
     /// `decode_ms`.
     Tile {
@@ -102,6 +128,7 @@ impl Reply {
     pub fn id(&self) -> Option<JobId> {
         match self {
             Reply::Ready => None,
+            Reply::RangeIgnored { id } | Reply::Rows { id, .. } => Some(*id),
             Reply::Fetched { id, .. }
             | Reply::Tile { id, .. }
             | Reply::Text { id, .. }
@@ -116,7 +143,7 @@ impl Reply {
     pub fn is_last(&self) -> bool {
         !matches!(
             self,
-            Reply::Ready | Reply::Fetched { .. } | Reply::Text { .. }
+            Reply::Ready | Reply::Fetched { .. } | Reply::Text { .. } | Reply::RangeIgnored { .. }
         )
     }
 }
@@ -266,6 +293,25 @@ impl Request {
                 }
                 out.done()
             }
+            Request::ReadRows {
+                id,
+                url,
+                range,
+                dtype,
+                row,
+            } => {
+                let mut out = Out::new("read-rows")
+                    .id(*id)
+                    .set("url", &JsValue::from_str(url))
+                    .set("dtype", &JsValue::from_str(dtype.zarr()))
+                    .number("row", f64::from(*row));
+                if let Some((offset, length)) = range {
+                    out = out
+                        .number("offset", *offset as f64)
+                        .number("length", *length as f64);
+                }
+                out.done()
+            }
             Request::DecodeTile { id, bytes, dtype } => Out::new("decode-tile")
                 .id(*id)
                 .buffer("bytes", bytes)
@@ -296,6 +342,16 @@ impl Request {
                     .map(|(o, l)| (o as u64, l as u64)),
                 dtype: m.dtype()?,
             },
+            "read-rows" => Request::ReadRows {
+                id: m.id()?,
+                url: m.string("url")?,
+                range: m
+                    .optional_number("offset")
+                    .zip(m.optional_number("length"))
+                    .map(|(o, l)| (o as u64, l as u64)),
+                dtype: m.dtype()?,
+                row: m.number("row")? as u32,
+            },
             "decode-tile" => Request::DecodeTile {
                 id: m.id()?,
                 bytes: m.buffer("bytes")?,
@@ -320,6 +376,26 @@ impl Reply {
     pub fn to_message(&self) -> Message {
         match self {
             Reply::Ready => Out::new("ready").done(),
+            Reply::RangeIgnored { id } => Out::new("range-ignored").id(*id).done(),
+            Reply::Rows {
+                id,
+                first_row,
+                rows,
+                width,
+                values,
+                dtype,
+                bytes,
+                requests,
+            } => Out::new("rows")
+                .id(*id)
+                .number("firstRow", f64::from(*first_row))
+                .number("rows", f64::from(*rows))
+                .number("width", f64::from(*width))
+                .buffer("values", values)
+                .set("dtype", &JsValue::from_str(dtype.zarr()))
+                .number("bytes", f64::from(*bytes))
+                .number("requests", f64::from(*requests))
+                .done(),
             Reply::Fetched { id, bytes } => Out::new("fetched")
                 .id(*id)
                 .number("bytes", f64::from(*bytes))
@@ -381,6 +457,17 @@ impl Reply {
         let m = In::new(value)?;
         Ok(match m.kind.as_str() {
             "ready" => Reply::Ready,
+            "range-ignored" => Reply::RangeIgnored { id: m.id()? },
+            "rows" => Reply::Rows {
+                id: m.id()?,
+                first_row: m.number("firstRow")? as u32,
+                rows: m.number("rows")? as u32,
+                width: m.number("width")? as u32,
+                values: m.buffer("values")?,
+                dtype: m.dtype()?,
+                bytes: m.number("bytes")? as u32,
+                requests: m.number("requests")? as u32,
+            },
             "fetched" => Reply::Fetched {
                 id: m.id()?,
                 bytes: m.number("bytes")? as u32,

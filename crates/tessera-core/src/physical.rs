@@ -79,20 +79,26 @@ pub fn format_value(variable: Variable, dn: u16) -> String {
             None => format!("unknown category {dn}"),
         };
     }
-    let Some(v) = value(variable, dn) else {
+    let Some(text) = format_number(variable, dn) else {
         return "no data".to_string();
-    };
-    let text = match variable {
-        Variable::Coh => format!("{v:.2}"),
-        Variable::Amp => format!("{v:.2}"),
-        Variable::Tau | Variable::Rho | Variable::Rmse => format!("{v:.3}"),
-        Variable::Inc | Variable::Lsmap => format!("{v:.0}"),
     };
     match unit(variable) {
         "" => text,
         "°" => format!("{text}°"),
         unit => format!("{text} {unit}"),
     }
+}
+
+/// A DN's physical value without its unit, to the stored precision
+/// (lsmap: its code); `None` for no data.
+pub fn format_number(variable: Variable, dn: u16) -> Option<String> {
+    let v = value(variable, dn)?;
+    Some(match variable {
+        Variable::Coh => format!("{v:.2}"),
+        Variable::Amp => format!("{v:.2}"),
+        Variable::Tau | Variable::Rho | Variable::Rmse => format!("{v:.3}"),
+        Variable::Inc | Variable::Lsmap => format!("{v:.0}"),
+    })
 }
 
 /// Where a DN falls in `range` (physical units), 0..1 clamped; `None` for
@@ -140,6 +146,11 @@ mod tests {
         assert_eq!(format_value(Variable::Lsmap, 21), "shadow in layover");
         assert_eq!(format_value(Variable::Lsmap, 9), "unknown category 9");
         assert_eq!(format_value(Variable::Coh, 0), "no data");
+        assert_eq!(
+            format_number(Variable::Tau, 12_500).as_deref(),
+            Some("12.500")
+        );
+        assert_eq!(format_number(Variable::Amp, 0), None);
     }
 
     #[test]

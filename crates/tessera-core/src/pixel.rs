@@ -154,17 +154,17 @@ pub struct PixelCard {
 impl PixelCard {
     /// A card for the pixel at `place` whose files are `files`, none read.
     pub fn new(place: PixelPlace, files: &[ChunkSource]) -> PixelCard {
-        let files = files
-            .iter()
-            .map(|s| {
-                let url = match &s.location {
-                    ChunkLocation::Remote { url, .. } => url.clone(),
-                    ChunkLocation::Inline(_) => "(inline in the references)".to_string(),
-                };
-                (s.key, (url, Reading::Loading))
-            })
-            .collect();
-        PixelCard { place, files }
+        // Inserted one by one: collecting sorts first, which made its own
+        // copy of the sort in the app's wasm.
+        let mut map = BTreeMap::new();
+        for s in files {
+            let url = match &s.location {
+                ChunkLocation::Remote { url, .. } => url.clone(),
+                ChunkLocation::Inline(_) => "(inline in the references)".to_string(),
+            };
+            map.insert(s.key, (url, Reading::Loading));
+        }
+        PixelCard { place, files: map }
     }
 
     /// Records what the file of `key` says at the pixel.
@@ -247,17 +247,13 @@ impl PixelCard {
 
     /// The orbits and flight directions with an inc or lsmap file here.
     pub fn orbits(&self) -> Vec<(Orbit, FlightDirection)> {
-        let mut orbits: Vec<(Orbit, FlightDirection)> = self
-            .files
-            .keys()
-            .filter_map(|k| match k.layer {
-                Layer::Orbital(o, d) => Some((o, d)),
-                _ => None,
-            })
-            .collect();
-        orbits.sort();
-        orbits.dedup();
-        orbits
+        let mut orbits = std::collections::BTreeSet::new();
+        for key in self.files.keys() {
+            if let Layer::Orbital(o, d) = key.layer {
+                orbits.insert((o, d));
+            }
+        }
+        orbits.into_iter().collect()
     }
 
     /// One CSV row per file: variable, season, polarization, repeat
@@ -314,28 +310,44 @@ fn csv_field(text: &str) -> String {
 }
 
 /// Python that opens the references at `refs_url` with fsspec and xarray
-/// as the seed does (relative chunk URLs resolved against the references'
-/// URL) and selects this pixel of every variable.
-pub fn python_snippet(refs_url: &str, place: &PixelPlace, variables: &[Variable]) -> String {
+/// as the seed does and selects this pixel of every variable: a JSON
+/// document's relative chunk URLs are resolved against its own URL; a
+/// parquet store (`parquet`) is opened lazily, as fsspec reads it, and
+/// needs absolute chunk URLs.
+pub fn python_snippet(
+    refs_url: &str,
+    parquet: bool,
+    place: &PixelPlace,
+    variables: &[Variable],
+) -> String {
     let names: Vec<String> = variables
         .iter()
         .map(|v| format!("'{}'", v.name()))
         .collect();
     let url = python_string(refs_url);
-    format!(
-        "import json, urllib.parse\n\
-         import fsspec, imagecodecs.numcodecs, xarray\n\
-         imagecodecs.numcodecs.register_codecs()\n\
-         \n\
-         url = {url}\n\
-         with fsspec.open(url) as f:\n\
+    let open = if parquet {
+        "# A parquet reference store, read a record file at a time (its\n\
+         # chunk URLs must be absolute: tessera refs --baseurl).\n\
+         protocol = url.split(':')[0]\n\
+         mapper = fsspec.get_mapper('reference://', fo=url,\n\
+         \x20                          target_protocol=protocol, remote_protocol=protocol)\n"
+    } else {
+        "with fsspec.open(url) as f:\n\
          \x20   refs = json.load(f)\n\
          refs = refs.get('refs', refs)\n\
          # Chunk URLs may be relative to the references' own URL.\n\
          for value in refs.values():\n\
          \x20   if isinstance(value, list):\n\
          \x20       value[0] = urllib.parse.urljoin(url, value[0])\n\
-         mapper = fsspec.get_mapper('reference://', fo=refs, remote_protocol=url.split(':')[0])\n\
+         mapper = fsspec.get_mapper('reference://', fo=refs, remote_protocol=url.split(':')[0])\n"
+    };
+    format!(
+        "import json, urllib.parse\n\
+         import fsspec, imagecodecs.numcodecs, xarray\n\
+         imagecodecs.numcodecs.register_codecs()\n\
+         \n\
+         url = {url}\n\
+         {open}\
          ds = xarray.open_dataset(mapper, engine='zarr', mask_and_scale=False,\n\
          \x20                        backend_kwargs={{'consolidated': False}})\n\
          # Tile {tile}, row {row}, column {column}; the pixel's centre:\n\
@@ -472,6 +484,7 @@ mod tests {
         let place = PixelPlace::at(35.91625, -120.91625).unwrap();
         let code = python_snippet(
             "http://h/refs.json?a='b'",
+            false,
             &place,
             &[Variable::Coh, Variable::Amp],
         );
@@ -484,5 +497,8 @@ mod tests {
             place.lat, place.lon
         )));
         assert!(code.contains("for name in ['COH', 'AMP']:"));
+        let store = python_snippet("http://h/refs.parq", true, &place, &[Variable::Coh]);
+        assert!(store.contains("fo=url,"), "{store}");
+        assert!(store.contains("method='nearest'"));
     }
 }

@@ -23,11 +23,16 @@ use crate::dataset::DType;
 /// What the first request should read: enough for the header, an IFD
 /// written right after it and its strip table (1,600 bytes for 200
 /// strips), as tifffile and GDAL's COG driver place them.
-pub const FIRST_READ: u64 = 16 << 10;
+pub const FIRST_READ: u64 = 4 << 10;
 
-/// The window read around an IFD found elsewhere (the `tiff` crate and
-/// GDAL write it after the image data, its tables just before it).
-const IFD_WINDOW: u64 = 16 << 10;
+/// The window read around an IFD found elsewhere: the `tiff` crate (and
+/// GDAL) write it after the image data, its tables just before it.
+const IFD_BEFORE: u64 = 4 << 10;
+const IFD_AFTER: u64 = 2 << 10;
+
+/// Bytes read beyond a hint's tail, in case a file's tables are a little
+/// longer than the file's the hint came from.
+const TAIL_MARGIN: u64 = 512;
 
 /// Most IFD entries a file may have (the data set's files have 19).
 const MAX_ENTRIES: u64 = 4096;
@@ -93,6 +98,10 @@ pub enum TiffLayoutError {
     StripData { index: usize, reason: String },
     #[error("no strip {0}: the image has {1}")]
     NoStrip(usize, usize),
+    #[error(
+        "strip {index} decodes to {bytes} bytes, too large to read alone: read the whole file"
+    )]
+    StripTooLarge { index: usize, bytes: usize },
 }
 
 /// The byte order of a TIFF file.
@@ -127,6 +136,11 @@ pub struct StripLayout {
     pub strips: Vec<(u64, u64)>,
     /// Where the first IFD is (at the start, or after the image data).
     pub ifd_offset: u64,
+    /// Where the IFD and its strip table begin (the lowest of their
+    /// offsets).
+    pub tables_offset: u64,
+    /// The file's length, if a response said it.
+    pub file_len: Option<u64>,
 }
 
 /// One strip's rows, decoded.
@@ -170,6 +184,19 @@ pub enum Step {
     Ready(StripLayout),
 }
 
+/// What one file's layout says of the files the same writer made: that
+/// their IFD and tables are at the end, in the last `tail` bytes. Such a
+/// file is then read with its header alone (8 bytes, which also say its
+/// length) and exactly its tail, instead of a first read of
+/// [`FIRST_READ`] bytes and a window around the IFD. (A suffix range,
+/// `bytes=-N`, would save the header's request but is not a CORS-safe
+/// Range: a browser asks the server's leave first, a request more.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayoutHint {
+    /// The file's length minus where its IFD and tables begin.
+    pub tail: u64,
+}
+
 /// Reads a TIFF's layout from the byte ranges it is given. See the
 /// [module docs](self).
 #[derive(Debug, Clone, Default)]
@@ -178,6 +205,8 @@ pub struct LayoutReader {
     known: Vec<(u64, Vec<u8>)>,
     /// The file's length, once a response has said it.
     len: Option<u64>,
+    /// How a file of the same writer was laid out.
+    hint: Option<LayoutHint>,
 }
 
 /// A read that needs bytes not given yet.
@@ -197,6 +226,16 @@ impl LayoutReader {
         LayoutReader::default()
     }
 
+    /// A reader that reads the header alone, then the tail `hint` says
+    /// holds the IFD and tables. A file laid out otherwise is read as
+    /// without a hint.
+    pub fn with_hint(hint: LayoutHint) -> LayoutReader {
+        LayoutReader {
+            hint: Some(hint),
+            ..LayoutReader::default()
+        }
+    }
+
     /// The bytes of the file at `offset`, and the file's length if the
     /// response said it (an HTTP `Content-Range: bytes a-b/LEN`).
     pub fn add(&mut self, offset: u64, bytes: Vec<u8>, file_len: Option<u64>) {
@@ -206,8 +245,9 @@ impl LayoutReader {
         if bytes.is_empty() {
             return;
         }
-        self.known.push((offset, bytes));
-        self.known.sort_by_key(|(o, _)| *o);
+        // In order of offset (a few ranges: an insertion, not a sort).
+        let at = self.known.partition_point(|(o, _)| *o <= offset);
+        self.known.insert(at, (offset, bytes));
         // Merge ranges that touch or overlap, so that a read may span them.
         let mut merged: Vec<(u64, Vec<u8>)> = Vec::with_capacity(self.known.len());
         for (offset, bytes) in std::mem::take(&mut self.known) {
@@ -279,7 +319,8 @@ impl LayoutReader {
     }
 
     fn layout(&self) -> Result<StripLayout, Miss> {
-        let header = self.read(0, 8, "the header", FIRST_READ)?;
+        let first = if self.hint.is_some() { 8 } else { FIRST_READ };
+        let header = self.read(0, 8, "the header", first)?;
         let order = match &header[..2] {
             b"II" => ByteOrder::Little,
             b"MM" => ByteOrder::Big,
@@ -307,17 +348,40 @@ impl LayoutReader {
             }
             .into());
         }
+        self.layout_at(ifd, order)
+    }
+
+    /// The layout from the IFD at `ifd`, in byte order `order`.
+    fn layout_at(&self, ifd: u64, order: ByteOrder) -> Result<StripLayout, Miss> {
+        let u16_at = |b: &[u8]| match order {
+            ByteOrder::Little => u16::from_le_bytes([b[0], b[1]]),
+            ByteOrder::Big => u16::from_be_bytes([b[0], b[1]]),
+        };
+        let u32_at = |b: &[u8]| match order {
+            ByteOrder::Little => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            ByteOrder::Big => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        };
         // Around the IFD: its tables may be before it (the tiff crate,
-        // GDAL) or after it (tifffile).
-        let window_start = ifd.saturating_sub(IFD_WINDOW / 2).max(8);
+        // GDAL) or after it (tifffile). With a hint, the tail it names.
+        let hinted = match (self.hint, self.len) {
+            (Some(hint), Some(len)) => {
+                let start = len.saturating_sub(hint.tail + TAIL_MARGIN).max(8);
+                (start <= ifd).then_some((start, len - start))
+            }
+            _ => None,
+        };
+        let (window_start, window) = hinted.unwrap_or_else(|| {
+            let start = ifd.saturating_sub(IFD_BEFORE).max(8);
+            (start, ifd + IFD_AFTER - start)
+        });
         let count = match self.read(ifd, 2, "the first IFD", 0) {
             Ok(b) => u64::from(u16_at(b)),
             Err(Miss::Need { .. }) => {
                 return Err(Miss::Need {
                     offset: window_start,
-                    length: self.len.map_or(IFD_WINDOW, |len| {
-                        IFD_WINDOW.min(len.saturating_sub(window_start))
-                    }),
+                    length: self
+                        .len
+                        .map_or(window, |len| window.min(len.saturating_sub(window_start))),
                 })
             }
             Err(e) => return Err(e),
@@ -325,7 +389,7 @@ impl LayoutReader {
         if count > MAX_ENTRIES {
             return Err(TiffLayoutError::TooManyEntries(count).into());
         }
-        let entries = self.read(ifd + 2, 12 * count, "the IFD's entries", IFD_WINDOW)?;
+        let entries = self.read(ifd + 2, 12 * count, "the IFD's entries", IFD_AFTER)?;
         let entries: Vec<Entry> = entries
             .chunks_exact(12)
             .map(|e| Entry {
@@ -405,6 +469,11 @@ impl LayoutReader {
         }
         let offsets = self.array(offsets_entry, order, "the strip offsets")?;
         let counts = self.array(counts_entry, order, "the strip byte counts")?;
+        let tables_offset = [offsets_entry, counts_entry]
+            .iter()
+            .filter(|e| e.count * if e.kind == 3 { 2 } else { 4 } > 4)
+            .map(|e| u64::from(u32_at(&e.value)))
+            .fold(ifd, u64::min);
         let strips: Vec<(u64, u64)> = offsets.into_iter().zip(counts).collect();
         if let Some(len) = self.len {
             for (index, &(offset, count)) in strips.iter().enumerate() {
@@ -430,6 +499,8 @@ impl LayoutReader {
             predictor,
             strips,
             ifd_offset: ifd,
+            tables_offset,
+            file_len: self.len,
         })
     }
 
@@ -477,6 +548,24 @@ struct Entry {
 }
 
 impl StripLayout {
+    /// What this layout says of other files of the same writer, when its
+    /// IFD is beyond the first read (at the end of the file): `None` when
+    /// the first read finds it anyway, or the file's length is unknown.
+    pub fn hint(&self) -> Option<LayoutHint> {
+        let file_len = self.file_len?;
+        (self.ifd_offset >= FIRST_READ && file_len > self.tables_offset).then(|| LayoutHint {
+            tail: file_len - self.tables_offset,
+        })
+    }
+
+    /// Whether a strip can be decoded alone: not an LZW strip larger than
+    /// our decoder's window (a whole image in one strip), which is no
+    /// cheaper than the whole file anyway.
+    pub fn readable_by_strip(&self) -> bool {
+        let strip_bytes = self.rows_per_strip as usize * self.width as usize * self.dtype.bytes();
+        self.compression != Compression::Lzw || strip_bytes <= crate::lzw::MAX_STRIP_LEN
+    }
+
     /// The strip holding image row `row`: its index and byte range.
     pub fn strip_of_row(&self, row: u32) -> Option<(usize, u64, u64)> {
         if row >= self.height {
@@ -516,25 +605,13 @@ impl StripLayout {
                     .map_err(|e| data_error(e.to_string()))?;
                 out
             }
-            // Strips larger than our decoder's window (a whole image in one
-            // strip): weezl, stopped one byte past what the strip holds.
+            // A strip larger than our decoder's window (a whole image in
+            // one strip) is no cheaper than the whole file: read that.
             Compression::Lzw => {
-                let mut decoder =
-                    weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
-                let mut out = vec![0u8; expected + 1];
-                let (mut input, mut filled) = (bytes, 0);
-                while filled < out.len() {
-                    let r = decoder.decode_bytes(input, &mut out[filled..]);
-                    input = &input[r.consumed_in..];
-                    filled += r.consumed_out;
-                    match r.status {
-                        Ok(weezl::LzwStatus::Ok) if !input.is_empty() => {}
-                        Ok(_) => break,
-                        Err(e) => return Err(data_error(e.to_string())),
-                    }
-                }
-                out.truncate(filled);
-                out
+                return Err(TiffLayoutError::StripTooLarge {
+                    index,
+                    bytes: expected,
+                })
             }
             Compression::Deflate => {
                 let mut out = Vec::with_capacity(expected);

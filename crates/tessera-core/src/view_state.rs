@@ -3,7 +3,7 @@
 //! exactly what its sender saw.
 //!
 //! Parameters: `refs`, `var`, `season`, `pol`, `days`, `orbit`, `dir`,
-//! `lat`, `lon`, `zoom`, `cmap`, `min`, `max`, `budget`. Reading never
+//! `lat`, `lon`, `zoom`, `cmap`, `min`, `max`, `budget`, `pin`. Reading never
 //! fails: a parameter that cannot be used is dropped with a [`Notice`]
 //! saying which and why, and the rest still applies.
 
@@ -58,6 +58,8 @@ pub struct ViewState {
     /// Colormap range in physical units; `None`: the variable's default.
     pub range: Option<(f64, f64)>,
     pub budget: u32,
+    /// The pinned pixel (latitude, longitude) whose card is open.
+    pub pin: Option<(f64, f64)>,
 }
 
 impl Default for ViewState {
@@ -75,6 +77,7 @@ impl Default for ViewState {
             colormap: None,
             range: None,
             budget: DEFAULT_BUDGET,
+            pin: None,
         }
     }
 }
@@ -205,6 +208,10 @@ impl ViewState {
                         .map_err(|e| notice(&e))
                         .ok()
                 }
+                "pin" => match parse_pin(v) {
+                    Ok(pin) => state.pin = Some(pin),
+                    Err(e) => notice(&e),
+                },
                 "budget" => match v.parse::<u32>() {
                     Ok(n) if (1..=MAX_BUDGET).contains(&n) => state.budget = n,
                     _ => notice(&format!(
@@ -283,11 +290,24 @@ impl ViewState {
         if self.budget != DEFAULT_BUDGET {
             out.push(("budget", self.budget.to_string()));
         }
+        if let Some((lat, lon)) = self.pin {
+            out.push(("pin", format!("{lat},{lon}")));
+        }
         out.iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("&")
     }
+}
+
+/// `LAT,LON` of a pinned pixel, or what is wrong with it.
+fn parse_pin(text: &str) -> Result<(f64, f64), String> {
+    let Some((lat, lon)) = text.split_once(',') else {
+        return Err("not LAT,LON; ignored".into());
+    };
+    let lat = number_in(lat, -90.0, 90.0).map_err(|e| format!("latitude {e}"))?;
+    let lon = number_in(lon, -180.0, 180.0).map_err(|e| format!("longitude {e}"))?;
+    Ok((lat, lon))
 }
 
 /// A finite number within `lo..=hi`, or what is wrong with it.
@@ -368,7 +388,7 @@ mod tests {
     #[test]
     fn reads_every_parameter() {
         let (state, notices) = ViewState::from_query(
-            "?refs=https%3A%2F%2Fexample.org%2Frefs.json&var=inc&orbit=64&dir=D&lat=34.5&lon=-118.25&zoom=9.5&cmap=magma&min=20&max=45&budget=12",
+            "?refs=https%3A%2F%2Fexample.org%2Frefs.json&var=inc&orbit=64&dir=D&lat=34.5&lon=-118.25&zoom=9.5&cmap=magma&min=20&max=45&budget=12&pin=35.91625,-120.91625",
         );
         assert!(notices.is_empty(), "{notices:?}");
         assert_eq!(state.refs.as_deref(), Some("https://example.org/refs.json"));
@@ -386,6 +406,7 @@ mod tests {
         assert_eq!(state.colormap, Some(Colormap::Magma));
         assert_eq!(state.range, Some((20.0, 45.0)));
         assert_eq!(state.budget, 12);
+        assert_eq!(state.pin, Some((35.91625, -120.91625)));
         assert_eq!(ViewState::from_query(&state.to_query()).0, state);
     }
 
@@ -414,6 +435,12 @@ mod tests {
         assert!(notices[2].to_string().contains("lat=\"abc\": not a number"));
         let (_, notices) = ViewState::from_query("zoom=99&lat=0&lon=0");
         assert!(notices[0].problem.contains("out of range"), "{notices:?}");
+        for bad in ["pin=35", "pin=95,0", "pin=1,x", "pin=,"] {
+            let (state, notices) = ViewState::from_query(bad);
+            assert_eq!(state.pin, None, "{bad}");
+            assert_eq!(notices.len(), 1, "{bad}: {notices:?}");
+            assert_eq!(notices[0].parameter, "pin");
+        }
     }
 
     #[test]
@@ -459,10 +486,14 @@ mod tests {
                 proptest::option::of(0usize..4),
                 proptest::option::of((-1e3f64..1e3, 1e-3f64..1e3)),
             ),
-            (1u32..=MAX_BUDGET, proptest::option::of("[ -~]{1,40}")),
+            (
+                1u32..=MAX_BUDGET,
+                proptest::option::of("[ -~]{1,40}"),
+                proptest::option::of((-90.0f64..=90.0, -180.0f64..=180.0)),
+            ),
         )
             .prop_map(
-                |((v, s, p, i, o, d), (lat, lon, zoom), (c, r), (budget, refs))| {
+                |((v, s, p, i, o, d), (lat, lon, zoom), (c, r), (budget, refs, pin))| {
                     let variable = Variable::ALL[v];
                     let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
                     ViewState {
@@ -481,6 +512,7 @@ mod tests {
                         colormap: c.map(|c| Colormap::ALL[c]),
                         range: r.map(|(lo, span)| (lo, lo + span)),
                         budget,
+                        pin,
                     }
                 },
             )
@@ -497,6 +529,7 @@ mod tests {
             prop_assert_eq!(back.camera, state.camera);
             prop_assert_eq!(back.range, state.range);
             prop_assert_eq!(back.refs, state.refs);
+            prop_assert_eq!(back.pin, state.pin);
         }
     }
 }

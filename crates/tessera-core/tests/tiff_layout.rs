@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use tessera_core::geotiff::{decode_tile, encode_tile, DecodedTile, TilePixels};
 use tessera_core::lzw::LzwEncoder;
 use tessera_core::tiff_layout::{
-    ByteOrder, Compression, LayoutReader, Step, StripLayout, TiffLayoutError, FIRST_READ,
+    ByteOrder, Compression, LayoutHint, LayoutReader, Step, StripLayout, TiffLayoutError,
 };
 use tessera_core::{DType, Tile};
 
@@ -23,26 +23,40 @@ fn fixtures() -> PathBuf {
 /// that sends the file's length answers them; returns the layout and the
 /// number of requests.
 fn read_layout(file: &[u8]) -> (Result<StripLayout, TiffLayoutError>, usize) {
-    let mut reader = LayoutReader::new();
+    read_layout_with(file, LayoutReader::new())
+}
+
+fn read_layout_with(
+    file: &[u8],
+    reader: LayoutReader,
+) -> (Result<StripLayout, TiffLayoutError>, usize) {
+    let (layout, requests, _) = read_layout_counting(file, reader);
+    (layout, requests)
+}
+
+/// As [`read_layout_with`], also counting the bytes read.
+fn read_layout_counting(
+    file: &[u8],
+    mut reader: LayoutReader,
+) -> (Result<StripLayout, TiffLayoutError>, usize, usize) {
+    let len = file.len() as u64;
+    let mut bytes = 0;
     let mut requests = 0;
-    let (mut offset, mut length): (u64, u64) = (0, FIRST_READ);
+    let mut step = reader.next();
     loop {
+        let (offset, length) = match step {
+            Ok(Step::Ready(layout)) => return (Ok(layout), requests, bytes),
+            Ok(Step::Need { offset, length }) => (offset, length),
+            Err(e) => return (Err(e), requests, bytes),
+        };
         requests += 1;
         assert!(requests <= 8, "too many requests");
+        assert!(length > 0 && length <= 1 << 20, "asks for {length} bytes");
         let start = (offset as usize).min(file.len());
         let end = (offset.saturating_add(length) as usize).min(file.len());
-        reader.add(offset, file[start..end].to_vec(), Some(file.len() as u64));
-        match reader.next() {
-            Ok(Step::Ready(layout)) => return (Ok(layout), requests),
-            Ok(Step::Need {
-                offset: o,
-                length: l,
-            }) => {
-                assert!(l > 0 && l <= 1 << 20, "asks for {l} bytes");
-                (offset, length) = (o, l);
-            }
-            Err(e) => return (Err(e), requests),
-        }
+        bytes += end - start;
+        reader.add(offset, file[start..end].to_vec(), Some(len));
+        step = reader.next();
     }
 }
 
@@ -89,6 +103,16 @@ fn the_data_sets_layout_with_the_ifd_at_the_end() {
     let layout = layout.unwrap();
     // The header, then the IFD at the end with its tables before it.
     assert_eq!(requests, 2);
+    // Another file of the same writer, read with what this one says: its
+    // header, then exactly its tail, a few KB in all.
+    let hint = layout.hint().expect("a hint for an IFD at the end");
+    assert!(hint.tail < 4096, "{hint:?}");
+    let other: Vec<u16> = pixels.iter().map(|v| v ^ 0x155).collect();
+    let other = encode_tile(tile, TilePixels::U16(&other)).unwrap();
+    let (hinted, requests, bytes) = read_layout_counting(&other, LayoutReader::with_hint(hint));
+    assert_eq!(requests, 2);
+    assert!(bytes < 8 + 4096 + 1024, "{bytes} bytes");
+    strips_equal_whole(&other, &hinted.unwrap());
     assert!(layout.ifd_offset > file.len() as u64 / 2);
     assert_eq!(layout.rows_per_strip, 6);
     assert_eq!(layout.strips.len(), 200);
@@ -125,7 +149,10 @@ fn tifffile_layouts_with_the_ifd_at_the_start() {
         strips_equal_whole(&file, &layout);
     }
     let big = std::fs::read(fixtures().join("u16_lzw_bigendian_predictor.tif")).unwrap();
-    assert_eq!(read_layout(&big).0.unwrap().byte_order, ByteOrder::Big);
+    let layout = read_layout(&big).0.unwrap();
+    assert_eq!(layout.byte_order, ByteOrder::Big);
+    // The first read finds such an IFD: nothing to hint.
+    assert_eq!(layout.hint(), None);
 }
 
 #[test]
@@ -141,6 +168,31 @@ fn what_is_not_read_by_strip_says_why() {
         let error = read_layout(&file).0.unwrap_err().to_string();
         assert!(error.contains(words), "{name}: {error}");
     }
+    // A whole image in one LZW strip larger than the decoder's window:
+    // no cheaper than the whole file, so it says to read that.
+    let layout = Layout {
+        compression: 1,
+        ..Layout::default()
+    };
+    let file = tiff_file(&Image::ramp(300, 300, false), layout);
+    let read = read_layout(&file).0.unwrap();
+    assert!(!read.readable_by_strip());
+    let (index, offset, length) = read.strip_of_row(10).unwrap();
+    let error = read
+        .decode_strip(index, &file[offset as usize..(offset + length) as usize])
+        .unwrap_err();
+    assert!(
+        matches!(error, TiffLayoutError::StripTooLarge { .. }),
+        "{error}"
+    );
+    let small = tiff_file(
+        &Image::ramp(300, 300, false),
+        Layout {
+            rows_per_strip: 6,
+            ..layout
+        },
+    );
+    assert!(read_layout(&small).0.unwrap().readable_by_strip());
 }
 
 #[test]
@@ -397,16 +449,31 @@ fn any_layout() -> impl Strategy<Value = Layout> {
     )
 }
 
+fn any_hint() -> impl Strategy<Value = Option<LayoutHint>> {
+    proptest::option::of((0u64..5000).prop_map(|tail| LayoutHint { tail }))
+}
+
 proptest! {
     /// A strip read by range equals the same rows of the whole file as
     /// the `tiff` crate decodes it, wherever the IFD is, in at most two
-    /// requests for the layout.
+    /// requests for the layout (three with a hint that does not fit).
     #[test]
-    fn a_strip_read_by_range_equals_the_whole_files_rows(image in any_image(), layout in any_layout()) {
+    fn a_strip_read_by_range_equals_the_whole_files_rows(
+        image in any_image(),
+        layout in any_layout(),
+        hint in any_hint(),
+    ) {
         let file = tiff_file(&image, layout);
-        let (read, requests) = read_layout(&file);
+        let reader = hint.map_or_else(LayoutReader::new, LayoutReader::with_hint);
+        let (read, requests) = read_layout_with(&file, reader);
         let read = read.map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert!(requests <= 2, "{} requests", requests);
+        prop_assert!(requests <= 2 + usize::from(hint.is_some()), "{} requests", requests);
+        // The layout's own hint reads it in two: the header, the tail.
+        if let Some(own) = read.hint() {
+            let (again, requests) = read_layout_with(&file, LayoutReader::with_hint(own));
+            prop_assert_eq!(requests, 2);
+            prop_assert_eq!(again.map_err(|e| TestCaseError::fail(e.to_string()))?, read.clone());
+        }
         let (w, h, whole) = whole_rows(&file);
         prop_assert_eq!(&whole, &image.values);
         for row in 0..h {
