@@ -204,27 +204,65 @@ export function tiles(demo) {
 
 /**
  * Serves `dir` over HTTP on 127.0.0.1 with CORS for any origin, noting
- * every request for a `.tif` (`requests`, in order) and holding the
- * answers to those `hold(url)` says to hold until `release()`; a request
- * the browser gives up before its answer is noted in `abandoned`.
- * Resolves to { url, requests, held, abandoned, release, close }.
+ * every request for a `.tif` (`requests`, in order) and the bytes of the
+ * `.tif` bodies it sends (`bytes`), holding the answers to those
+ * `hold(url)` says to hold until `release()`; a request the browser gives
+ * up before its answer is noted in `abandoned`. It answers Range requests
+ * (`bytes=A-B`, `bytes=A-`, `bytes=-N`) with 206 and an exposed
+ * Content-Range, as S3 does, unless `ignoreRange` (then 200 and the whole
+ * file, as some static hosts do).
+ * Resolves to { url, requests, bytes, held, abandoned, release, close }.
  */
-export async function recordingServer(dir, { hold = () => false } = {}) {
+export async function recordingServer(dir, { hold = () => false, ignoreRange = false } = {}) {
   const { createServer } = await import('node:http');
-  const { readFileSync } = await import('node:fs');
+  const { openSync, fstatSync, readSync, closeSync } = await import('node:fs');
   const requests = [];
   const held = [];
   const abandoned = [];
+  const sent = { bytes: 0 };
   let holding = true;
+  const cors = {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Headers': 'Range',
+    'Access-Control-Expose-Headers': 'Content-Range, Content-Length',
+  };
   const server = createServer((req, res) => {
+    if (req.method === 'OPTIONS') {
+      sent.preflights = (sent.preflights || 0) + 1;
+      return res.writeHead(204, cors).end();
+    }
     const file = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const tif = file.endsWith('.tif');
     const answer = () => {
       if (res.destroyed) return;
-      let body;
-      try { body = readFileSync(file); } catch { res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }).end(); return; }
-      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': body.length }).end(body);
+      // Only the bytes asked for are read: a range of a large file costs
+      // what it sends.
+      let fd;
+      try { fd = openSync(file, 'r'); } catch { res.writeHead(404, cors).end(); return; }
+      try {
+        const size = fstatSync(fd).size;
+        const m = !ignoreRange && /^bytes=(\d*)-(\d*)$/.exec(req.headers.range || '');
+        let [start, end] = [0, size - 1];
+        let status = 200;
+        const headers = { ...cors };
+        if (m && (m[1] !== '' || m[2] !== '')) {
+          [start, end] = m[1] === '' ? [size - Number(m[2]), size - 1] : [Number(m[1]), m[2] === '' ? size - 1 : Number(m[2])];
+          start = Math.max(0, start);
+          end = Math.min(end, size - 1);
+          if (start > end) { res.writeHead(416, { ...cors, 'Content-Range': `bytes */${size}` }).end(); return; }
+          headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+          status = 206;
+        }
+        const body = Buffer.alloc(end - start + 1);
+        readSync(fd, body, 0, body.length, start);
+        headers['Content-Length'] = body.length;
+        if (tif) sent.bytes += body.length;
+        res.writeHead(status, headers).end(body);
+      } finally {
+        closeSync(fd);
+      }
     };
-    if (!file.endsWith('.tif')) return answer();
+    if (!tif) return answer();
     requests.push(req.url);
     if (!holding || !hold(req.url)) return answer();
     held.push(answer);
@@ -236,6 +274,10 @@ export async function recordingServer(dir, { hold = () => false } = {}) {
     requests,
     held,
     abandoned,
+    /** Bytes of .tif bodies sent so far. */
+    get bytes() { return sent.bytes; },
+    /** CORS preflight requests (OPTIONS) answered so far. */
+    get preflights() { return sent.preflights || 0; },
     /** Answers what is held, and holds nothing from now on. */
     release: () => {
       holding = false;
@@ -246,4 +288,15 @@ export async function recordingServer(dir, { hold = () => false } = {}) {
       await new Promise((done) => server.close(done));
     },
   };
+}
+
+/** Every GeoTIFF of a tile's folder read by tifffile at (row, col): {file: DN}. */
+export function readPixel(folder, row, col) {
+  const out = execFileSync(PYTHON, [path.join(root, 'tests/e2e/read_pixel.py'), folder, String(row), String(col)]);
+  return JSON.parse(out.toString());
+}
+
+/** Runs tests/e2e/check_pixel.py on a snippet and a CSV: its output. */
+export function checkPixel(snippetFile, csvFile) {
+  return execFileSync(PYTHON, [path.join(root, 'tests/e2e/check_pixel.py'), snippetFile, csvFile], { encoding: 'utf8' });
 }
