@@ -5,7 +5,7 @@
 //
 //   node bench/web/bench.mjs --data DIR --refs NAME [--runs N] [--out FILE]
 //                            [--parquet NAME] [--gzip NAME]
-//                            [--parts refs,gzip,parquet,decode,pan,session]
+//                            [--parts refs,gzip,parquet,decode,pan,session,pixel]
 //
 // DIR holds NAME, full-scale references with relative chunk URLs, and the
 // demo's files where they point (see scripts/bench-web.sh): the seed's
@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { root, DIST, SETTLE_MS, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
+import { root, DIST, SETTLE_MS, serve, launch, openPage, recordingServer } from '../../tests/e2e/harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +26,11 @@ const { values: args } = parseArgs({
     parquet: { type: 'string', default: 'refs-full.parq' },
     // The same JSON gzipped, served as is (no Content-Encoding).
     gzip: { type: 'string', default: 'refs-full-as-is.json.gz' },
-    parts: { type: 'string', default: 'refs,gzip,parquet,decode,pan,session' },
+    parts: { type: 'string', default: 'refs,gzip,parquet,decode,pan,session,pixel' },
+    // (f)'s network latency, added to every request (Chromium's emulation),
+    // and the download rates tried: unlimited, then in Mbit/s.
+    latency: { type: 'string', default: '50' },
+    throughput: { type: 'string', default: '0,100' },
   },
 });
 const runs = Number(args.runs);
@@ -360,6 +364,64 @@ try {
     log('session', JSON.stringify(results.session));
     await p.context().close();
   }
+  // (f) the pixel inspector: pin the seed's pixel (N36W121, row 100,
+  // column 100) in the complete seed view, with Chromium adding `latency`
+  // ms to every request (the page's emulation covers its workers' too),
+  // until the card has all its files: its rows read by Range requests,
+  // against the same card from a server that ignores Range (so whole
+  // files), in the same run, alternated. Bytes are counted at the server.
+  if (parts.has('pixel')) {
+    const latency = Number(args.latency);
+    results.pixel = { latencyMs: latency, rates: [] };
+    for (const mbits of args.throughput.split(',').map(Number)) {
+      const modes = { ranges: [], wholeFiles: [] };
+      for (let i = 0; i < runs; i++) {
+        for (const mode of i % 2 ? ['wholeFiles', 'ranges'] : ['ranges', 'wholeFiles']) {
+          const server = await recordingServer(path.join(root, 'demo'), { ignoreRange: mode === 'wholeFiles' });
+          try {
+            const lat = 82 - (55300 + 0.5) / 1200;
+            const lon = -180 + (70900 + 0.5) / 1200;
+            const p = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(`${server.url}/refs.json`)}&lat=${lat}&lon=${lon}&zoom=7.3`, { width: 1280, height: 800, settleMs: SETTLE_MS });
+            await p.waitForFunction(() => window.tesseraPerf?.['tessera:first-view-complete'], null, { timeout: 180000, polling: 50 });
+            // The map's view and its prefetch done: only the pin is measured.
+            await new Promise((r) => setTimeout(r, 1500));
+            const cdp = await p.context().newCDPSession(p);
+            await cdp.send('Network.enable');
+            const rate = mbits > 0 ? (mbits * 1e6) / 8 : -1;
+            await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: rate, uploadThroughput: rate });
+            const before = { bytes: server.bytes, requests: server.requests.length, preflights: server.preflights };
+            await p.focus('#map-wrap');
+            await p.keyboard.press('Enter');
+            await p.waitForFunction(() => window.tesseraPerf?.['tessera:pixel-card'], null, { timeout: 180000, polling: 20 });
+            const perf = await p.evaluate(() => ({ pinned: { ...window.tesseraPerf['tessera:pixel-pinned'] }, card: { ...window.tesseraPerf['tessera:pixel-card'] } }));
+            const run = {
+              ms: perf.card.completeAt - perf.pinned.at,
+              files: perf.card.files,
+              bytes: server.bytes - before.bytes,
+              requests: server.requests.length - before.requests,
+              preflights: server.preflights - before.preflights,
+            };
+            log('pixel', mbits || 'unlimited', mode, i + 1, JSON.stringify(run));
+            modes[mode].push(run);
+            await p.context().close();
+          } finally {
+            await server.close();
+          }
+        }
+      }
+      const summary = (xs) => ({
+        ms: median(xs.map((x) => x.ms)),
+        msMin: Math.min(...xs.map((x) => x.ms)),
+        msMax: Math.max(...xs.map((x) => x.ms)),
+        bytes: median(xs.map((x) => x.bytes)),
+        requests: median(xs.map((x) => x.requests)),
+        preflights: median(xs.map((x) => x.preflights)),
+        files: xs[0].files,
+      });
+      results.pixel.rates.push({ mbits, ranges: summary(modes.ranges), wholeFiles: summary(modes.wholeFiles) });
+    }
+    log('pixel', JSON.stringify(results.pixel));
+  }
 } finally {
   await browser.close();
   await Promise.all([app.close(), data.close()]);
@@ -401,6 +463,17 @@ if (results.panning) {
 if (results.session) {
   const x = results.session;
   report.push(`(e) a session of ${x.views} views (pans, interval and season changes every 150 ms): ${x.requests} requests, ${x.cancelled} cancelled, ${x.decoded} tiles decoded (${f(x.workerMsPerTile, 1)} ms each in a worker); cache at most ${f(x.maxCacheMB)} MB of its ${f(x.cacheBudgetMB)} MB budget; wasm memory at most ${f(x.maxWasmMB)} MB.`);
+}
+if (results.pixel) {
+  const x = results.pixel;
+  const row = (rate, name, m) => `| ${rate} | ${name} | ${f(m.ms)} ms (${f(m.msMin)}–${f(m.msMax)}) | ${f(m.bytes / 1e3)} KB | ${f(m.requests)} |`;
+  const rows = x.rates.flatMap((r) => {
+    const rate = r.mbits ? `${r.mbits} Mbit/s` : 'unlimited';
+    return [row(rate, 'Tessera: each file\'s strip by Range requests', r.ranges), row(rate, 'whole files (a server that ignores Range)', r.wholeFiles)];
+  });
+  report.push(`| (f) pin a pixel of the seed's view until its card is complete (${x.rates[0].ranges.files} files, ${x.latencyMs} ms added to each request) | download rate | time | transferred | requests |
+|---|---|---:|---:|---:|
+${rows.map((r) => r.replace(/^\| ([^|]*) \| ([^|]*) \|/, '| $2 | $1 |')).join('\n')}`);
 }
 report.push(`Written to ${path.relative(root, args.out)}.`);
 console.log(`\n${report.join('\n\n')}\n`);
