@@ -25,9 +25,11 @@ struct Pinned {
 
 /// Keeps the pinned pixel's files asked for and its card up to date.
 pub fn inspect_the_pinned_pixel(state: AppState, session: Session) {
+    // The pin alone, not every pan of the selection.
+    let pin = Memo::new(move |_| state.selection.with(|s| s.pin));
     // A pin outside the grid is a notice, and no pin.
     Effect::new(move |_| {
-        let Some((lat, lon)) = state.selection.with(|s| s.pin) else {
+        let Some((lat, lon)) = pin.get() else {
             return;
         };
         if PixelPlace::at(lat, lon).is_none() {
@@ -39,7 +41,7 @@ pub fn inspect_the_pinned_pixel(state: AppState, session: Session) {
     });
 
     let pinned = Memo::new(move |_| {
-        let (lat, lon) = state.selection.with(|s| s.pin)?;
+        let (lat, lon) = pin.get()?;
         session.references_changed.track();
         let place = PixelPlace::at(lat, lon)?;
         session.with_index(|index| Pinned {

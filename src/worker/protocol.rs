@@ -186,6 +186,16 @@ impl Out {
         self.set(key, &JsValue::from_f64(value))
     }
 
+    /// A file's byte range `(offset, length)`, if there is one.
+    fn range(self, range: &Option<(u64, u64)>) -> Out {
+        match range {
+            Some((offset, length)) => self
+                .number("offset", *offset as f64)
+                .number("length", *length as f64),
+            None => self,
+        }
+    }
+
     fn buffer(mut self, key: &str, buffer: &ArrayBuffer) -> Out {
         self = self.set(key, buffer);
         self.transfer = Some(buffer.clone());
@@ -251,6 +261,13 @@ impl<'a> In<'a> {
             .ok_or_else(|| self.missing(key))
     }
 
+    /// The byte range `(offset, length)` of a file, if the message has one.
+    fn range(&self) -> Option<(u64, u64)> {
+        self.optional_number("offset")
+            .zip(self.optional_number("length"))
+            .map(|(o, l)| (o as u64, l as u64))
+    }
+
     fn flag(&self, key: &str) -> bool {
         field(self.value, key).and_then(|v| v.as_bool()) == Some(true)
     }
@@ -281,37 +298,25 @@ impl Request {
                 url,
                 range,
                 dtype,
-            } => {
-                let mut out = Out::new("fetch-tile")
-                    .id(*id)
-                    .set("url", &JsValue::from_str(url))
-                    .set("dtype", &JsValue::from_str(dtype.zarr()));
-                if let Some((offset, length)) = range {
-                    out = out
-                        .number("offset", *offset as f64)
-                        .number("length", *length as f64);
-                }
-                out.done()
-            }
+            } => Out::new("fetch-tile")
+                .id(*id)
+                .set("url", &JsValue::from_str(url))
+                .set("dtype", &JsValue::from_str(dtype.zarr()))
+                .range(range)
+                .done(),
             Request::ReadRows {
                 id,
                 url,
                 range,
                 dtype,
                 row,
-            } => {
-                let mut out = Out::new("read-rows")
-                    .id(*id)
-                    .set("url", &JsValue::from_str(url))
-                    .set("dtype", &JsValue::from_str(dtype.zarr()))
-                    .number("row", f64::from(*row));
-                if let Some((offset, length)) = range {
-                    out = out
-                        .number("offset", *offset as f64)
-                        .number("length", *length as f64);
-                }
-                out.done()
-            }
+            } => Out::new("read-rows")
+                .id(*id)
+                .set("url", &JsValue::from_str(url))
+                .set("dtype", &JsValue::from_str(dtype.zarr()))
+                .number("row", f64::from(*row))
+                .range(range)
+                .done(),
             Request::DecodeTile { id, bytes, dtype } => Out::new("decode-tile")
                 .id(*id)
                 .buffer("bytes", bytes)
@@ -336,19 +341,13 @@ impl Request {
             "fetch-tile" => Request::FetchTile {
                 id: m.id()?,
                 url: m.string("url")?,
-                range: m
-                    .optional_number("offset")
-                    .zip(m.optional_number("length"))
-                    .map(|(o, l)| (o as u64, l as u64)),
+                range: m.range(),
                 dtype: m.dtype()?,
             },
             "read-rows" => Request::ReadRows {
                 id: m.id()?,
                 url: m.string("url")?,
-                range: m
-                    .optional_number("offset")
-                    .zip(m.optional_number("length"))
-                    .map(|(o, l)| (o as u64, l as u64)),
+                range: m.range(),
                 dtype: m.dtype()?,
                 row: m.number("row")? as u32,
             },

@@ -3,7 +3,7 @@
 // Debian's headless Chromium. Expected values come from the GeoTIFFs,
 // read with tifffile.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { existsSync, linkSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -13,19 +13,11 @@ import {
   DEMO, DIST, serve, launch, openPage, waitView, waitQuery, canvasBytes, pixelAt, opaqueFraction,
   cameraOf, screenOf, pixelCentre, tilePath, readDn, noDataPixel, readout, shot, demoCopy, distCopy,
   recordingServer,
+  useAppAndDemo,
 } from './harness.mjs';
 
 let app, data, browser;
-
-before(async () => {
-  [app, data] = await Promise.all([serve(DIST), serve(DEMO, { cors: '*' })]);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([app?.close(), data?.close()]);
-});
+useAppAndDemo((site) => ({ app, data, browser } = site));
 
 const refs = () => `${data.url}/refs.json`;
 const appUrl = (query) => `${app.url}/?${query}`;

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,6 +45,24 @@ export function serve(dir, { cors } = {}) {
         });
       }
     });
+  });
+}
+
+/**
+ * For a test file: serves the built app and the demo (from a second
+ * origin, with CORS) and launches Chromium before its tests, closes them
+ * after; hands `set` the { app, data, browser } once they are up.
+ */
+export function useAppAndDemo(set) {
+  let site = {};
+  before(async () => {
+    const [app, data] = await Promise.all([serve(DIST), serve(DEMO, { cors: '*' })]);
+    site = { app, data, browser: await launch() };
+    set(site);
+  });
+  after(async () => {
+    await site.browser?.close();
+    await Promise.all([site.app?.close(), site.data?.close()]);
   });
 }
 

@@ -6,7 +6,7 @@
 // same card; failures and missing files are named; the CSV and the Python
 // it gives agree with xarray.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, statSync, unlinkSync, linkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,19 +15,11 @@ import path from 'node:path';
 import {
   DEMO, DIST, serve, launch, openPage, waitView, waitQuery, pixelCentre, readPixel, checkPixel,
   recordingServer, demoCopy, shot,
+  useAppAndDemo,
 } from './harness.mjs';
 
 let app, data, browser;
-
-before(async () => {
-  [app, data] = await Promise.all([serve(DIST), serve(DEMO, { cors: '*' })]);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([app?.close(), data?.close()]);
-});
+useAppAndDemo((site) => ({ app, data, browser } = site));
 
 /** The seed's pixel: N36W121, row 100, column 100 (COH winter vv 12 = 53 in the bucket). */
 const TILE = 'N36W121';

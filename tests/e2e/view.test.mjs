@@ -4,25 +4,17 @@
 // once, neither group's change cancelling what the other still wants;
 // headings keep the data set's symbols.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
   DEMO, DIST, serve, launch, openPage, waitView, waitQuery, pixelAt, cameraOf, pixelCentre, tilePath, readDn,
   readout, shot, recordingServer,
+  useAppAndDemo,
 } from './harness.mjs';
 
 let app, data, browser;
-
-before(async () => {
-  [app, data] = await Promise.all([serve(DIST), serve(DEMO, { cors: '*' })]);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await Promise.all([app?.close(), data?.close()]);
-});
+useAppAndDemo((site) => ({ app, data, browser } = site));
 
 const gray = (dn) => {
   const v = Math.round((dn / 100) * 255);

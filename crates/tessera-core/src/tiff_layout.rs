@@ -111,6 +111,24 @@ pub enum ByteOrder {
     Big,
 }
 
+impl ByteOrder {
+    /// The 16-bit number at the start of `b` (at least 2 bytes).
+    fn u16(self, b: &[u8]) -> u16 {
+        match self {
+            ByteOrder::Little => u16::from_le_bytes([b[0], b[1]]),
+            ByteOrder::Big => u16::from_be_bytes([b[0], b[1]]),
+        }
+    }
+
+    /// The 32-bit number at the start of `b` (at least 4 bytes).
+    fn u32(self, b: &[u8]) -> u32 {
+        match self {
+            ByteOrder::Little => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            ByteOrder::Big => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        }
+    }
+}
+
 /// How the strips are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -326,20 +344,12 @@ impl LayoutReader {
             b"MM" => ByteOrder::Big,
             _ => return Err(TiffLayoutError::NotTiff(header[..4].to_vec()).into()),
         };
-        let u16_at = |b: &[u8]| match order {
-            ByteOrder::Little => u16::from_le_bytes([b[0], b[1]]),
-            ByteOrder::Big => u16::from_be_bytes([b[0], b[1]]),
-        };
-        let u32_at = |b: &[u8]| match order {
-            ByteOrder::Little => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            ByteOrder::Big => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-        };
-        match u16_at(&header[2..]) {
+        match order.u16(&header[2..]) {
             42 => {}
             43 => return Err(TiffLayoutError::BigTiff.into()),
             _ => return Err(TiffLayoutError::NotTiff(header[..4].to_vec()).into()),
         }
-        let ifd = u64::from(u32_at(&header[4..]));
+        let ifd = u64::from(order.u32(&header[4..]));
         if ifd < 8 {
             return Err(TiffLayoutError::Truncated {
                 what: "the first IFD",
@@ -348,19 +358,6 @@ impl LayoutReader {
             }
             .into());
         }
-        self.layout_at(ifd, order)
-    }
-
-    /// The layout from the IFD at `ifd`, in byte order `order`.
-    fn layout_at(&self, ifd: u64, order: ByteOrder) -> Result<StripLayout, Miss> {
-        let u16_at = |b: &[u8]| match order {
-            ByteOrder::Little => u16::from_le_bytes([b[0], b[1]]),
-            ByteOrder::Big => u16::from_be_bytes([b[0], b[1]]),
-        };
-        let u32_at = |b: &[u8]| match order {
-            ByteOrder::Little => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            ByteOrder::Big => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-        };
         // Around the IFD: its tables may be before it (the tiff crate,
         // GDAL) or after it (tifffile). With a hint, the tail it names.
         let hinted = match (self.hint, self.len) {
@@ -375,7 +372,7 @@ impl LayoutReader {
             (start, ifd + IFD_AFTER - start)
         });
         let count = match self.read(ifd, 2, "the first IFD", 0) {
-            Ok(b) => u64::from(u16_at(b)),
+            Ok(b) => u64::from(order.u16(b)),
             Err(Miss::Need { .. }) => {
                 return Err(Miss::Need {
                     offset: window_start,
@@ -393,9 +390,9 @@ impl LayoutReader {
         let entries: Vec<Entry> = entries
             .chunks_exact(12)
             .map(|e| Entry {
-                tag: u16_at(e),
-                kind: u16_at(&e[2..]),
-                count: u64::from(u32_at(&e[4..])),
+                tag: order.u16(e),
+                kind: order.u16(&e[2..]),
+                count: u64::from(order.u32(&e[4..])),
                 value: [e[8], e[9], e[10], e[11]],
             })
             .collect();
@@ -404,8 +401,8 @@ impl LayoutReader {
         let number = |tag: u16, name: &'static str, default: Option<u64>| -> Result<u64, Miss> {
             match find(tag) {
                 Some(e) => match e.kind {
-                    3 => Ok(u64::from(u16_at(&e.value))),
-                    4 => Ok(u64::from(u32_at(&e.value))),
+                    3 => Ok(u64::from(order.u16(&e.value))),
+                    4 => Ok(u64::from(order.u32(&e.value))),
                     1 => Ok(u64::from(e.value[0])),
                     kind => Err(TiffLayoutError::TagType { tag, kind }.into()),
                 },
@@ -472,7 +469,7 @@ impl LayoutReader {
         let tables_offset = [offsets_entry, counts_entry]
             .iter()
             .filter(|e| e.count * if e.kind == 3 { 2 } else { 4 } > 4)
-            .map(|e| u64::from(u32_at(&e.value)))
+            .map(|e| u64::from(order.u32(&e.value)))
             .fold(ifd, u64::min);
         let strips: Vec<(u64, u64)> = offsets.into_iter().zip(counts).collect();
         if let Some(len) = self.len {
@@ -521,19 +518,14 @@ impl LayoutReader {
         let bytes: &[u8] = if total <= 4 {
             &entry.value[..total as usize]
         } else {
-            let at = match order {
-                ByteOrder::Little => u32::from_le_bytes(entry.value),
-                ByteOrder::Big => u32::from_be_bytes(entry.value),
-            };
+            let at = order.u32(&entry.value);
             self.read(u64::from(at), total, what, total)?
         };
         Ok(bytes
             .chunks_exact(size as usize)
-            .map(|b| match (order, size) {
-                (ByteOrder::Little, 2) => u64::from(u16::from_le_bytes([b[0], b[1]])),
-                (ByteOrder::Big, 2) => u64::from(u16::from_be_bytes([b[0], b[1]])),
-                (ByteOrder::Little, _) => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-                (ByteOrder::Big, _) => u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+            .map(|b| match size {
+                2 => u64::from(order.u16(b)),
+                _ => u64::from(order.u32(b)),
             })
             .collect())
     }
@@ -647,10 +639,7 @@ impl StripLayout {
             DType::U16 => {
                 let mut v: Vec<u16> = raw
                     .chunks_exact(2)
-                    .map(|b| match self.byte_order {
-                        ByteOrder::Little => u16::from_le_bytes([b[0], b[1]]),
-                        ByteOrder::Big => u16::from_be_bytes([b[0], b[1]]),
-                    })
+                    .map(|b| self.byte_order.u16(b))
                     .collect();
                 if self.predictor {
                     for row in v.chunks_mut(width) {
