@@ -34,10 +34,18 @@ pub struct DemoArgs {
     #[arg(long, value_name = "URL", default_value = RELATIVE_BASE_URL)]
     baseurl: String,
 
+    /// Do not write DIR/overviews/ (the COGs that let the map show the
+    /// whole globe; see `tessera overviews`).
+    #[arg(long)]
+    no_overviews: bool,
+
     /// Print nothing on standard error but errors.
     #[arg(short, long)]
     quiet: bool,
 }
+
+/// Where the demo's overviews go, beside its references.
+pub const OVERVIEWS_DIR: &str = "overviews";
 
 pub fn run(args: &DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
@@ -114,6 +122,45 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             outcome.refs.display(),
             args.baseurl
         );
+    }
+    if !args.no_overviews {
+        let dir = args.out.join(OVERVIEWS_DIR);
+        let manifest = dir.join(crate::overviews::MANIFEST);
+        if outcome.reused && manifest.exists() {
+            if !args.quiet {
+                eprintln!("Overviews: {} (reused)", dir.display());
+            }
+        } else {
+            // A manifest only once the COGs are all there, so that an
+            // interrupted run is made again next time.
+            let _ = std::fs::remove_file(&manifest);
+            let made = crate::overviews::make(&crate::overviews::OverviewsArgs {
+                refs: outcome.refs.clone(),
+                output: dir.clone(),
+                layers: Vec::new(),
+                resolution: crate::overviews::DEFAULT_RESOLUTION,
+                shard: None,
+                compression: crate::overviews::Compression::Deflate,
+                quiet: true,
+            })
+            .context("writing the demo's overviews")?;
+            if !args.quiet {
+                eprintln!(
+                    "Overviews: {} ({} COGs of {} files at {}° in {:.1} s)",
+                    dir.display(),
+                    made.cogs,
+                    made.files,
+                    crate::overviews::DEFAULT_RESOLUTION,
+                    made.seconds
+                );
+            }
+            if made.failed_files > 0 {
+                anyhow::bail!(
+                    "{} of the demo's files could not be read",
+                    made.failed_files
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

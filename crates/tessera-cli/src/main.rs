@@ -1,6 +1,7 @@
 //! `tessera`: the command line of Tessera, a thin shell over `tessera-core`.
 
 mod demo;
+mod overviews;
 mod serve;
 
 use std::fs::File;
@@ -104,6 +105,34 @@ enum Command {
     ///   tessera serve demo --cors '*'
     #[command(verbatim_doc_comment)]
     Serve(serve::ServeArgs),
+
+    /// Make overviews of whole layers: one Cloud-Optimized GeoTIFF per
+    /// layer covering the whole grid (82 N to 79 S, 180 W to 180 E), so
+    /// that a map can show the globe at every zoom.
+    ///
+    /// Each COG is one band of the layer's stored type at --resolution
+    /// degrees, tiled 512x512, LZW (or Deflate) with the horizontal
+    /// predictor, with internal overviews halving down to the first level
+    /// under 1024 pixels wide, GDAL_NODATA 0, EPSG:4326. Tiles with no data
+    /// are not written (sparse, as GDAL's SPARSE_OK). A pixel is the mean of
+    /// the valid source pixels whose centres fall in it (AMP: in power;
+    /// lsmap: the most severe category), at every level.
+    ///
+    /// DIR/<variable>/<layer>.tif   e.g. DIR/COH/winter_vv_COH12.tif
+    /// DIR/overviews.json           layers, URLs, levels (for the app)
+    ///
+    /// Source files are read from the references' URLs (HTTP(S), file://
+    /// or paths relative to REFS) and decoded on all cores; memory does not
+    /// grow with the layer. A file that cannot be read is named, its pixels
+    /// are left nodata, and the exit code is 2.
+    ///
+    /// Examples:
+    ///
+    ///   tessera overviews demo/refs.json -o demo/overviews
+    ///   tessera overviews refs.json -o out --layers COH,summer_vv_AMP
+    ///   tessera overviews refs.json -o out --shard "$AWS_BATCH_JOB_ARRAY_INDEX/64"
+    #[command(verbatim_doc_comment)]
+    Overviews(overviews::OverviewsArgs),
 }
 
 #[derive(clap::Args)]
@@ -173,6 +202,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Overviews(args) => overviews::run(&args),
     };
     match result {
         Ok(code) => code,

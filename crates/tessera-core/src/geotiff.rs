@@ -35,7 +35,7 @@ const STRIP_LEN: usize = TILE_PIXELS as usize * ROWS_PER_STRIP as usize;
 /// (version 1, revision 1.0, 7 keys), then (key, location, count, value).
 /// Location 0 means the value is inline; 34736/34737 point into the double
 /// and ASCII parameter tags below.
-const GEO_KEY_DIRECTORY: [u16; 32] = [
+pub(crate) const GEO_KEY_DIRECTORY: [u16; 32] = [
     1, 1, 0, 7, //
     1024, 0, 1, 2, // GTModelTypeGeoKey: geographic
     1025, 0, 1, 1, // GTRasterTypeGeoKey: PixelIsArea
@@ -45,8 +45,8 @@ const GEO_KEY_DIRECTORY: [u16; 32] = [
     2057, 34736, 1, 0, // GeogSemiMajorAxisGeoKey
     2059, 34736, 1, 1, // GeogInvFlatteningGeoKey
 ];
-const GEO_DOUBLE_PARAMS: [f64; 2] = [6_378_137.0, 298.257_223_563];
-const GEO_ASCII_PARAMS: &str = "WGS 84|";
+pub(crate) const GEO_DOUBLE_PARAMS: [f64; 2] = [6_378_137.0, 298.257_223_563];
+pub(crate) const GEO_ASCII_PARAMS: &str = "WGS 84|";
 /// `GDAL_NODATA`: 0 is "no data" in every variable of the data set.
 const GDAL_NODATA: &str = "0";
 /// TIFF SampleFormat 1: unsigned integer.

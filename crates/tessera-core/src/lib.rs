@@ -12,6 +12,9 @@
 //!   decoded (a pixel without the whole file).
 //! * [`viewport`]: a map view in plate carrée and the tiles it needs.
 //! * [`mosaic`]: decoded tiles stitched into what a view shows.
+//! * [`overview`]: a layer's files averaged onto one global grid, with a
+//!   pyramid of coarser levels; [`cog`]: those levels as a Cloud-Optimized
+//!   GeoTIFF.
 //! * [`physical`]: stored values (DN) in physical units, per variable.
 //! * [`pixel`]: one pixel across every file: its card (coherence against
 //!   repeat interval, the decay model), CSV and the xarray code.
@@ -30,6 +33,7 @@
 
 pub mod blosc;
 pub mod camera;
+pub mod cog;
 pub mod colormap;
 pub mod coordinates;
 pub mod dataset;
@@ -37,6 +41,7 @@ pub mod geotiff;
 pub mod listing;
 pub mod lzw;
 pub mod mosaic;
+pub mod overview;
 pub mod parquet_refs;
 pub mod physical;
 pub mod pixel;

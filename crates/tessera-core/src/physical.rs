@@ -42,6 +42,23 @@ pub fn is_categorical(variable: Variable) -> bool {
     variable == Variable::Lsmap
 }
 
+/// How a DN becomes the physical value, in words (for files' metadata).
+pub fn scaling(variable: Variable) -> &'static str {
+    match variable {
+        Variable::Coh => "coherence = DN / 100; 0 is no data",
+        Variable::Amp => {
+            "backscatter gamma0 dB = 20*log10(DN) - 83, power = DN^2 / 199526231; 0 is no data"
+        }
+        Variable::Tau => "decay time in days = DN / 1000; 0 is no data",
+        Variable::Rho => "long-term coherence = DN / 1000; 0 is no data",
+        Variable::Rmse => "fit error = DN / 1000; 0 is no data",
+        Variable::Inc => "incidence angle in degrees = DN; 0 is no data",
+        Variable::Lsmap => {
+            "category: 1 no layover/shadow, 5 layover, 17 shadow, 21 shadow in layover; 0 is no data"
+        }
+    }
+}
+
 /// The physical value of a DN, `None` for no data (DN 0). lsmap's value is
 /// its category code.
 pub fn value(variable: Variable, dn: u16) -> Option<f64> {

@@ -1,0 +1,505 @@
+//! `tessera overviews`: one Cloud-Optimized GeoTIFF per layer of the whole
+//! grid, with internal overviews, and a manifest beside them (a thin shell
+//! over `tessera_core::overview` and `tessera_core::cog`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+use tessera_core::cog::{CogCompression, CogLayout};
+use tessera_core::geotiff::decode_tile;
+use tessera_core::overview::{build_pyramid, Aggregation, OverviewGrid, PyramidSources};
+use tessera_core::reader::{ChunkRef, References};
+use tessera_core::{ChunkKey, Layer, Tile, Variable};
+
+/// The bucket's own mosaics' pixel size, degrees.
+pub const DEFAULT_RESOLUTION: f64 = 0.01;
+
+/// The manifest's file name in the output folder.
+pub const MANIFEST: &str = "overviews.json";
+
+#[derive(clap::Args)]
+pub struct OverviewsArgs {
+    /// The reference JSON (as `tessera refs` or the seed writes it). Chunk
+    /// URLs are read over HTTP(S), from file:// URLs or as paths; relative
+    /// ones are relative to this file's folder.
+    #[arg(value_name = "REFS")]
+    pub refs: PathBuf,
+
+    /// The folder to write into (made if missing): DIR/<variable>/<layer>.tif
+    /// and DIR/overviews.json.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Only these layers, comma-separated: a variable (COH, AMP, tau, rmse,
+    /// rho, inc, lsmap) for all its layers, or one layer named as its files
+    /// are without the tile (winter_vv_COH12, summer_vh_AMP, 061A_inc).
+    #[arg(long, value_name = "LAYERS", value_delimiter = ',')]
+    pub layers: Vec<String>,
+
+    /// Pixel size of the full resolution image, in degrees (the data's own
+    /// is 1/1200; the bucket's mosaics are 0.01).
+    #[arg(long, value_name = "DEG", default_value_t = DEFAULT_RESOLUTION)]
+    pub resolution: f64,
+
+    /// Make only shard I of N (0 ≤ I < N): every N-th layer, starting at
+    /// the I-th, so that N machines make the whole set with no
+    /// coordination (an AWS Batch array job's AWS_BATCH_JOB_ARRAY_INDEX, a
+    /// Kubernetes Indexed Job's JOB_COMPLETION_INDEX).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+
+    /// How tiles are compressed (both with the horizontal predictor).
+    /// Deflate files are about a fifth smaller and decode as fast or
+    /// faster in Tessera's decoder (docs/performance.md).
+    #[arg(long, value_enum, default_value = "deflate")]
+    pub compression: Compression,
+
+    /// Print nothing on standard error but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compression {
+    Lzw,
+    Deflate,
+}
+
+/// `--shard I/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let usage = || format!("{text:?}: expected I/N with 0 <= I < N, e.g. 3/16");
+        let (i, n) = text.split_once('/').ok_or_else(usage)?;
+        let index: usize = i.trim().parse().map_err(|_| usage())?;
+        let count: usize = n.trim().parse().map_err(|_| usage())?;
+        if count == 0 || index >= count {
+            return Err(usage());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// One layer to make: its files by tile.
+struct LayerJob {
+    variable: Variable,
+    layer: Layer,
+    /// `winter_vv_COH12`: the file names' part after the tile.
+    name: String,
+    files: BTreeMap<Tile, Source>,
+}
+
+/// Where one file's bytes are.
+#[derive(Clone)]
+struct Source {
+    location: String,
+    range: Option<(u64, u64)>,
+}
+
+pub fn run(args: &OverviewsArgs) -> Result<ExitCode> {
+    let outcome = make(args)?;
+    Ok(if outcome.failed_files > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What a run made.
+pub struct Outcome {
+    pub cogs: usize,
+    pub files: u64,
+    pub failed_files: usize,
+    pub seconds: f64,
+}
+
+/// Makes the overviews `args` ask for; files that cannot be read are
+/// reported on standard error and counted, not fatal.
+pub fn make(args: &OverviewsArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let grid = OverviewGrid::new(args.resolution).context("--resolution")?;
+    let bytes = std::fs::read(&args.refs)
+        .with_context(|| format!("reading the references {}", args.refs.display()))?;
+    let refs = References::from_bytes(&bytes)
+        .with_context(|| format!("reading the references {}", args.refs.display()))?;
+    let base = args
+        .refs
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+
+    let all = layer_jobs(&refs);
+    let chosen = choose(&all, &args.layers)?;
+    let mine: Vec<&LayerJob> = chosen
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| args.shard.is_none_or(|s| i % s.count == s.index))
+        .map(|(_, job)| *job)
+        .collect();
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+
+    let compression = match args.compression {
+        Compression::Lzw => CogCompression::Lzw,
+        Compression::Deflate => CogCompression::Deflate,
+    };
+    // The manifest lists every chosen layer, so every shard writes the same
+    // bytes and none has to wait for the others. It is written last: a
+    // folder with a manifest has its COGs.
+    let manifest = manifest(&grid, compression, &chosen)?;
+
+    let total: u64 = mine.iter().map(|j| j.files.len() as u64).sum();
+    let bar = progress_bar(total, args.quiet);
+    let done = AtomicU64::new(0);
+    let client = ureq::Agent::new_with_defaults();
+    let failures = Mutex::new(Vec::new());
+    let results: Vec<Result<()>> = mine
+        .par_iter()
+        .map(|job| {
+            let layout = layout(&grid, compression, job)?;
+            let path = args.output.join(cog_path(job));
+            let read = |tile: Tile| -> Result<tessera_core::geotiff::DecodedTile, String> {
+                let source = job.files.get(&tile).ok_or("not in the references")?;
+                let bytes = fetch(&client, &base, source)?;
+                decode_tile(&bytes, job.variable.dtype())
+                    .map_err(|e| format!("{}: {e}", source.location))
+            };
+            let on_file = || {
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                bar.set_position(n);
+            };
+            let tiles: BTreeSet<Tile> = job.files.keys().copied().collect();
+            let sources = PyramidSources {
+                tiles: &tiles,
+                read: &read,
+                on_file: &on_file,
+            };
+            let summary = write_cog(&path, &grid, &layout, job.variable, &sources)
+                .with_context(|| format!("writing {}", path.display()))?;
+            for (tile, reason) in summary.failures {
+                let file = job
+                    .files
+                    .get(&tile)
+                    .map_or(String::new(), |s| s.location.clone());
+                bar.suspend(|| eprintln!("tessera: {}: skipped {file}: {reason}", job.name));
+                failures.lock().map(|mut f| f.push(file)).ok();
+            }
+            Ok(())
+        })
+        .collect();
+    bar.finish_and_clear();
+    for result in results {
+        result?;
+    }
+    write_file(&args.output.join(MANIFEST), manifest.as_bytes())?;
+    let failed = failures.into_inner().map(|f| f.len()).unwrap_or(0);
+    if !args.quiet {
+        eprintln!(
+            "{} COGs of {} files at {}° in {} ({}) in {:.1} s{}",
+            mine.len(),
+            total,
+            args.resolution,
+            args.output.display(),
+            args.shard.map_or("all layers".to_string(), |s| format!(
+                "shard {}/{}",
+                s.index, s.count
+            )),
+            started.elapsed().as_secs_f64(),
+            if failed > 0 {
+                format!("; {failed} files could not be read (their pixels are nodata)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(Outcome {
+        cogs: mine.len(),
+        files: total,
+        failed_files: failed,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Every layer the references have files of, in chunk-key order.
+fn layer_jobs(refs: &References) -> Vec<LayerJob> {
+    let mut jobs: BTreeMap<(Variable, Layer), LayerJob> = BTreeMap::new();
+    for variable in Variable::ALL {
+        for (key, chunk) in refs.chunks(variable) {
+            let source = match chunk {
+                ChunkRef::Remote(remote) => Source {
+                    location: remote.url(),
+                    range: remote.range.map(|r| (r.offset, r.length)),
+                },
+                // Inline chunks do not occur in the data set's references.
+                ChunkRef::Inline(_) => continue,
+            };
+            jobs.entry((variable, key.layer))
+                .or_insert_with(|| LayerJob {
+                    variable,
+                    layer: key.layer,
+                    name: layer_name(key),
+                    files: BTreeMap::new(),
+                })
+                .files
+                .insert(key.tile, source);
+        }
+    }
+    jobs.into_values().collect()
+}
+
+/// `N36W121_winter_vv_COH12.tif` → `winter_vv_COH12`.
+fn layer_name(key: ChunkKey) -> String {
+    let file = key.file_name().to_string();
+    let rest = file.split_once('_').map_or(file.as_str(), |(_, r)| r);
+    rest.trim_end_matches(".tif").to_string()
+}
+
+fn choose<'a>(all: &'a [LayerJob], wanted: &[String]) -> Result<Vec<&'a LayerJob>> {
+    if wanted.is_empty() {
+        return Ok(all.iter().collect());
+    }
+    let mut chosen = Vec::new();
+    for w in wanted {
+        let w = w.trim();
+        let matches: Vec<&LayerJob> = match Variable::from_name(w) {
+            Some(v) => all.iter().filter(|j| j.variable == v).collect(),
+            None => all.iter().filter(|j| j.name == w).collect(),
+        };
+        if matches.is_empty() {
+            let known: Vec<&str> = all.iter().take(6).map(|j| j.name.as_str()).collect();
+            bail!(
+                "--layers {w:?}: no such layer in the references (layers are named as files without the tile, e.g. {})",
+                known.join(", ")
+            );
+        }
+        for m in matches {
+            if !chosen.iter().any(|c: &&LayerJob| std::ptr::eq(*c, m)) {
+                chosen.push(m);
+            }
+        }
+    }
+    chosen.sort_by_key(|j| (j.variable, j.layer));
+    Ok(chosen)
+}
+
+fn cog_path(job: &LayerJob) -> PathBuf {
+    PathBuf::from(job.variable.name()).join(format!("{}.tif", job.name))
+}
+
+fn layout(grid: &OverviewGrid, compression: CogCompression, job: &LayerJob) -> Result<CogLayout> {
+    let mut layout = CogLayout::new(grid.image(), job.variable.dtype(), compression, true)?;
+    let aggregation = Aggregation::of(job.variable);
+    layout.metadata = vec![
+        ("variable".into(), job.variable.name().into()),
+        ("layer".into(), job.name.clone()),
+        ("aggregation".into(), aggregation.describe().into()),
+        (
+            "scaling".into(),
+            tessera_core::physical::scaling(job.variable).into(),
+        ),
+        ("source".into(), "Sentinel-1 Global Seasonal Coherence and Backscatter (Earth Big Data); tessera overviews".into()),
+    ];
+    Ok(layout)
+}
+
+fn manifest(
+    grid: &OverviewGrid,
+    compression: CogCompression,
+    jobs: &[&LayerJob],
+) -> Result<String> {
+    let layout = CogLayout::new(grid.image(), tessera_core::DType::U8, compression, true)?;
+    let levels: Vec<_> = layout
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| json!({"level": i, "width": l.width, "height": l.height, "degrees": l.degrees}))
+        .collect();
+    let layers: Vec<_> = jobs
+        .iter()
+        .map(|j| {
+            json!({
+                "variable": j.variable.name(),
+                "layer": j.name,
+                "url": cog_path(j).to_string_lossy().replace('\\', "/"),
+                "dtype": j.variable.dtype().name(),
+                "aggregation": Aggregation::of(j.variable).describe(),
+                "files": j.files.len(),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "tessera_overviews": 1,
+        "resolution": grid.resolution,
+        "west": tessera_core::overview::GRID_WEST,
+        "north": tessera_core::overview::GRID_NORTH,
+        "width": grid.width,
+        "height": grid.height,
+        "tile": tessera_core::cog::COG_TILE,
+        "compression": compression.name(),
+        "predictor": 2,
+        "nodata": 0,
+        "levels": levels,
+        "layers": layers,
+    });
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+/// Builds the pyramid into per-level spool files, then writes the COG
+/// (header, then tiles smallest level first) through a temporary file.
+fn write_cog(
+    path: &Path,
+    grid: &OverviewGrid,
+    layout: &CogLayout,
+    variable: Variable,
+    sources: &PyramidSources,
+) -> Result<tessera_core::overview::PyramidSummary> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut spools: Vec<File> = layout
+        .levels
+        .iter()
+        .map(|_| tempfile::tempfile_in(dir))
+        .collect::<io::Result<_>>()
+        .context("creating spool files")?;
+    let mut spooled: Vec<Vec<(u64, u32)>> = layout
+        .levels
+        .iter()
+        .map(|l| vec![(0, 0); l.tile_count()])
+        .collect();
+    let mut sink = |level: usize, tile: usize, bytes: Vec<u8>| -> Result<(), String> {
+        let spool = &mut spools[level];
+        let at = spool.stream_position().map_err(|e| e.to_string())?;
+        spool.write_all(&bytes).map_err(|e| e.to_string())?;
+        spooled[level][tile] = (at, bytes.len() as u32);
+        Ok(())
+    };
+    let summary = build_pyramid(grid, layout, Aggregation::of(variable), sources, &mut sink)?;
+    let counts: Vec<Vec<u32>> = spooled
+        .iter()
+        .map(|l| l.iter().map(|&(_, n)| n).collect())
+        .collect();
+    let header = layout.header(&counts)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let written = (|| -> io::Result<()> {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        out.write_all(&header)?;
+        let mut buffer = Vec::new();
+        for (level, tile) in layout.data_order() {
+            let (at, len) = spooled[level][tile];
+            if len == 0 {
+                continue;
+            }
+            buffer.resize(len as usize, 0);
+            let spool = &mut spools[level];
+            spool.seek(SeekFrom::Start(at))?;
+            spool.read_exact(&mut buffer)?;
+            out.write_all(&buffer)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).context("writing the COG");
+    }
+    Ok(summary)
+}
+
+/// One file's bytes: over HTTP(S), from a file:// URL or a path (relative
+/// to the references' folder).
+fn fetch(client: &ureq::Agent, base: &Path, source: &Source) -> Result<Vec<u8>, String> {
+    let location = &source.location;
+    let named = |e: &dyn std::fmt::Display| format!("{location}: {e}");
+    if location.starts_with("http://") || location.starts_with("https://") {
+        let mut request = client.get(location);
+        if let Some((offset, length)) = source.range {
+            let last = offset + length.saturating_sub(1);
+            request = request.header("Range", format!("bytes={offset}-{last}"));
+        }
+        let mut response = request.call().map_err(|e| named(&e))?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_FILE_BYTES)
+            .read_to_vec()
+            .map_err(|e| named(&e))?;
+        return Ok(body);
+    }
+    let path = match location.strip_prefix("file://") {
+        Some(p) => PathBuf::from(p),
+        None => base.join(location),
+    };
+    let mut file = File::open(&path).map_err(|e| named(&e))?;
+    let len = file.metadata().map_err(|e| named(&e))?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(named(&format!(
+            "{len} bytes, more than a file of the data set can be"
+        )));
+    }
+    match source.range {
+        None => {
+            let mut bytes = Vec::with_capacity(len as usize);
+            file.read_to_end(&mut bytes).map_err(|e| named(&e))?;
+            Ok(bytes)
+        }
+        Some((offset, length)) => {
+            if offset.saturating_add(length) > len {
+                return Err(named(&format!(
+                    "the range {offset}+{length} ends past the file's {len} bytes"
+                )));
+            }
+            let mut bytes = vec![0; length as usize];
+            file.seek(SeekFrom::Start(offset)).map_err(|e| named(&e))?;
+            file.read_exact(&mut bytes).map_err(|e| named(&e))?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// A 1200×1200 uint16 file uncompressed is 2.9 MB; anything far larger is
+/// not a file of the data set.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".overviews.json.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} overviews {bar:40} {pos}/{len} files ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}

@@ -1,0 +1,302 @@
+//! Overviews: a layer's files onto one global grid with a pyramid of
+//! levels, written as a COG and read back by the `tiff` crate (a decoder we
+//! did not write), against a brute-force reference computed here from the
+//! source pixels one by one.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Cursor;
+
+use tessera_core::cog::{decode_tile, CogCompression, CogLayout, TileFormat, COG_TILE};
+use tessera_core::geotiff::DecodedTile;
+use tessera_core::overview::{build_pyramid, Aggregation, OverviewGrid, PyramidSources};
+use tessera_core::{DType, Tile};
+use tiff::decoder::{Decoder, DecodingResult};
+use tiff::tags::Tag;
+
+/// A tile's pixels from a formula, with nodata stripes and corners.
+fn pixels(tile: Tile, dtype: DType) -> DecodedTile {
+    let seed = u32::from(tile.lat_index()) * 7 + u32::from(tile.lon_index()) * 13;
+    let values = (0..1200u32 * 1200).map(move |i| {
+        let (r, c) = (i / 1200, i % 1200);
+        if (r + c + seed) % 17 == 0 || (r < 50 && c < 80) {
+            0
+        } else {
+            1 + (r * 31 + c * 7 + seed * 3) % 250
+        }
+    });
+    match dtype {
+        DType::U8 => DecodedTile::U8(values.map(|v| v as u8).collect()),
+        DType::U16 => DecodedTile::U16(values.map(|v| (v * 97) as u16).collect()),
+    }
+}
+
+/// The reference: each level's value per pixel, from every source pixel.
+fn reference(
+    grid: &OverviewGrid,
+    files: &[(Tile, DecodedTile)],
+    aggregation: Aggregation,
+    level: u32,
+) -> HashMap<(u32, u32), u16> {
+    let mut acc: HashMap<(u32, u32), (u64, u64)> = HashMap::new();
+    for (tile, px) in files {
+        for r in 0..1200 {
+            for c in 0..1200 {
+                let v = u64::from(px.get(r, c));
+                if v == 0 {
+                    continue;
+                }
+                let x = grid.output_of(tile.first_column() + c) >> level;
+                let y = grid.output_of(tile.first_row() + r) >> level;
+                let e = acc.entry((x, y)).or_default();
+                match aggregation {
+                    Aggregation::Mean => e.0 += v,
+                    Aggregation::MeanPower => e.0 += v * v,
+                    Aggregation::MostSevere => e.0 = e.0.max(v),
+                }
+                e.1 += 1;
+            }
+        }
+    }
+    acc.into_iter()
+        .map(|(k, (s, n))| {
+            let v = match aggregation {
+                Aggregation::Mean => (2 * s + n) / (2 * n),
+                Aggregation::MeanPower => ((s as f64 / n as f64).sqrt() + 0.5).floor() as u64,
+                Aggregation::MostSevere => s,
+            };
+            (k, v as u16)
+        })
+        .collect()
+}
+
+fn build(
+    resolution: f64,
+    files: &[(Tile, DecodedTile)],
+    dtype: DType,
+    aggregation: Aggregation,
+    compression: CogCompression,
+) -> (OverviewGrid, CogLayout, Vec<u8>) {
+    let grid = OverviewGrid::new(resolution).unwrap();
+    let layout = CogLayout::new(grid.image(), dtype, compression, true).unwrap();
+    let tiles: BTreeSet<Tile> = files.iter().map(|(t, _)| *t).collect();
+    let by_tile: HashMap<Tile, &DecodedTile> = files.iter().map(|(t, p)| (*t, p)).collect();
+    let read = |t: Tile| -> Result<DecodedTile, String> {
+        by_tile
+            .get(&t)
+            .map(|p| (*p).clone())
+            .ok_or("missing".into())
+    };
+    let on_file = || {};
+    let sources = PyramidSources {
+        tiles: &tiles,
+        read: &read,
+        on_file: &on_file,
+    };
+    let mut written: Vec<Vec<Option<Vec<u8>>>> = layout
+        .levels
+        .iter()
+        .map(|l| vec![None; l.tile_count()])
+        .collect();
+    let mut sink = |level: usize, tile: usize, bytes: Vec<u8>| -> Result<(), String> {
+        assert!(
+            written[level][tile].is_none(),
+            "tile {level}/{tile} written twice"
+        );
+        written[level][tile] = Some(bytes);
+        Ok(())
+    };
+    let summary = build_pyramid(&grid, &layout, aggregation, &sources, &mut sink).unwrap();
+    assert_eq!(summary.files_read, files.len());
+    assert!(summary.failures.is_empty());
+    let cog = layout.assemble(&written).unwrap();
+    (grid, layout, cog)
+}
+
+/// Every level of the COG as the `tiff` crate reads it: (width, height,
+/// values row-major), sparse tiles as 0.
+fn read_back(cog: &[u8]) -> Vec<(u32, u32, Vec<u16>)> {
+    let mut decoder = Decoder::new(Cursor::new(cog)).unwrap();
+    let mut levels = Vec::new();
+    loop {
+        let (width, height) = decoder.dimensions().unwrap();
+        let offsets = decoder.get_tag_u64_vec(Tag::TileOffsets).unwrap();
+        let counts = decoder.get_tag_u64_vec(Tag::TileByteCounts).unwrap();
+        let across = width.div_ceil(COG_TILE);
+        let mut image = vec![0u16; (width * height) as usize];
+        for (i, (&o, &n)) in offsets.iter().zip(&counts).enumerate() {
+            assert_eq!(o == 0, n == 0, "tile {i}: offset {o}, count {n}");
+            if n == 0 {
+                continue;
+            }
+            let (tw, th) = decoder.chunk_data_dimensions(i as u32);
+            let values: Vec<u16> = match decoder.read_chunk(i as u32).unwrap() {
+                DecodingResult::U8(v) => v.into_iter().map(u16::from).collect(),
+                DecodingResult::U16(v) => v,
+                other => panic!("unexpected sample type {other:?}"),
+            };
+            let (x0, y0) = (
+                (i as u32 % across) * COG_TILE,
+                (i as u32 / across) * COG_TILE,
+            );
+            for y in 0..th {
+                for x in 0..tw {
+                    image[((y0 + y) * width + x0 + x) as usize] = values[(y * tw + x) as usize];
+                }
+            }
+        }
+        levels.push((width, height, image));
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().unwrap();
+    }
+    levels
+}
+
+fn check(resolution: f64, dtype: DType, aggregation: Aggregation, compression: CogCompression) {
+    // Three neighbours (their footprints share output pixels at coarse
+    // levels) and one far away, in different full resolution tiles.
+    let tiles = [
+        Tile::from_corner(36, -121).unwrap(),
+        Tile::from_corner(36, -120).unwrap(),
+        Tile::from_corner(35, -121).unwrap(),
+        Tile::from_corner(-10, 30).unwrap(),
+    ];
+    let files: Vec<(Tile, DecodedTile)> = tiles.iter().map(|&t| (t, pixels(t, dtype))).collect();
+    let (grid, layout, cog) = build(resolution, &files, dtype, aggregation, compression);
+    let levels = read_back(&cog);
+    assert_eq!(levels.len(), layout.levels.len());
+    for (level, (width, height, image)) in levels.iter().enumerate() {
+        assert_eq!(
+            (*width, *height),
+            (layout.levels[level].width, layout.levels[level].height)
+        );
+        let want = reference(&grid, &files, aggregation, level as u32);
+        let mut nonzero = 0;
+        for (i, &got) in image.iter().enumerate() {
+            let (x, y) = (i as u32 % width, i as u32 / width);
+            let expected = want.get(&(x, y)).copied().unwrap_or(0);
+            assert_eq!(
+                got, expected,
+                "{resolution}° {aggregation:?} level {level} pixel ({x}, {y})"
+            );
+            nonzero += usize::from(got != 0);
+        }
+        assert_eq!(nonzero, want.len(), "level {level}");
+    }
+}
+
+#[test]
+fn every_level_is_the_mean_of_the_source_pixels_under_it() {
+    // 0.1°: 12 source pixels per output pixel, 3600×1610 with 3 levels.
+    check(0.1, DType::U8, Aggregation::Mean, CogCompression::Deflate);
+}
+
+#[test]
+fn amp_is_averaged_in_power_and_lsmap_keeps_the_most_severe_category() {
+    check(0.1, DType::U16, Aggregation::MeanPower, CogCompression::Lzw);
+    check(
+        0.25,
+        DType::U8,
+        Aggregation::MostSevere,
+        CogCompression::Deflate,
+    );
+}
+
+#[test]
+fn a_resolution_that_does_not_divide_a_tile_splits_source_pixels_unevenly() {
+    // 0.07°: 84 source pixels per output pixel; 360 / 0.07 is not whole.
+    check(0.07, DType::U8, Aggregation::Mean, CogCompression::Lzw);
+}
+
+#[test]
+fn the_default_grid_has_the_levels_gdal_makes() {
+    let grid = OverviewGrid::new(0.01).unwrap();
+    assert_eq!((grid.width, grid.height), (36000, 16100));
+    let layout = CogLayout::new(grid.image(), DType::U8, CogCompression::Deflate, true).unwrap();
+    let widths: Vec<u32> = layout.levels.iter().map(|l| l.width).collect();
+    assert_eq!(widths, [36000, 18000, 9000, 4500, 2250, 1125, 563]);
+    let heights: Vec<u32> = layout.levels.iter().map(|l| l.height).collect();
+    assert_eq!(heights, [16100, 8050, 4025, 2013, 1007, 504, 252]);
+    assert_eq!(layout.levels[0].tile_count(), 71 * 32);
+}
+
+#[test]
+fn resolutions_outside_the_data_are_refused() {
+    for bad in [0.0, -0.01, f64::NAN, 1.0 / 2400.0, 11.0] {
+        assert!(OverviewGrid::new(bad).is_err(), "{bad}");
+    }
+    assert!(OverviewGrid::new(1.0 / 1200.0).is_ok());
+}
+
+#[test]
+fn the_header_puts_every_ifd_before_the_data_smallest_level_first() {
+    let grid = OverviewGrid::new(0.1).unwrap();
+    let layout = CogLayout::new(grid.image(), DType::U8, CogCompression::Deflate, true).unwrap();
+    let counts: Vec<Vec<u32>> = layout
+        .levels
+        .iter()
+        .map(|l| {
+            (0..l.tile_count() as u32)
+                .map(|i| if i % 3 == 0 { 10 + i } else { 0 })
+                .collect()
+        })
+        .collect();
+    let header = layout.header(&counts).unwrap();
+    let mut tiles: Vec<Vec<Option<Vec<u8>>>> = Vec::new();
+    for level in &counts {
+        tiles.push(
+            level
+                .iter()
+                .map(|&n| (n > 0).then(|| vec![0u8; n as usize]))
+                .collect(),
+        );
+    }
+    let cog = layout.assemble(&tiles).unwrap();
+    assert_eq!(&cog[..header.len()], &header[..]);
+    let mut decoder = Decoder::new(Cursor::new(&cog)).unwrap();
+    let mut firsts = Vec::new();
+    loop {
+        let offsets = decoder.get_tag_u64_vec(Tag::TileOffsets).unwrap();
+        let counts = decoder.get_tag_u64_vec(Tag::TileByteCounts).unwrap();
+        for (&o, &n) in offsets.iter().zip(&counts) {
+            assert!(n == 0 && o == 0 || o >= header.len() as u64 && o + n <= cog.len() as u64);
+        }
+        firsts.push(offsets.iter().copied().filter(|&o| o > 0).min().unwrap());
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().unwrap();
+    }
+    // Each level's data comes after the next smaller level's.
+    assert!(firsts.windows(2).all(|w| w[0] > w[1]), "{firsts:?}");
+    let short = layout.header(&counts[..1]).unwrap_err().to_string();
+    assert!(short.contains("tiles"), "{short}");
+}
+
+#[test]
+fn our_tile_decoder_reads_what_the_encoder_wrote() {
+    let grid = OverviewGrid::new(0.1).unwrap();
+    for dtype in [DType::U8, DType::U16] {
+        for compression in [CogCompression::Lzw, CogCompression::Deflate] {
+            for predictor in [false, true] {
+                let layout = CogLayout::new(grid.image(), dtype, compression, predictor).unwrap();
+                let max = if dtype == DType::U8 { 255 } else { 65535 };
+                let values: Vec<u16> = (0..COG_TILE * COG_TILE)
+                    .map(|i| (i.wrapping_mul(2654435761) >> 7) as u16 % max)
+                    .collect();
+                let bytes = layout.encode_tile(&values).unwrap();
+                let format = TileFormat {
+                    width: COG_TILE,
+                    height: COG_TILE,
+                    dtype,
+                    compression,
+                    predictor,
+                    big_endian: false,
+                };
+                assert_eq!(decode_tile(&bytes, &format).unwrap(), values);
+                assert!(decode_tile(&bytes[..bytes.len() / 2], &format).is_err());
+            }
+        }
+    }
+}
