@@ -32,6 +32,11 @@ case $target in
     cargo run -q --release -p tessera-core --example fuzz_seeds -- "$corpus"
     max_len=65536
     ;;
+  cog)
+    # COGs of ours (small grids) and GDAL's layout, from the native tests.
+    cargo run -q --release -p tessera-core --example fuzz_seeds -- --cog "$corpus"
+    max_len=262144
+    ;;
 esac
 
 cargo +nightly fuzz run "$target" "$corpus" -- \

@@ -529,3 +529,303 @@ impl Ifd {
         out.extend_from_slice(&values);
     }
 }
+
+/// How many bytes to ask for first: our 0.01° COGs' header and IFDs are
+/// about 25 KB, GDAL's with ghost area a little more.
+pub const HEADER_FIRST_READ: u64 = 64 << 10;
+
+/// Most tiles one level may list (a 4-million-pixel-wide image in 256²
+/// tiles is 16,000 across): anything more is not a COG we can show.
+const MAX_LEVEL_TILES: u64 = 4_000_000;
+/// Most IFDs (levels) a COG may have.
+const MAX_LEVELS: usize = 32;
+
+/// Why a COG's header cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CogReadError {
+    /// Not an error: the header goes on past the bytes given; read the
+    /// file's first `0` bytes and parse again.
+    #[error("the header needs the first {0} bytes")]
+    NeedBytes(u64),
+    #[error("not a TIFF file (it starts with {0:02x?})")]
+    NotTiff(Vec<u8>),
+    #[error("a BigTIFF: not read yet (GDAL writes one only above 4 GB)")]
+    BigTiff,
+    #[error("IFD {level}: {what}")]
+    Ifd { level: usize, what: String },
+}
+
+/// One level of a COG as its IFD describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CogHeaderLevel {
+    pub width: u32,
+    pub height: u32,
+    pub format: TileFormat,
+    pub offsets: Vec<u64>,
+    pub byte_counts: Vec<u64>,
+}
+
+impl CogHeaderLevel {
+    pub fn tiles_across(&self) -> u32 {
+        self.width.div_ceil(self.format.width)
+    }
+
+    /// The byte range of tile `index`, `None` for a sparse tile (nodata).
+    pub fn tile_range(&self, index: usize) -> Option<(u64, u64)> {
+        let offset = *self.offsets.get(index)?;
+        let count = *self.byte_counts.get(index)?;
+        (offset > 0 && count > 0).then_some((offset, count))
+    }
+}
+
+/// What a COG's first bytes say: every level, and where the full image is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CogHeader {
+    /// The full resolution image first, then its overviews.
+    pub levels: Vec<CogHeaderLevel>,
+    /// Pixel size (x, y) of the full image, degrees.
+    pub pixel_degrees: (f64, f64),
+    /// Longitude and latitude of the full image's upper-left corner.
+    pub west: f64,
+    pub north: f64,
+    /// `GDAL_NODATA`, if given.
+    pub nodata: Option<String>,
+}
+
+impl CogHeader {
+    /// Parses the header from the file's first bytes; asks for more with
+    /// [`CogReadError::NeedBytes`] when an IFD or its arrays lie beyond.
+    pub fn parse(prefix: &[u8]) -> Result<CogHeader, CogReadError> {
+        use crate::tiff_layout::ByteOrder;
+        let need = |n: u64| CogReadError::NeedBytes(n.max(prefix.len() as u64 + 1));
+        if prefix.len() < 8 {
+            return Err(need(8));
+        }
+        let order = match &prefix[..2] {
+            b"II" => ByteOrder::Little,
+            b"MM" => ByteOrder::Big,
+            _ => return Err(CogReadError::NotTiff(prefix[..4].to_vec())),
+        };
+        match order.u16(&prefix[2..]) {
+            42 => {}
+            43 => return Err(CogReadError::BigTiff),
+            _ => return Err(CogReadError::NotTiff(prefix[..4].to_vec())),
+        }
+        let mut next = u64::from(order.u32(&prefix[4..]));
+        let mut levels = Vec::new();
+        let mut geo = None;
+        let mut nodata = None;
+        while next != 0 {
+            let level = levels.len();
+            let bad = |what: String| CogReadError::Ifd { level, what };
+            if level >= MAX_LEVELS {
+                return Err(bad(format!("more than {MAX_LEVELS} IFDs")));
+            }
+            let at = next as usize;
+            let count_end = next + 2;
+            if count_end > prefix.len() as u64 {
+                return Err(need(count_end));
+            }
+            let entries = u64::from(order.u16(&prefix[at..]));
+            let end = next + 2 + 12 * entries + 4;
+            if end > prefix.len() as u64 {
+                return Err(need(end));
+            }
+            // Values of an entry: inline, or at an offset that must be in
+            // the prefix too.
+            let mut tags: std::collections::HashMap<u16, (u16, u64, u64)> = Default::default();
+            for i in 0..entries as usize {
+                let e = at + 2 + 12 * i;
+                let tag = order.u16(&prefix[e..]);
+                let kind = order.u16(&prefix[e + 2..]);
+                let count = u64::from(order.u32(&prefix[e + 4..]));
+                tags.insert(tag, (kind, count, e as u64 + 8));
+            }
+            let values = |tag: u16| -> Result<Option<Vec<f64>>, CogReadError> {
+                let Some(&(kind, count, field)) = tags.get(&tag) else {
+                    return Ok(None);
+                };
+                let size: u64 = match kind {
+                    1 | 2 | 6 | 7 => 1,
+                    3 | 8 => 2,
+                    4 | 9 | 11 => 4,
+                    12 | 5 | 10 => 8,
+                    16 | 17 => 8,
+                    other => return Err(bad(format!("tag {tag} has field type {other}"))),
+                };
+                if count > MAX_LEVEL_TILES {
+                    return Err(bad(format!("tag {tag} claims {count} values")));
+                }
+                let len = size * count;
+                let start = if len <= 4 {
+                    field
+                } else {
+                    u64::from(order.u32(&prefix[field as usize..]))
+                };
+                if start + len > prefix.len() as u64 {
+                    return Err(need(start + len));
+                }
+                let bytes = &prefix[start as usize..(start + len) as usize];
+                let out = (0..count as usize)
+                    .map(|i| match kind {
+                        3 => f64::from(order.u16(&bytes[2 * i..])),
+                        4 => f64::from(order.u32(&bytes[4 * i..])),
+                        12 => {
+                            let raw = &bytes[8 * i..8 * i + 8];
+                            let v = match order {
+                                ByteOrder::Little => {
+                                    u64::from_le_bytes(raw.try_into().unwrap_or([0; 8]))
+                                }
+                                ByteOrder::Big => {
+                                    u64::from_be_bytes(raw.try_into().unwrap_or([0; 8]))
+                                }
+                            };
+                            f64::from_bits(v)
+                        }
+                        _ => f64::from(bytes[i]),
+                    })
+                    .collect();
+                Ok(Some(out))
+            };
+            let one = |tag: u16, what: &str| -> Result<u32, CogReadError> {
+                values(tag)?
+                    .and_then(|v| v.first().copied())
+                    .map(|v| v as u32)
+                    .ok_or_else(|| bad(format!("no {what} (tag {tag})")))
+            };
+            let width = one(256, "ImageWidth")?;
+            let height = one(257, "ImageLength")?;
+            let tile_width = one(322, "TileWidth: not a tiled TIFF")?;
+            let tile_height = one(323, "TileLength")?;
+            let bits = one(258, "BitsPerSample")?;
+            let samples = values(277)?.and_then(|v| v.first().copied()).unwrap_or(1.0);
+            let format_code = values(339)?.and_then(|v| v.first().copied()).unwrap_or(1.0);
+            let compression = match one(259, "Compression")? {
+                5 => CogCompression::Lzw,
+                8 | 32946 => CogCompression::Deflate,
+                other => {
+                    return Err(bad(format!(
+                        "compression {other}: only LZW (5) and Deflate (8) are read"
+                    )))
+                }
+            };
+            let predictor =
+                match values(317)?.and_then(|v| v.first().copied()).unwrap_or(1.0) as u32 {
+                    1 => false,
+                    2 => true,
+                    other => {
+                        return Err(bad(format!(
+                            "predictor {other}: only none (1) and horizontal (2) are read"
+                        )))
+                    }
+                };
+            let dtype = match (bits, format_code as u32) {
+                (8, 1) => DType::U8,
+                (16, 1) => DType::U16,
+                _ => {
+                    return Err(bad(format!(
+                    "{bits}-bit samples of format {format_code}: only uint8 and uint16 are read"
+                )))
+                }
+            };
+            if samples != 1.0 {
+                return Err(bad(format!("{samples} samples per pixel: one band only")));
+            }
+            if width == 0
+                || height == 0
+                || tile_width == 0
+                || tile_height == 0
+                || tile_width % 16 != 0
+                || tile_height % 16 != 0
+                || tile_width > 4096
+                || tile_height > 4096
+            {
+                return Err(bad(format!(
+                    "image {width}×{height} in tiles of {tile_width}×{tile_height}"
+                )));
+            }
+            let tiles =
+                u64::from(width.div_ceil(tile_width)) * u64::from(height.div_ceil(tile_height));
+            let offsets = values(324)?.ok_or_else(|| bad("no TileOffsets".into()))?;
+            let byte_counts = values(325)?.ok_or_else(|| bad("no TileByteCounts".into()))?;
+            if offsets.len() as u64 != tiles || byte_counts.len() as u64 != tiles {
+                return Err(bad(format!(
+                    "{} offsets and {} byte counts for {tiles} tiles",
+                    offsets.len(),
+                    byte_counts.len()
+                )));
+            }
+            if level == 0 {
+                let scale = values(33550)?;
+                let tiepoint = values(33922)?;
+                match (scale, tiepoint) {
+                    (Some(s), Some(t)) if s.len() >= 2 && t.len() >= 6 => {
+                        geo = Some(((s[0], s[1]), t[3] - t[0] * s[0], t[4] + t[1] * s[1]));
+                    }
+                    _ => {
+                        return Err(bad(
+                            "no ModelPixelScale and ModelTiepoint: not georeferenced".into(),
+                        ))
+                    }
+                }
+                if let Some(text) = values(42113)? {
+                    let bytes: Vec<u8> = text
+                        .iter()
+                        .map(|&b| b as u8)
+                        .take_while(|&b| b != 0)
+                        .collect();
+                    nodata = Some(String::from_utf8_lossy(&bytes).trim().to_string());
+                }
+            }
+            levels.push(CogHeaderLevel {
+                width,
+                height,
+                format: TileFormat {
+                    width: tile_width,
+                    height: tile_height,
+                    dtype,
+                    compression,
+                    predictor,
+                    big_endian: order == ByteOrder::Big,
+                },
+                offsets: offsets.iter().map(|&v| v as u64).collect(),
+                byte_counts: byte_counts.iter().map(|&v| v as u64).collect(),
+            });
+            next = u64::from(order.u32(&prefix[(end - 4) as usize..]));
+        }
+        let Some(((sx, sy), west, north)) = geo else {
+            return Err(CogReadError::Ifd {
+                level: 0,
+                what: "no IFD".into(),
+            });
+        };
+        Ok(CogHeader {
+            levels,
+            pixel_degrees: (sx, sy),
+            west,
+            north,
+            nodata,
+        })
+    }
+
+    /// The coarsest level whose pixels are no larger than `degrees` (so at
+    /// least one data pixel per screen pixel); the full image if none is.
+    pub fn level_for(&self, degrees: f64) -> usize {
+        let full = self.levels.first().map_or(1, |l| l.width);
+        (0..self.levels.len())
+            .rev()
+            .find(|&i| {
+                let scale = f64::from(full) / f64::from(self.levels[i].width);
+                self.pixel_degrees.0 * scale <= degrees
+            })
+            .unwrap_or(0)
+    }
+
+    /// Pixel size (degrees) of level `index`.
+    pub fn level_degrees(&self, index: usize) -> f64 {
+        let full = self.levels.first().map_or(1, |l| l.width);
+        self.levels.get(index).map_or(self.pixel_degrees.0, |l| {
+            self.pixel_degrees.0 * f64::from(full) / f64::from(l.width)
+        })
+    }
+}

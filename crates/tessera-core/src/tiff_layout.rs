@@ -113,7 +113,7 @@ pub enum ByteOrder {
 
 impl ByteOrder {
     /// The 16-bit number at the start of `b` (at least 2 bytes).
-    fn u16(self, b: &[u8]) -> u16 {
+    pub(crate) fn u16(self, b: &[u8]) -> u16 {
         match self {
             ByteOrder::Little => u16::from_le_bytes([b[0], b[1]]),
             ByteOrder::Big => u16::from_be_bytes([b[0], b[1]]),
@@ -121,7 +121,7 @@ impl ByteOrder {
     }
 
     /// The 32-bit number at the start of `b` (at least 4 bytes).
-    fn u32(self, b: &[u8]) -> u32 {
+    pub(crate) fn u32(self, b: &[u8]) -> u32 {
         match self {
             ByteOrder::Little => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             ByteOrder::Big => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),

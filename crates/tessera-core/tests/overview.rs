@@ -300,3 +300,53 @@ fn our_tile_decoder_reads_what_the_encoder_wrote() {
         }
     }
 }
+
+#[test]
+fn our_cogs_header_reads_back_with_every_level() {
+    let tiles = [Tile::from_corner(36, -121).unwrap()];
+    let files: Vec<(Tile, DecodedTile)> =
+        tiles.iter().map(|&t| (t, pixels(t, DType::U16))).collect();
+    let (_, layout, cog) = build(
+        0.1,
+        &files,
+        DType::U16,
+        Aggregation::MeanPower,
+        CogCompression::Deflate,
+    );
+    // From a short prefix, each answer asks for more until it has all.
+    let mut want = 100;
+    let mut reads = 0;
+    let header = loop {
+        reads += 1;
+        assert!(reads < 20);
+        match tessera_core::cog::CogHeader::parse(&cog[..want]) {
+            Ok(h) => break h,
+            Err(tessera_core::cog::CogReadError::NeedBytes(n)) => {
+                assert!(n as usize > want);
+                want = n as usize;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    // From the first read the app makes, at once.
+    let first = tessera_core::cog::HEADER_FIRST_READ as usize;
+    assert!(tessera_core::cog::CogHeader::parse(&cog[..first.min(cog.len())]).is_ok());
+    assert_eq!(header.levels.len(), layout.levels.len());
+    assert_eq!((header.west, header.north), (-180.0, 82.0));
+    assert_eq!(header.pixel_degrees, (0.1, 0.1));
+    assert_eq!(header.nodata.as_deref(), Some("0"));
+    for (read, made) in header.levels.iter().zip(&layout.levels) {
+        assert_eq!((read.width, read.height), (made.width, made.height));
+        assert_eq!(read.format.compression, CogCompression::Deflate);
+        assert!(read.format.predictor);
+    }
+    // Level choice: the coarsest whose pixels are no larger than asked.
+    assert_eq!(header.level_for(0.05), 0);
+    assert_eq!(header.level_for(0.2), 1);
+    assert_eq!(header.level_for(100.0), layout.levels.len() - 1);
+    // Garbage and truncation are named errors, never panics.
+    assert!(tessera_core::cog::CogHeader::parse(b"GIF89a..").is_err());
+    for cut in [0, 7, 8, 9, 30, 200] {
+        let _ = tessera_core::cog::CogHeader::parse(&cog[..cut]);
+    }
+}
