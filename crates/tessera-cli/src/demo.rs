@@ -142,6 +142,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
                 shard: None,
                 compression: crate::overviews::Compression::Deflate,
                 quiet: true,
+                rebase: Some((args.baseurl.clone(), args.out.join("data/tiles"))),
             })
             .context("writing the demo's overviews")?;
             if !args.quiet {

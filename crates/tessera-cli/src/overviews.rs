@@ -68,6 +68,12 @@ pub struct OverviewsArgs {
     /// Print nothing on standard error but errors.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Chunk URLs starting with this prefix are read from this folder
+    /// instead (the demo's own files, whatever base URL its references
+    /// give).
+    #[arg(skip)]
+    pub rebase: Option<(String, PathBuf)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -179,7 +185,20 @@ pub fn make(args: &OverviewsArgs) -> Result<Outcome> {
             let path = args.output.join(cog_path(job));
             let read = |tile: Tile| -> Result<tessera_core::geotiff::DecodedTile, String> {
                 let source = job.files.get(&tile).ok_or("not in the references")?;
-                let bytes = fetch(&client, &base, source)?;
+                let bytes = match &args.rebase {
+                    Some((prefix, dir)) if source.location.starts_with(prefix.as_str()) => {
+                        let local = Source {
+                            location: dir
+                                .join(&source.location[prefix.len()..])
+                                .to_string_lossy()
+                                .into_owned(),
+                            range: source.range,
+                        };
+                        // Relative to the working directory, as the folder was given.
+                        fetch(&client, Path::new(""), &local)?
+                    }
+                    _ => fetch(&client, &base, source)?,
+                };
                 decode_tile(&bytes, job.variable.dtype())
                     .map_err(|e| format!("{}: {e}", source.location))
             };
