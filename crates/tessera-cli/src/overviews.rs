@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use serde_json::json;
 use tessera_core::cog::{CogCompression, CogLayout};
 use tessera_core::geotiff::decode_tile;
-use tessera_core::overview::{build_pyramid, Aggregation, OverviewGrid, PyramidSources};
+use tessera_core::overview::{
+    build_pyramid, layer_name, Aggregation, Manifest, ManifestLayer, OverviewGrid, PyramidSources,
+};
 use tessera_core::reader::{ChunkRef, References};
-use tessera_core::{ChunkKey, Layer, Tile, Variable};
+use tessera_core::{Layer, Tile, Variable};
 
 /// The bucket's own mosaics' pixel size, degrees.
 pub const DEFAULT_RESOLUTION: f64 = 0.01;
@@ -275,7 +276,7 @@ fn layer_jobs(refs: &References) -> Vec<LayerJob> {
                 .or_insert_with(|| LayerJob {
                     variable,
                     layer: key.layer,
-                    name: layer_name(key),
+                    name: layer_name(variable, key.layer),
                     files: BTreeMap::new(),
                 })
                 .files
@@ -283,13 +284,6 @@ fn layer_jobs(refs: &References) -> Vec<LayerJob> {
         }
     }
     jobs.into_values().collect()
-}
-
-/// `N36W121_winter_vv_COH12.tif` → `winter_vv_COH12`.
-fn layer_name(key: ChunkKey) -> String {
-    let file = key.file_name().to_string();
-    let rest = file.split_once('_').map_or(file.as_str(), |(_, r)| r);
-    rest.trim_end_matches(".tif").to_string()
 }
 
 fn choose<'a>(all: &'a [LayerJob], wanted: &[String]) -> Result<Vec<&'a LayerJob>> {
@@ -346,40 +340,19 @@ fn manifest(
     jobs: &[&LayerJob],
 ) -> Result<String> {
     let layout = CogLayout::new(grid.image(), tessera_core::DType::U8, compression, true)?;
-    let levels: Vec<_> = layout
-        .levels
+    let layers = jobs
         .iter()
-        .enumerate()
-        .map(|(i, l)| json!({"level": i, "width": l.width, "height": l.height, "degrees": l.degrees}))
-        .collect();
-    let layers: Vec<_> = jobs
-        .iter()
-        .map(|j| {
-            json!({
-                "variable": j.variable.name(),
-                "layer": j.name,
-                "url": cog_path(j).to_string_lossy().replace('\\', "/"),
-                "dtype": j.variable.dtype().name(),
-                "aggregation": Aggregation::of(j.variable).describe(),
-                "files": j.files.len(),
-            })
+        .map(|j| ManifestLayer {
+            variable: j.variable.name().to_string(),
+            layer: j.name.clone(),
+            url: cog_path(j).to_string_lossy().replace('\\', "/"),
+            dtype: j.variable.dtype().name().to_string(),
+            aggregation: Aggregation::of(j.variable).describe().to_string(),
+            files: j.files.len() as u64,
         })
         .collect();
-    let doc = json!({
-        "tessera_overviews": 1,
-        "resolution": grid.resolution,
-        "west": tessera_core::overview::GRID_WEST,
-        "north": tessera_core::overview::GRID_NORTH,
-        "width": grid.width,
-        "height": grid.height,
-        "tile": tessera_core::cog::COG_TILE,
-        "compression": compression.name(),
-        "predictor": 2,
-        "nodata": 0,
-        "levels": levels,
-        "layers": layers,
-    });
-    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+    let manifest = Manifest::new(grid, &layout, layers);
+    Ok(serde_json::to_string_pretty(&manifest)? + "\n")
 }
 
 /// Builds the pyramid into per-level spool files, then writes the COG

@@ -829,3 +829,87 @@ impl CogHeader {
         })
     }
 }
+
+/// One request for adjacent tiles of a level: the bytes
+/// `offset..offset + length` hold each listed tile at its own offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileRead {
+    pub offset: u64,
+    pub length: u64,
+    /// (tile index, offset within this read, byte count)
+    pub tiles: Vec<(usize, u64, u64)>,
+}
+
+impl CogHeader {
+    /// The tiles of `level` that meet the box (degrees; west < east,
+    /// south < north), row-major; sparse tiles are left out.
+    pub fn tiles_in(
+        &self,
+        level: usize,
+        west: f64,
+        south: f64,
+        east: f64,
+        north: f64,
+    ) -> Vec<usize> {
+        let Some(l) = self.levels.get(level) else {
+            return Vec::new();
+        };
+        // Pixel sizes of this level, across and down (GDAL's may differ).
+        let full = &self.levels[0];
+        let dx = self.pixel_degrees.0 * f64::from(full.width) / f64::from(l.width);
+        let dy = self.pixel_degrees.1 * f64::from(full.height) / f64::from(l.height);
+        let (tw, th) = (f64::from(l.format.width), f64::from(l.format.height));
+        let across = l.tiles_across();
+        let down = l.height.div_ceil(l.format.height);
+        let column = |lon: f64| ((lon - self.west) / dx / tw).floor();
+        let row = |lat: f64| ((self.north - lat) / dy / th).floor();
+        let clamp = |v: f64, n: u32| v.max(0.0).min(f64::from(n) - 1.0) as u32;
+        if !(west < east && south < north) || column(east) < 0.0 || row(south) < 0.0 {
+            return Vec::new();
+        }
+        let (c0, c1) = (clamp(column(west), across), clamp(column(east), across));
+        let (r0, r1) = (clamp(row(north), down), clamp(row(south), down));
+        let mut out = Vec::new();
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                let index = (r * across + c) as usize;
+                if l.tile_range(index).is_some() {
+                    out.push(index);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads for `tiles` of `level`: tiles whose bytes follow each other
+    /// (within `gap` bytes) are read in one request, as long as it stays
+    /// under `max_length` bytes.
+    pub fn reads(&self, level: usize, tiles: &[usize], gap: u64, max_length: u64) -> Vec<TileRead> {
+        let Some(l) = self.levels.get(level) else {
+            return Vec::new();
+        };
+        let mut ranges: Vec<(usize, u64, u64)> = tiles
+            .iter()
+            .filter_map(|&t| l.tile_range(t).map(|(o, n)| (t, o, n)))
+            .collect();
+        ranges.sort_by_key(|&(_, o, _)| o);
+        let mut reads: Vec<TileRead> = Vec::new();
+        for (tile, offset, count) in ranges {
+            if let Some(read) = reads.last_mut() {
+                let end = read.offset + read.length;
+                let new_end = offset + count;
+                if offset >= end && offset - end <= gap && new_end - read.offset <= max_length {
+                    read.tiles.push((tile, offset - read.offset, count));
+                    read.length = new_end - read.offset;
+                    continue;
+                }
+            }
+            reads.push(TileRead {
+                offset,
+                length: count,
+                tiles: vec![(tile, 0, count)],
+            });
+        }
+        reads
+    }
+}

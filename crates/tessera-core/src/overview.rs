@@ -604,3 +604,114 @@ impl Builder<'_, '_> {
         across * down
     }
 }
+
+/// The name a layer's files have after their tile: `winter_vv_COH12`,
+/// `summer_vh_AMP`, `061A_inc`. Overviews and their manifest use it.
+pub fn layer_name(variable: Variable, layer: crate::dataset::Layer) -> String {
+    use crate::dataset::Layer;
+    match layer {
+        Layer::Coherence(s, p, c) => format!("{s}_{p}_COH{c}"),
+        Layer::Seasonal(s, p) => format!("{s}_{p}_{variable}"),
+        Layer::Orbital(o, d) => format!("{:03}{d}_{variable}", o.number()),
+    }
+}
+
+/// The manifest beside a set of overview COGs (`overviews.json`): the
+/// grid, its levels and each layer's COG, for the app and for people.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    /// The manifest's format version (1).
+    pub tessera_overviews: u32,
+    pub resolution: f64,
+    pub west: f64,
+    pub north: f64,
+    pub width: u32,
+    pub height: u32,
+    pub tile: u32,
+    pub compression: String,
+    pub predictor: u32,
+    pub nodata: u32,
+    pub levels: Vec<ManifestLevel>,
+    pub layers: Vec<ManifestLayer>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ManifestLevel {
+    pub level: u32,
+    pub width: u32,
+    pub height: u32,
+    pub degrees: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ManifestLayer {
+    pub variable: String,
+    /// As [`layer_name`] gives it.
+    pub layer: String,
+    /// The COG, relative to the manifest (or absolute).
+    pub url: String,
+    pub dtype: String,
+    pub aggregation: String,
+    /// Source files the COG was made from.
+    pub files: u64,
+}
+
+/// Why a manifest cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("not an overviews manifest: {0}")]
+    Json(String),
+    #[error("manifest version {0}: this build reads version 1")]
+    Version(u32),
+}
+
+impl Manifest {
+    /// The manifest of `layouts`' grid and these layers.
+    pub fn new(grid: &OverviewGrid, layout: &CogLayout, layers: Vec<ManifestLayer>) -> Manifest {
+        Manifest {
+            tessera_overviews: 1,
+            resolution: grid.resolution,
+            west: GRID_WEST,
+            north: GRID_NORTH,
+            width: grid.width,
+            height: grid.height,
+            tile: COG_TILE,
+            compression: layout.compression.name().to_string(),
+            predictor: if layout.predictor { 2 } else { 1 },
+            nodata: 0,
+            levels: layout
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| ManifestLevel {
+                    level: i as u32,
+                    width: l.width,
+                    height: l.height,
+                    degrees: l.degrees,
+                })
+                .collect(),
+            layers,
+        }
+    }
+
+    pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| ManifestError::Json(e.to_string()))?;
+        if manifest.tessera_overviews != 1 {
+            return Err(ManifestError::Version(manifest.tessera_overviews));
+        }
+        Ok(manifest)
+    }
+
+    /// The COG of a layer, if the manifest has one.
+    pub fn layer(
+        &self,
+        variable: Variable,
+        layer: crate::dataset::Layer,
+    ) -> Option<&ManifestLayer> {
+        let name = layer_name(variable, layer);
+        self.layers
+            .iter()
+            .find(|l| l.variable == variable.name() && l.layer == name)
+    }
+}

@@ -350,3 +350,107 @@ fn our_cogs_header_reads_back_with_every_level() {
         let _ = tessera_core::cog::CogHeader::parse(&cog[..cut]);
     }
 }
+
+#[test]
+fn the_tiles_a_view_needs_are_read_in_merged_ranges() {
+    // Three 1° tiles on one row of COG tiles (columns 1, 2 and 3 at 0.1°:
+    // 512 pixels of 0.1° are 51.2° wide, from 180° W).
+    let tiles = [
+        Tile::from_corner(36, -121).unwrap(),
+        Tile::from_corner(36, -60).unwrap(),
+        Tile::from_corner(36, -10).unwrap(),
+    ];
+    let files: Vec<(Tile, DecodedTile)> =
+        tiles.iter().map(|&t| (t, pixels(t, DType::U8))).collect();
+    let (_, _, cog) = build(
+        0.1,
+        &files,
+        DType::U8,
+        Aggregation::Mean,
+        CogCompression::Lzw,
+    );
+    let header = tessera_core::cog::CogHeader::parse(&cog).unwrap();
+    // One 1° box: the one COG tile under it.
+    assert_eq!(header.tiles_in(0, -121.0, 36.0, -120.0, 37.0), vec![1]);
+    // The whole grid: only the tiles that hold data (the rest are sparse).
+    assert_eq!(
+        header.tiles_in(0, -180.0, -79.0, 180.0, 82.0),
+        vec![1, 2, 3]
+    );
+    // Boxes off the grid or empty meet nothing.
+    assert!(header.tiles_in(0, -200.0, 36.0, -190.0, 37.0).is_empty());
+    assert!(header.tiles_in(0, 10.0, 36.0, 5.0, 37.0).is_empty());
+    assert!(header.tiles_in(99, -180.0, -79.0, 180.0, 82.0).is_empty());
+
+    // Adjacent tiles are one read; each tile keeps its own place in it.
+    let level = &header.levels[0];
+    let reads = header.reads(0, &[3, 1, 2], 0, u64::MAX);
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    let read = &reads[0];
+    let (first, _) = level.tile_range(1).unwrap();
+    let (last, last_count) = level.tile_range(3).unwrap();
+    assert_eq!(read.offset, first);
+    assert_eq!(read.length, last + last_count - first);
+    let bytes = &cog[read.offset as usize..(read.offset + read.length) as usize];
+    for &(tile, at, count) in &read.tiles {
+        let (offset, n) = level.tile_range(tile).unwrap();
+        assert_eq!((read.offset + at, count), (offset, n));
+        let decoded =
+            decode_tile(&bytes[at as usize..(at + count) as usize], &level.format).unwrap();
+        assert!(
+            decoded.iter().any(|&v| v != 0),
+            "tile {tile} decoded to nodata"
+        );
+    }
+    // A cap on a read's length splits it; a tile is never cut.
+    let split = header.reads(0, &[1, 2, 3], 0, last_count);
+    assert_eq!(split.len(), 3);
+    assert!(split.iter().all(|r| r.tiles.len() == 1));
+    // Sparse tiles ask for nothing.
+    assert!(header.reads(0, &[0, 4, 5], 0, u64::MAX).is_empty());
+}
+
+#[test]
+fn the_manifest_reads_back_and_names_each_layer() {
+    use tessera_core::overview::{layer_name, Manifest, ManifestError, ManifestLayer};
+    use tessera_core::Variable;
+    use tessera_core::{Layer, Polarization, RepeatInterval, Season};
+    let grid = OverviewGrid::new(0.01).unwrap();
+    let layout = CogLayout::new(grid.image(), DType::U8, CogCompression::Deflate, true).unwrap();
+    let layer = Layer::Coherence(Season::Winter, Polarization::Vv, RepeatInterval::Days12);
+    assert_eq!(layer_name(Variable::Coh, layer), "winter_vv_COH12");
+    let manifest = Manifest::new(
+        &grid,
+        &layout,
+        vec![ManifestLayer {
+            variable: "COH".into(),
+            layer: layer_name(Variable::Coh, layer),
+            url: "COH/winter_vv_COH12.tif".into(),
+            dtype: "uint8".into(),
+            aggregation: "mean".into(),
+            files: 3,
+        }],
+    );
+    let json = serde_json::to_vec(&manifest).unwrap();
+    let back = Manifest::parse(&json).unwrap();
+    assert_eq!(back, manifest);
+    assert_eq!(back.levels.len(), layout.levels.len());
+    assert_eq!(
+        back.layer(Variable::Coh, layer).unwrap().url,
+        "COH/winter_vv_COH12.tif"
+    );
+    assert!(back
+        .layer(
+            Variable::Coh,
+            Layer::Coherence(Season::Summer, Polarization::Vv, RepeatInterval::Days12)
+        )
+        .is_none());
+    assert!(matches!(
+        Manifest::parse(b"{}"),
+        Err(ManifestError::Json(_))
+    ));
+    let mut newer = manifest.clone();
+    newer.tessera_overviews = 2;
+    let json = serde_json::to_vec(&newer).unwrap();
+    assert_eq!(Manifest::parse(&json), Err(ManifestError::Version(2)));
+}
