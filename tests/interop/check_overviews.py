@@ -5,7 +5,8 @@
 For every COG the manifest (OVERVIEWS_DIR/overviews.json) lists:
 * rio-cogeo's validator accepts it, with no warning;
 * rasterio (GDAL) sees the manifest's levels, EPSG:4326, the transform of
-  the grid, nodata 0 and the layer's dtype;
+  the grid (and of every overview: twice the pixel size of the level
+  above, across and down), nodata 0 and the layer's dtype;
 * at chosen pixels of every level (inside, at the corners of and between
   source files' footprints, and where there is no file), rasterio reads the
   value computed here with numpy from the source GeoTIFFs (tifffile):
@@ -149,6 +150,14 @@ def main():
             with rasterio.open(path, **opener) as cog:
                 problems.check((cog.width, cog.height) == (shape['width'], shape['height']),
                                f'{label} level {level}: {cog.width}x{cog.height}, manifest {shape}')
+                # GDAL's pixel size of an overview (the extent over its
+                # size) is the one it was made with, across and down: a
+                # reader places each pixel where its sources are.
+                t = cog.transform
+                size = manifest['resolution'] * 2 ** level
+                problems.check(abs(t.a - size) < 1e-12 and abs(t.e + size) < 1e-12
+                               and abs(shape['degrees'] - size) < 1e-12,
+                               f'{label} level {level}: GDAL places pixels of {t.a} x {-t.e} degrees, made {size}')
                 for x, y in sorted(points):
                     got = int(cog.read(1, window=Window(x, y, 1, 1))[0, 0])
                     want = expected(files, ratio, level, x, y, entry['aggregation'])

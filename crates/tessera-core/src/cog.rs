@@ -152,6 +152,19 @@ impl CogLayout {
                 height: u64::from(height),
             });
         }
+        // GDAL gives an overview the full image's extent: its pixel size
+        // is that extent over its size. So that this is exactly twice the
+        // level above at every level (and a reader places each pixel
+        // where it was made), the full image is padded with nodata to a
+        // multiple of 2^(overviews): 36000 × 16100 becomes 36032 × 16128.
+        let mut overviews = 0;
+        let mut w = width;
+        while w >= OVERVIEW_MIN_WIDTH {
+            w = w.div_ceil(2);
+            overviews += 1;
+        }
+        let step = 1u32 << overviews;
+        let (width, height) = (width.div_ceil(step) * step, height.div_ceil(step) * step);
         let mut levels = vec![CogLevel {
             width,
             height,
