@@ -42,6 +42,7 @@ pub mod listing;
 pub mod lzw;
 pub mod mosaic;
 pub mod overview;
+pub mod overview_view;
 pub mod parquet_refs;
 pub mod physical;
 pub mod pixel;

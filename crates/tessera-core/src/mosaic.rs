@@ -128,10 +128,26 @@ pub fn paint<'a>(
     palette: &Palette,
     rgba: &mut Vec<u8>,
 ) {
-    let grid = ScreenGrid::new(view);
+    let (width, height) = view.size();
     rgba.clear();
     // No data is transparent black.
-    rgba.resize(grid.width * grid.rows.len() * 4, 0);
+    rgba.resize(width as usize * height as usize * 4, 0);
+    paint_over(view, tile, palette, rgba);
+}
+
+/// [`paint`] over what `rgba` holds (width × height × 4 bytes): only the
+/// screen pixels over a tile `tile` has are written, so that a picture
+/// under them (the overviews, while the files load) shows elsewhere.
+pub fn paint_over<'a>(
+    view: &Viewport,
+    tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
+    palette: &Palette,
+    rgba: &mut [u8],
+) {
+    let grid = ScreenGrid::new(view);
+    if rgba.len() < grid.width * grid.rows.len() * 4 {
+        return;
+    }
     grid.for_each_run(tile, |y, start, samples, base, columns| {
         let at = (y * grid.width + start) * 4;
         let out = &mut rgba[at..at + columns.len() * 4];
@@ -241,6 +257,48 @@ mod tests {
         let out = stitch(&view, |t| tiles.get(&t).map(|v| TileSamples::U16(v)));
         let filled = out.iter().filter(|&&v| v != FILL_VALUE).count();
         assert_eq!(filled, 100 * 100);
+    }
+
+    #[test]
+    fn painting_over_a_picture_keeps_it_where_no_file_is_in() {
+        use crate::colormap::Colormap;
+        let tiles = tiles(&["N36W121"]);
+        let palette = Palette::new(crate::Variable::Amp, Colormap::Gray, (0.0, 1.0));
+        // N36W121 fills the left half; the right half has no file.
+        let view = Viewport::new(35.5, -120.0, 0.01, 200, 100).unwrap();
+        let mut rgba = vec![9u8; 200 * 100 * 4];
+        paint_over(
+            &view,
+            |t| tiles.get(&t).map(|v| TileSamples::U16(v)),
+            &palette,
+            &mut rgba,
+        );
+        let mut expected = vec![0u8; 200 * 100 * 4];
+        paint(
+            &view,
+            |t| tiles.get(&t).map(|v| TileSamples::U16(v)),
+            &palette,
+            &mut expected,
+        );
+        for y in 0..100 {
+            for x in 0..200 {
+                let at = (y * 200 + x) * 4;
+                if x < 100 {
+                    assert_eq!(rgba[at..at + 4], expected[at..at + 4], "({x}, {y})");
+                } else {
+                    assert_eq!(rgba[at..at + 4], [9; 4], "({x}, {y}) is kept");
+                }
+            }
+        }
+        // A buffer too short for the view is left alone.
+        let mut short = vec![9u8; 10];
+        paint_over(
+            &view,
+            |t| tiles.get(&t).map(|v| TileSamples::U16(v)),
+            &palette,
+            &mut short,
+        );
+        assert_eq!(short, vec![9u8; 10]);
     }
 
     proptest::proptest! {

@@ -3,7 +3,9 @@
 //! exactly what its sender saw.
 //!
 //! Parameters: `refs`, `var`, `season`, `pol`, `days`, `orbit`, `dir`,
-//! `lat`, `lon`, `zoom`, `cmap`, `min`, `max`, `budget`, `pin`. Reading never
+//! `lat`, `lon`, `zoom`, `cmap`, `min`, `max`, `budget`, `pin`, `overviews`
+//! (a manifest's URL, a URL template with `{layer}` and the like, or
+//! `none`; see `overview_view::OverviewSource`). Reading never
 //! fails: a parameter that cannot be used is dropped with a [`Notice`]
 //! saying which and why, and the rest still applies.
 
@@ -60,6 +62,9 @@ pub struct ViewState {
     pub budget: u32,
     /// The pinned pixel (latitude, longitude) whose card is open.
     pub pin: Option<(f64, f64)>,
+    /// Where the overviews are, as given (`None`: the manifest beside the
+    /// references, if any).
+    pub overviews: Option<String>,
 }
 
 impl Default for ViewState {
@@ -78,6 +83,7 @@ impl Default for ViewState {
             range: None,
             budget: DEFAULT_BUDGET,
             pin: None,
+            overviews: None,
         }
     }
 }
@@ -161,6 +167,13 @@ impl ViewState {
                         notice("empty; the default references are used");
                     } else {
                         state.refs = Some(v.to_string());
+                    }
+                }
+                "overviews" => {
+                    if v.trim().is_empty() {
+                        notice("empty; the manifest beside the references is used");
+                    } else {
+                        state.overviews = Some(v.to_string());
                     }
                 }
                 "var" => match Variable::from_name(v) {
@@ -293,6 +306,9 @@ impl ViewState {
         if let Some((lat, lon)) = self.pin {
             out.push(("pin", format!("{lat},{lon}")));
         }
+        if let Some(overviews) = &self.overviews {
+            out.push(("overviews", encode_component(overviews)));
+        }
         out.iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
@@ -388,9 +404,15 @@ mod tests {
     #[test]
     fn reads_every_parameter() {
         let (state, notices) = ViewState::from_query(
-            "?refs=https%3A%2F%2Fexample.org%2Frefs.json&var=inc&orbit=64&dir=D&lat=34.5&lon=-118.25&zoom=9.5&cmap=magma&min=20&max=45&budget=12&pin=35.91625,-120.91625",
+            "?refs=https%3A%2F%2Fexample.org%2Frefs.json&var=inc&orbit=64&dir=D&lat=34.5&lon=-118.25&zoom=9.5&cmap=magma&min=20&max=45&budget=12&pin=35.91625,-120.91625&overviews=https%3A%2F%2Fh%2Fmosaics%2F%7Blayer%7D.tif",
         );
         assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(
+            state.overviews.as_deref(),
+            Some("https://h/mosaics/{layer}.tif")
+        );
+        let back = ViewState::from_query(&state.to_query()).0;
+        assert_eq!(back.overviews, state.overviews);
         assert_eq!(state.refs.as_deref(), Some("https://example.org/refs.json"));
         assert_eq!(state.variable, Variable::Inc);
         assert_eq!(state.orbit, Orbit::new(64));
@@ -496,8 +518,11 @@ mod tests {
                 |((v, s, p, i, o, d), (lat, lon, zoom), (c, r), (budget, refs, pin))| {
                     let variable = Variable::ALL[v];
                     let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
+                    let refs = refs.filter(|r| !r.trim().is_empty());
                     ViewState {
-                        refs: refs.filter(|r| !r.trim().is_empty()),
+                        // Any text as an overviews template, too.
+                        overviews: refs.clone().map(|r| format!("{r}{{layer}}")),
+                        refs,
                         variable,
                         season: Season::ALL[s],
                         polarization: Polarization::ALL[p],
@@ -530,6 +555,7 @@ mod tests {
             prop_assert_eq!(back.range, state.range);
             prop_assert_eq!(back.refs, state.refs);
             prop_assert_eq!(back.pin, state.pin);
+            prop_assert_eq!(back.overviews, state.overviews);
         }
     }
 }

@@ -214,10 +214,26 @@ fn the_default_grid_has_the_levels_gdal_makes() {
     let grid = OverviewGrid::new(0.01).unwrap();
     assert_eq!((grid.width, grid.height), (36000, 16100));
     let layout = CogLayout::new(grid.image(), DType::U8, CogCompression::Deflate, true).unwrap();
+    // Padded with nodata to a multiple of 2^6, so that every overview is
+    // exactly half the level above: GDAL's pixel size of an overview
+    // (the full extent over its size) is then the one it was made with.
     let widths: Vec<u32> = layout.levels.iter().map(|l| l.width).collect();
-    assert_eq!(widths, [36000, 18000, 9000, 4500, 2250, 1125, 563]);
+    assert_eq!(widths, [36032, 18016, 9008, 4504, 2252, 1126, 563]);
     let heights: Vec<u32> = layout.levels.iter().map(|l| l.height).collect();
-    assert_eq!(heights, [16100, 8050, 4025, 2013, 1007, 504, 252]);
+    assert_eq!(heights, [16128, 8064, 4032, 2016, 1008, 504, 252]);
+    for (i, l) in layout.levels.iter().enumerate() {
+        let full = &layout.levels[0];
+        assert_eq!(
+            f64::from(full.width) * 0.01 / f64::from(l.width),
+            l.degrees,
+            "level {i}"
+        );
+        assert_eq!(
+            f64::from(full.height) * 0.01 / f64::from(l.height),
+            l.degrees,
+            "level {i}"
+        );
+    }
     assert_eq!(layout.levels[0].tile_count(), 71 * 32);
 }
 
@@ -453,4 +469,182 @@ fn the_manifest_reads_back_and_names_each_layer() {
     newer.tessera_overviews = 2;
     let json = serde_json::to_vec(&newer).unwrap();
     assert_eq!(Manifest::parse(&json), Err(ManifestError::Version(2)));
+}
+
+/// Every tile of every level of a COG, decoded: [level][tile].
+fn decoded_levels(cog: &[u8]) -> (tessera_core::cog::CogHeader, Vec<Vec<Option<Vec<u16>>>>) {
+    let header = tessera_core::cog::CogHeader::parse(cog).unwrap();
+    let levels = header
+        .levels
+        .iter()
+        .map(|l| {
+            (0..l.offsets.len())
+                .map(|t| {
+                    l.tile_range(t).map(|(o, n)| {
+                        decode_tile(&cog[o as usize..(o + n) as usize], &l.format).unwrap()
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (header, levels)
+}
+
+#[test]
+fn a_view_reads_the_level_with_a_data_pixel_per_screen_pixel_and_paints_the_finest_in() {
+    use tessera_core::colormap::{Colormap, Palette};
+    use tessera_core::overview_view::{need, paint, value_at, OverviewTile};
+    use tessera_core::viewport::Viewport;
+    use tessera_core::Variable;
+    let tiles = [
+        Tile::from_corner(36, -121).unwrap(),
+        Tile::from_corner(35, -120).unwrap(),
+        // Between the two in the COG's byte order, far from them on the map.
+        Tile::from_corner(36, 0).unwrap(),
+    ];
+    let files: Vec<(Tile, DecodedTile)> =
+        tiles.iter().map(|&t| (t, pixels(t, DType::U8))).collect();
+    let (_, layout, cog) = build(
+        0.01,
+        &files,
+        DType::U8,
+        Aggregation::Mean,
+        CogCompression::Deflate,
+    );
+    let (header, levels) = decoded_levels(&cog);
+    let back = read_back(&cog);
+
+    // The whole world on 1000 px: 0.36° a pixel; the level of 0.32°.
+    let world = Viewport::new(1.5, 0.0, 0.36, 1000, 450).unwrap();
+    let n = need(&header, &world, 64);
+    assert_eq!(header.level_degrees(n.level), 0.32);
+    assert_eq!(n.scale, 384);
+    assert_eq!(
+        n.tiles.len(),
+        2,
+        "only the tiles holding data: {:?}",
+        n.tiles
+    );
+    assert_eq!(n.reads.len(), 1, "adjacent tiles in one read");
+    // Two screen pixels a data pixel of the base level: level 0, 1:12.
+    let close = Viewport::new(36.5, -120.5, 0.005, 400, 300).unwrap();
+    let n0 = need(&header, &close, 64);
+    assert_eq!((n0.level, n0.scale), (0, 12));
+    // Two reads here (the tile at 0° between them in the file is not in
+    // view); a budget of one read takes a coarser level instead.
+    let wide = Viewport::new(36.0, -120.0, 0.01, 2000, 1500).unwrap();
+    let many = need(&header, &wide, 64);
+    let few = need(&header, &wide, 1);
+    assert_eq!(many.reads.len(), 2, "{many:?}");
+    assert!(few.level > many.level && few.reads.len() == 1, "{few:?}");
+
+    // Painting with every tile in gives the level's own values; at the
+    // pixel under each screen pixel's centre.
+    let palette = Palette::new(
+        Variable::Coh,
+        Colormap::from_name("gray").unwrap(),
+        (0.0, 1.0),
+    );
+    let view = Viewport::new(36.0, -120.0, 0.02, 200, 150).unwrap();
+    let level = need(&header, &view, 64).level;
+    assert_eq!(level, 1);
+    let all = |l: usize, t: usize| match levels[l][t].as_deref() {
+        Some(v) => OverviewTile::Loaded(v),
+        None => OverviewTile::Missing,
+    };
+    let mut rgba = Vec::new();
+    assert!(paint(&view, &header, level, all, &palette, &mut rgba));
+    let (w, h, values) = &back[level];
+    let mut checked = 0;
+    for (x, y) in [(10u32, 10u32), (60, 80), (90, 120), (110, 130), (140, 145)] {
+        let (lat, lon) = view.screen_to_lat_lon(f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let column = ((lon + 180.0) / 0.02).floor() as u32;
+        let row = ((82.0 - lat) / 0.02).floor() as u32;
+        assert!(column < *w && row < *h);
+        let dn = values[(row * w + column) as usize];
+        let at = ((y * 200 + x) * 4) as usize;
+        assert_eq!(rgba[at..at + 4], palette.rgba(dn), "({x}, {y})");
+        assert_eq!(value_at(&header, level, lat, lon, all), Some((dn, level)));
+        checked += usize::from(dn != 0);
+    }
+    assert_eq!(checked, 4, "the chosen points must hold data");
+
+    // With the chosen level missing, the next coarser shows through,
+    // and the paint says it is not complete.
+    let coarse = |l: usize, t: usize| match (l > level, levels[l][t].as_deref()) {
+        (true, Some(v)) => OverviewTile::Loaded(v),
+        _ => OverviewTile::Missing,
+    };
+    let mut fallback = Vec::new();
+    assert!(!paint(
+        &view,
+        &header,
+        level,
+        coarse,
+        &palette,
+        &mut fallback
+    ));
+    assert!(fallback.chunks(4).filter(|p| p[3] == 255).count() > 1000);
+    let (x, y) = (110u32, 130u32);
+    let (lat, lon) = view.screen_to_lat_lon(f64::from(x) + 0.5, f64::from(y) + 0.5);
+    let (dn, read) = value_at(&header, level, lat, lon, coarse).unwrap();
+    assert_eq!(read, level + 1);
+    let (w, _, values) = &back[level + 1];
+    let column = ((lon + 180.0) / 0.04).floor() as u32;
+    let row = ((82.0 - lat) / 0.04).floor() as u32;
+    assert_eq!(dn, values[(row * w + column) as usize]);
+    // Off the grid: nothing.
+    assert_eq!(value_at(&header, level, 85.0, 0.0, all), None);
+    // Nothing in at all: transparent, incomplete.
+    let none = |_: usize, _: usize| OverviewTile::Missing;
+    assert!(!paint(&view, &header, level, none, &palette, &mut rgba));
+    assert!(rgba.iter().all(|&b| b == 0));
+    let _ = layout;
+}
+
+#[test]
+fn overview_sources_from_the_url_and_templates_for_the_buckets_mosaics() {
+    use tessera_core::overview_view::{expand_template, OverviewSource};
+    use tessera_core::{
+        FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
+    };
+    assert_eq!(
+        OverviewSource::from_param(None),
+        OverviewSource::Manifest(None)
+    );
+    assert_eq!(
+        OverviewSource::from_param(Some("none")),
+        OverviewSource::None
+    );
+    assert_eq!(
+        OverviewSource::from_param(Some("https://h/o/overviews.json")),
+        OverviewSource::Manifest(Some("https://h/o/overviews.json".into()))
+    );
+    let t = "https://h/data/mosaics/Global_{season}_{polarization}_COH{interval}.tif";
+    assert_eq!(
+        OverviewSource::from_param(Some(t)),
+        OverviewSource::Template(t.into())
+    );
+    let layer = Layer::Coherence(Season::Fall, Polarization::Vh, RepeatInterval::Days06);
+    assert_eq!(
+        expand_template(t, Variable::Coh, layer),
+        "https://h/data/mosaics/Global_fall_vh_COH06.tif"
+    );
+    assert_eq!(
+        expand_template(
+            "o/{variable}/{layer}.tif",
+            Variable::Amp,
+            Layer::Seasonal(Season::Summer, Polarization::Hh)
+        ),
+        "o/AMP/summer_hh_AMP.tif"
+    );
+    let orbit = Orbit::new(61).unwrap();
+    assert_eq!(
+        expand_template(
+            "{orbit}{direction}_{variable}",
+            Variable::Inc,
+            Layer::Orbital(orbit, FlightDirection::Descending)
+        ),
+        "061D_inc"
+    );
 }
