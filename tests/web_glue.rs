@@ -5,10 +5,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use tessera_app::fetch::{fetch_buffer, fetch_with_progress, resolve_url, FetchError};
-use tessera_app::map::canvas::{context_2d, degrees_label, draw_mosaic, graticule_step};
+use tessera_app::map::canvas::{context_2d, degrees_label, graticule_step, put_rgba};
 use tessera_app::worker::pool::WorkerPool;
 use tessera_core::colormap::{Colormap, Palette};
-use tessera_core::mosaic::TileSamples;
+use tessera_core::mosaic::{paint, TileSamples};
 use tessera_core::viewport::Viewport;
 use tessera_core::{Tile, Variable};
 use wasm_bindgen::JsCast;
@@ -125,14 +125,13 @@ fn the_mosaic_lands_in_the_canvas_pixel_for_pixel() {
     let palette = Palette::new(Variable::Coh, Colormap::Viridis, (0.0, 1.0));
     // A reused buffer with an earlier draw's pixels: all are painted over.
     let mut rgba = vec![7u8; 64];
-    draw_mosaic(
-        &canvas,
+    paint(
         &view,
         |t| (t == tile).then_some(TileSamples::U8(&values)),
         &palette,
         &mut rgba,
-    )
-    .unwrap();
+    );
+    put_rgba(&canvas, &view, &mut rgba).unwrap();
     let ctx = context_2d(&canvas).unwrap();
     let image = ctx
         .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))

@@ -14,10 +14,13 @@ use tessera_core::topojson::Coastlines;
 use tessera_core::view_plan::{ChunkSource, PlanInput, ReferenceIndex, ViewPlan};
 use tessera_core::ChunkKey;
 
+use crate::data::overviews::{OverviewStatus, OverviewView, Overviews};
 use crate::data::record_loader::RecordLoader;
 use crate::data::tile_loader::TileLoader;
 use crate::fetch::fetch_with_progress;
-use crate::state::report::{LoadStats, ReferencesSummary, RefsLoad, ViewMode, ViewReport};
+use crate::state::report::{
+    LoadStats, OverviewReport, ReferencesSummary, RefsLoad, ViewMode, ViewReport,
+};
 use crate::state::AppState;
 use crate::worker::pool::WorkerPool;
 
@@ -74,6 +77,9 @@ struct Parts {
     pool: WorkerPool,
     tiles: TileLoader,
     references: RefCell<Option<Loaded>>,
+    overviews: Rc<RefCell<Overviews>>,
+    /// What the overviews gave the last plan asked for.
+    overview: RefCell<OverviewStatus>,
 }
 
 /// See the [module docs](self). A handle: copying it is free.
@@ -105,6 +111,8 @@ impl Session {
             pool,
             tiles,
             references: RefCell::new(None),
+            overviews: Rc::new(RefCell::new(Overviews::default())),
+            overview: RefCell::new(OverviewStatus::Unavailable(None)),
         }));
         let references_changed = RwSignal::new(0u64);
         let plan = Memo::new(move |previous: Option<&Option<ViewPlan>>| {
@@ -297,11 +305,34 @@ impl Session {
             };
         }
         if plan.over_budget {
+            let overview = self.overview().map(|view| {
+                self.with_overviews(|o| {
+                    let (loaded, failure) = o.progress(&view);
+                    OverviewReport {
+                        layer: view.layer.clone(),
+                        url: view.url.clone(),
+                        level: view.need.level,
+                        scale: view.need.scale,
+                        tiles: view.need.tiles.len(),
+                        loaded,
+                        failure,
+                        requests: o.requests,
+                        bytes: o.bytes,
+                    }
+                })
+            });
+            let mode = match &overview {
+                None => ViewMode::Budget,
+                Some(o) if o.loaded == o.tiles || o.failure.is_some() => ViewMode::Overview,
+                Some(_) => ViewMode::Loading,
+            };
             return ViewReport {
-                mode: ViewMode::Budget,
+                mode,
                 needed: plan.keys.len(),
                 stats,
                 available: plan.available.clone(),
+                overview,
+                overview_problem: self.overview_problem(),
                 ..ViewReport::default()
             };
         }
@@ -320,6 +351,7 @@ impl Session {
             failures,
             stats,
             available: plan.available.clone(),
+            ..ViewReport::default()
         }
     }
 
@@ -332,6 +364,77 @@ impl Session {
             decode_ms: decoding.worker_ms,
             range_ignored: self.tiles().range_ignored(),
         }
+    }
+
+    /// Asks the overviews for what `plan` can have of them: over the
+    /// budget, the tiles of its level are read; within it, the tiles
+    /// already in show under the files while they load. A tile or header
+    /// arriving counts as a tile change (the map paints).
+    pub fn want_overview(&self, plan: &ViewPlan) {
+        let parts = self.parts();
+        let Some(base) = parts
+            .references
+            .borrow()
+            .as_ref()
+            .map(|l| l.base().to_string())
+        else {
+            return;
+        };
+        let (param, budget) = self
+            .state
+            .selection
+            .with_untracked(|s| (s.overviews.clone(), s.budget as usize));
+        let source = tessera_core::overview_view::OverviewSource::from_param(param.as_deref());
+        let (status, work) = parts.overviews.borrow_mut().want(
+            source,
+            &base,
+            plan.variable,
+            plan.layer,
+            &plan.viewport,
+            budget,
+            plan.over_budget,
+        );
+        *parts.overview.borrow_mut() = status;
+        let (state, tiles_changed) = (self.state, self.tiles_changed);
+        crate::data::overviews::start(
+            &parts.overviews,
+            &parts.pool,
+            work,
+            Rc::new(move |notice| {
+                if let Some(notice) = notice {
+                    state.notice(notice);
+                }
+                tiles_changed.update(|n| *n += 1);
+            }),
+        );
+    }
+
+    /// The overview the last plan has, if its COG is known.
+    pub fn overview(&self) -> Option<OverviewView> {
+        match &*self.parts().overview.borrow() {
+            OverviewStatus::Ready(view) => Some(view.clone()),
+            _ => None,
+        }
+    }
+
+    /// Why the last plan has no overview, if one was looked for and
+    /// failed.
+    pub fn overview_problem(&self) -> Option<String> {
+        match &*self.parts().overview.borrow() {
+            OverviewStatus::Unavailable(why) => why.clone(),
+            _ => None,
+        }
+    }
+
+    /// `f` of the overviews (their tiles, for painting and the readout).
+    pub fn with_overviews<R>(&self, f: impl FnOnce(&Overviews) -> R) -> R {
+        f(&self.parts().overviews.borrow())
+    }
+
+    /// Reads failed overview tiles and COGs again.
+    pub fn retry_overviews(&self) {
+        self.parts().overviews.borrow_mut().retry();
+        self.tiles_changed.update(|n| *n += 1);
     }
 
     /// Asks for `group`'s files, whole.

@@ -1,7 +1,8 @@
 //! Asking for what the view plan names: its files (the view's request
 //! group), the files around it once it is complete (the prefetch group),
 //! its parquet record files (the layer shown first, the others once the
-//! view is complete), and the orbit the plan picked, which the selection
+//! view is complete), the overviews' tiles (over the budget), and the
+//! orbit the plan picked, which the selection
 //! adopts so that it stays while the map moves.
 
 use leptos::prelude::*;
@@ -24,6 +25,9 @@ pub fn load_what_the_view_needs(state: AppState, session: Session) {
                 plan.sources.clone()
             };
             session.want_tiles(RequestGroup::View, sources);
+            // Over the budget the overviews draw the view; within it,
+            // what they have shows while the files load.
+            session.want_overview(plan);
             let complete = !plan.over_budget
                 && session.tiles().with(|r| r.progress(&plan.keys).done())
                 && session.records_settled(plan);

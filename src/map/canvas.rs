@@ -2,8 +2,6 @@
 //! pixels are the data's colours), `#overlay` the graticule, coastlines,
 //! tile marks and coverage outlines drawn over it.
 
-use tessera_core::colormap::Palette;
-use tessera_core::mosaic::{paint, TileSamples};
 use tessera_core::topojson::Coastlines;
 use tessera_core::viewport::Viewport;
 use tessera_core::Tile;
@@ -25,21 +23,17 @@ pub fn fit_backing_store(canvas: &HtmlCanvasElement, width: u32, height: u32) {
     }
 }
 
-/// The stitched mosaic of the loaded tiles, at screen resolution. `rgba`
-/// is the caller's buffer for the pixels, reused between draws (every
-/// pixel is painted).
-pub fn draw_mosaic<'a>(
+/// The map's picture, RGBA at screen resolution (the mosaic of the loaded
+/// files, or the overview), put on the canvas whole.
+pub fn put_rgba(
     canvas: &HtmlCanvasElement,
     view: &Viewport,
-    tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
-    palette: &Palette,
-    rgba: &mut Vec<u8>,
+    rgba: &mut [u8],
 ) -> Result<(), JsValue> {
     let Some(ctx) = context_2d(canvas) else {
         return Ok(());
     };
     let (width, height) = view.size();
-    paint(view, tile, palette, rgba);
     let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width, height)?;
     ctx.put_image_data(&image, 0.0, 0.0)
 }

@@ -8,15 +8,27 @@ use crate::map::canvas::graticule_step;
 use crate::state::report::ViewMode;
 use crate::state::AppState;
 
-/// Beyond the file budget: where files exist, and a request to zoom in.
+/// Beyond the file budget: the overview level drawn, or where files
+/// exist, and a request to zoom in.
 #[component]
 pub fn BudgetNote() -> impl IntoView {
     let state = expect_context::<AppState>();
     move || {
         let report = state.report.get();
-        (report.mode == ViewMode::Budget).then(|| {
-            let budget = state.selection.with(|s| s.budget);
-            view! {
+        let budget = state.selection.with(|s| s.budget);
+        match (&report.overview, report.mode) {
+            (Some(o), ViewMode::Overview | ViewMode::Loading) => Some(view! {
+                <div id="budget-note" class="overview">
+                    <strong>{format!("Overview 1:{}", o.scale)}</strong>
+                    <span>
+                        {format!(
+                            "This view needs {} files, more than the budget of {budget}: it shows the overview, one pixel for {}×{} data pixels. Zoom in for the files.",
+                            report.needed, o.scale, o.scale,
+                        )}
+                    </span>
+                </div>
+            }.into_any()),
+            (_, ViewMode::Budget) => Some(view! {
                 <div id="budget-note">
                     <strong>"Zoom in to load data"</strong>
                     <span>
@@ -26,8 +38,9 @@ pub fn BudgetNote() -> impl IntoView {
                         )}
                     </span>
                 </div>
-            }
-        })
+            }.into_any()),
+            _ => None,
+        }
     }
 }
 

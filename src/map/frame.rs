@@ -102,14 +102,18 @@ impl Frames {
         let references = session.has_references();
         let report = session.plan.with_untracked(|plan| {
             let plan = plan.as_ref()?;
+            let overview = session.overview();
             session.tiles().with(|tiles| {
-                self.painter.borrow_mut().paint(Scene {
-                    plan,
-                    references,
-                    colours,
-                    tiles,
-                    coastlines: coastlines.as_deref(),
-                    pin,
+                session.with_overviews(|overviews| {
+                    self.painter.borrow_mut().paint(Scene {
+                        plan,
+                        references,
+                        colours,
+                        tiles,
+                        coastlines: coastlines.as_deref(),
+                        pin,
+                        overview: overview.as_ref().map(|v| (v, overviews)),
+                    })
                 })
             });
             Some(session.view_report(plan))

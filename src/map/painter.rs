@@ -1,4 +1,6 @@
 //! Painting a view plan on the map's two canvases, and nothing else: it
+//! paints the view's files, over the budget its overview (or, with none,
+//! squares where files are), and the overlay. It
 //! never changes the selection and never starts a load. A paint whose
 //! picture is the last one's draws nothing (a parquet store's record files
 //! for the layer choices arrive after the first view, tens of them, and
@@ -6,6 +8,8 @@
 //! thread in a traced load).
 
 use tessera_core::colormap::{Colormap, Palette};
+use tessera_core::mosaic;
+use tessera_core::overview_view;
 use tessera_core::tile_requests::TileRequests;
 use tessera_core::topojson::Coastlines;
 use tessera_core::view_plan::ViewPlan;
@@ -13,8 +17,9 @@ use tessera_core::viewport::Viewport;
 use tessera_core::{Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
+use crate::data::overviews::{OverviewView, Overviews};
 use crate::map::canvas::{
-    clear, draw_coverage, draw_mosaic, draw_overlay, fit_backing_store, TileMarks,
+    clear, draw_coverage, draw_overlay, fit_backing_store, put_rgba, TileMarks,
 };
 
 /// The colours asked for: a variable's colormap over a range of physical
@@ -36,6 +41,17 @@ pub struct Scene<'a> {
     pub coastlines: Option<&'a Coastlines>,
     /// The pinned pixel's centre.
     pub pin: Option<(f64, f64)>,
+    /// The layer's overview, with the overviews' tiles.
+    pub overview: Option<(&'a OverviewView, &'a Overviews)>,
+}
+
+/// The overview painted: its COG, level, and the overviews' tile
+/// generation (a new tile changes the picture).
+#[derive(Debug, PartialEq, Clone, Copy)]
+struct OverviewPicture {
+    cog: u32,
+    level: usize,
+    generation: u64,
 }
 
 /// What the canvases show.
@@ -54,11 +70,18 @@ enum Content {
     Nothing,
     /// Over the budget: where the files are.
     Coverage(Vec<Tile>),
+    /// Over the budget: the overview's level and the coarser ones in.
+    Overview {
+        colours: Colours,
+        overview: OverviewPicture,
+    },
     /// The view's files: which are loaded, loading or failed is in the
-    /// marks (a file the pixel inspector reads changes nothing here).
+    /// marks (a file the pixel inspector reads changes nothing here);
+    /// under them, the overview tiles already in.
     Mosaic {
         layer: Option<Layer>,
         colours: Colours,
+        under: Option<OverviewPicture>,
     },
 }
 
@@ -88,15 +111,24 @@ impl Painter {
         let (width, height) = plan.canvas.device();
         fit_backing_store(&self.map, width, height);
         fit_backing_store(&self.overlay, width, height);
-        let content = if !scene.references {
-            Content::Nothing
-        } else if plan.over_budget {
-            Content::Coverage(plan.tiles().collect())
-        } else {
-            Content::Mosaic {
+        let overview = scene.overview.map(|(view, overviews)| OverviewPicture {
+            cog: view.cog,
+            level: view.need.level,
+            generation: overviews.generation,
+        });
+        let content = match (scene.references, plan.over_budget, overview) {
+            (false, _, _) => Content::Nothing,
+            (true, true, Some(overview)) => Content::Overview {
+                colours: scene.colours,
+                overview,
+            },
+            (true, true, None) => Content::Coverage(plan.tiles().collect()),
+            (true, false, under) => Content::Mosaic {
                 layer: plan.layer,
                 colours: scene.colours,
-            }
+                // Once every file is in, nothing shows under them.
+                under: under.filter(|_| plan.keys.iter().any(|k| scene.tiles.tile(k).is_none())),
+            },
         };
         let mut marks = TileMarks {
             pin: scene.pin,
@@ -131,25 +163,55 @@ impl Painter {
                 draw_coverage(&self.map, view, tiles);
                 Ok(())
             }
-            Content::Mosaic { colours, .. } => {
+            Content::Overview { colours, .. } | Content::Mosaic { colours, .. } => {
                 // The palette is made again only when the colours change.
                 if self.palette.as_ref().map(|(c, _)| c) != Some(colours) {
                     let palette = Palette::new(colours.variable, colours.colormap, colours.range);
                     self.palette = Some((*colours, palette));
                 }
-                let tiles = scene.tiles;
                 match &self.palette {
-                    Some((_, palette)) => draw_mosaic(
-                        &self.map,
-                        view,
-                        |tile| {
+                    Some((_, palette)) => {
+                        let rgba = &mut self.rgba;
+                        // The overview first: alone over the budget, under
+                        // the files within it.
+                        let tiles = scene.tiles;
+                        let files = |tile| {
                             plan.key_of(tile)
                                 .and_then(|k| tiles.tile(&k))
                                 .map(|t| t.samples())
-                        },
-                        palette,
-                        &mut self.rgba,
-                    ),
+                        };
+                        match (&picture.content, scene.overview) {
+                            // Over the budget: the files already in (the
+                            // view before a zoom out) show until the
+                            // overview's tiles cover them.
+                            (Content::Overview { .. }, Some((of, overviews))) => {
+                                mosaic::paint(view, files, palette, rgba);
+                                overview_view::paint_over(
+                                    view,
+                                    &of.header,
+                                    of.need.level,
+                                    |l, t| overviews.tile(of.cog, l, t),
+                                    palette,
+                                    rgba,
+                                );
+                            }
+                            // Within it: the overview's tiles already in
+                            // show until the files cover them.
+                            (Content::Mosaic { under: Some(_), .. }, Some((of, overviews))) => {
+                                overview_view::paint(
+                                    view,
+                                    &of.header,
+                                    of.need.level,
+                                    |l, t| overviews.tile(of.cog, l, t),
+                                    palette,
+                                    rgba,
+                                );
+                                mosaic::paint_over(view, files, palette, rgba);
+                            }
+                            _ => mosaic::paint(view, files, palette, rgba),
+                        }
+                        put_rgba(&self.map, view, rgba)
+                    }
                     None => Ok(()),
                 }
             }

@@ -1,10 +1,12 @@
 //! The value under the pointer: latitude and longitude, the tile, and the
-//! loaded file's DN and physical value there.
+//! loaded file's DN and physical value there (over the budget, the
+//! overview's, and which level it is).
 
 use leptos::prelude::*;
 use tessera_core::camera::lat_lon_at;
 use tessera_core::coordinates::GlobalPixel;
 use tessera_core::dataset::FILL_VALUE;
+use tessera_core::overview_view::{level_scale, value_at};
 use tessera_core::{physical, ChunkKey};
 
 use crate::data::Session;
@@ -32,6 +34,27 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         (Some((tile, _, _)), None) => (Some(tile.to_string()), None),
         _ => (None, None),
     };
+    // Over the budget, the overview drawn: its finest level in.
+    let over_budget = session
+        .plan
+        .with_untracked(|p| p.as_ref().is_some_and(|p| p.over_budget));
+    let (dn, source) = match (over_budget, session.overview()) {
+        (true, Some(view)) => {
+            let read = session.with_overviews(|o| {
+                value_at(&view.header, view.need.level, lat, lon, |l, t| {
+                    o.tile(view.cog, l, t)
+                })
+            });
+            match read {
+                Some((dn, level)) => (
+                    Some(dn),
+                    Some(format!("overview 1:{}", level_scale(&view.header, level))),
+                ),
+                None => (None, None),
+            }
+        }
+        _ => (dn, None),
+    };
     let value = match dn {
         Some(dn) if dn != FILL_VALUE => physical::format_value(variable, dn),
         Some(_) => "no data".to_string(),
@@ -43,5 +66,6 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         tile,
         dn,
         value,
+        source,
     })
 }

@@ -59,8 +59,12 @@ pub enum ViewMode {
     Loading,
     /// Every file of the view is loaded or failed, and drawn.
     Ready,
-    /// The view needs more files than the budget: coverage only.
+    /// The view needs more files than the budget and no overview can
+    /// draw it: coverage only.
     Budget,
+    /// The view needs more files than the budget: drawn from the
+    /// overviews, every tile of its level in (or failed).
+    Overview,
     /// The references could not be loaded.
     Error,
 }
@@ -72,6 +76,7 @@ impl ViewMode {
             ViewMode::Loading => "loading",
             ViewMode::Ready => "ready",
             ViewMode::Budget => "budget",
+            ViewMode::Overview => "overview",
             ViewMode::Error => "error",
         }
     }
@@ -103,6 +108,30 @@ pub struct ViewReport {
     pub stats: LoadStats,
     /// The layer values that have files in the view.
     pub available: Available,
+    /// Over the budget, the overview drawn.
+    pub overview: Option<OverviewReport>,
+    /// Over the budget, why there is no overview (a COG or manifest that
+    /// could not be read).
+    pub overview_problem: Option<String>,
+}
+
+/// The overview a view over the budget draws.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OverviewReport {
+    /// The layer (`winter_vv_COH12`) and its COG.
+    pub layer: String,
+    pub url: String,
+    pub level: usize,
+    /// Data pixels per overview pixel, across: "overview 1:96".
+    pub scale: u32,
+    /// Tiles of the level in view, and those in.
+    pub tiles: usize,
+    pub loaded: usize,
+    /// A read of the view's that failed: why.
+    pub failure: Option<String>,
+    /// Requests and bytes for overviews over the session.
+    pub requests: u32,
+    pub bytes: u64,
 }
 
 /// The value under the pointer.
@@ -113,6 +142,9 @@ pub struct Readout {
     pub tile: Option<String>,
     pub dn: Option<u16>,
     pub value: String,
+    /// Where the value is read: `None` for the file, else the overview
+    /// level ("overview 1:96").
+    pub source: Option<String>,
 }
 
 /// The pinned pixel's card.

@@ -139,6 +139,7 @@ pub fn ReadoutPanel() -> impl IntoView {
                 <dt>"Tile"</dt><dd><span data-field="tile">{field(|r| r.tile.clone().unwrap_or_else(|| "outside the grid".into()))}</span></dd>
                 <dt>"DN"</dt><dd><span data-field="dn">{field(|r| r.dn.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</span></dd>
                 <dt>"Value"</dt><dd><span data-field="value">{field(|r| r.value.clone())}</span></dd>
+                <dt>"Read from"</dt><dd><span data-field="source">{field(|r| r.source.clone().unwrap_or_else(|| "the file".into()))}</span></dd>
             </dl>
         </section>
     }
@@ -154,6 +155,15 @@ pub fn StatusPanel() -> impl IntoView {
         match r.mode {
             ViewMode::Budget => {
                 format!("{} files in view: zoom in to load them", r.needed)
+            }
+            ViewMode::Overview | ViewMode::Loading if r.overview.is_some() => {
+                let o = r.overview.as_ref().map(|o| {
+                    format!(
+                        "{} files in view, more than the budget: overview 1:{} of {}, {} of {} tiles",
+                        r.needed, o.scale, o.layer, o.loaded, o.tiles
+                    )
+                });
+                o.unwrap_or_default()
             }
             _ if p.total == 0 => "No files in view".to_string(),
             _ => {
@@ -230,6 +240,30 @@ pub fn StatusPanel() -> impl IntoView {
                 })
             }}
             <ul id="failures">{failures}</ul>
+            {move || {
+                let r = state.report.get();
+                let failure = r.overview.as_ref().and_then(|o| o.failure.clone().map(|f| (o.url.clone(), f)));
+                failure.map(|(url, reason)| {
+                    let on_retry = move |_| session.retry_overviews();
+                    view! {
+                        <p class="failure" id="overview-failure">
+                            <span class="url">{url}</span>
+                            <span class="reason">{reason}</span>
+                            <button class="retry" on:click=on_retry>"Retry"</button>
+                        </p>
+                    }
+                })
+            }}
+            {move || {
+                let r = state.report.get();
+                r.overview.map(|o| view! {
+                    <p id="overview-stats">{format!(
+                        "Overviews: {} requests, {} fetched.",
+                        o.requests,
+                        megabytes(o.bytes),
+                    )}</p>
+                })
+            }}
             <p id="cache-stats">{stats}</p>
         </section>
     }

@@ -83,6 +83,23 @@ impl Jobs {
                 self.fetch_done(id);
                 send(reply);
             }
+            Request::ReadCogTiles {
+                id,
+                url,
+                offset,
+                length,
+                format,
+                tiles,
+            } => {
+                let reply = match self.cancellable(id) {
+                    Ok(signal) => {
+                        read_cog_tiles(id, &url, (offset, length), &format, &tiles, &signal).await
+                    }
+                    Err(e) => failed(id, Failure::Fetch, e.to_string()),
+                };
+                self.fetch_done(id);
+                send(reply);
+            }
             Request::DecodeTile { id, bytes, dtype } => send(decode(id, &bytes, dtype)),
             Request::ReadDocument { id, url } => self.read_document(id, &url, &send).await,
             Request::ReadCoastlines { id, json } => send(read_coastlines(id, &json)),
@@ -392,6 +409,64 @@ fn decode(id: JobId, bytes: &ArrayBuffer, dtype: DType) -> Reply {
             }
         }
         Err(e) => failed(id, Failure::Invalid, e.to_string()),
+    }
+}
+
+/// Tiles of an overview COG: one Range request for adjacent tiles, each
+/// decoded; their values one after the other in one buffer.
+async fn read_cog_tiles(
+    id: JobId,
+    url: &str,
+    (offset, length): (u64, u64),
+    format: &tessera_core::cog::TileFormat,
+    tiles: &[(u32, u32, u32)],
+    signal: &AbortSignal,
+) -> Reply {
+    let got = match fetch_range(url, offset, length, signal).await {
+        Ok(got) => got,
+        Err(FetchError::Aborted) => return Reply::Cancelled { id },
+        Err(e) => return failed(id, Failure::Fetch, e.to_string()),
+    };
+    let bytes = got.body.byte_length();
+    // A server that ignores Range sends the whole COG: the range is cut
+    // out of it.
+    let base = if got.whole { offset } else { 0 };
+    let all = Uint8Array::new(&got.body);
+    let started = now();
+    let size = format.width as usize * format.height as usize;
+    let mut values: Vec<u16> = Vec::with_capacity(size * tiles.len());
+    for &(tile, at, count) in tiles {
+        let start = base + u64::from(at);
+        let end = start + u64::from(count);
+        if end > u64::from(all.length()) {
+            return failed(
+                id,
+                Failure::Invalid,
+                format!("tile {tile} ends at byte {end} of a read of {bytes} bytes: the COG is shorter than its header says"),
+            );
+        }
+        let compressed = all.subarray(start as u32, end as u32).to_vec();
+        match tessera_core::cog::decode_tile(&compressed, format) {
+            Ok(tile_values) if tile_values.len() == size => values.extend_from_slice(&tile_values),
+            Ok(tile_values) => {
+                return failed(
+                    id,
+                    Failure::Invalid,
+                    format!(
+                        "tile {tile} decoded to {} values, not {size}",
+                        tile_values.len()
+                    ),
+                )
+            }
+            Err(e) => return failed(id, Failure::Invalid, format!("tile {tile}: {e}")),
+        }
+    }
+    Reply::CogTiles {
+        id,
+        values: Uint16Array::from(&values[..]).buffer(),
+        bytes,
+        whole: got.whole,
+        decode_ms: now() - started,
     }
 }
 

@@ -69,6 +69,17 @@ impl JobError {
     }
 }
 
+/// Tiles of an overview COG, read and decoded.
+#[derive(Debug, Clone)]
+pub struct CogTilesRead {
+    /// (tile index, its values row-major).
+    pub tiles: Vec<(usize, Vec<u16>)>,
+    /// Bytes transferred.
+    pub bytes: u64,
+    /// The server ignored the Range request and sent the whole COG.
+    pub whole: bool,
+}
+
 /// A reference document read to its end.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DocumentRead {
@@ -173,6 +184,7 @@ fn request_id(request: &Request) -> JobId {
         Request::FetchTile { id, .. }
         | Request::ReadRows { id, .. }
         | Request::DecodeTile { id, .. }
+        | Request::ReadCogTiles { id, .. }
         | Request::ReadDocument { id, .. }
         | Request::ReadCoastlines { id, .. }
         | Request::Cancel { id } => *id,
@@ -408,6 +420,71 @@ impl WorkerPool {
                     range_ignored,
                 }),
                 other => Err(job_error(other)),
+            }
+        })
+    }
+
+    /// Reads tiles of an overview COG with one Range request (`read`) and
+    /// decodes them, in a worker: each tile's values, in `read`'s order.
+    /// The job's id cancels it ([`Self::cancel`]).
+    pub fn read_cog_tiles(
+        &self,
+        url: String,
+        read: &tessera_core::cog::TileRead,
+        format: tessera_core::cog::TileFormat,
+    ) -> (
+        JobId,
+        impl std::future::Future<Output = Result<CogTilesRead, JobError>>,
+    ) {
+        let tiles: Vec<(u32, u32, u32)> = read
+            .tiles
+            .iter()
+            .map(|&(t, at, n)| (t as u32, at as u32, n as u32))
+            .collect();
+        let indices: Vec<usize> = read.tiles.iter().map(|&(t, _, _)| t).collect();
+        let (offset, length) = (read.offset, read.length);
+        let (id, last) = self.job(
+            move |id| Request::ReadCogTiles {
+                id,
+                url,
+                offset,
+                length,
+                format,
+                tiles,
+            },
+            |_, _| {},
+        );
+        let pool = self.clone();
+        (id, async move {
+            match last.await {
+                (
+                    Reply::CogTiles {
+                        values,
+                        bytes,
+                        whole,
+                        decode_ms,
+                        ..
+                    },
+                    _,
+                ) => {
+                    {
+                        let mut state = pool.0.borrow_mut();
+                        state.stats.decoded += indices.len() as u64;
+                        state.stats.worker_ms += decode_ms;
+                    }
+                    let values = Uint16Array::new(&values).to_vec();
+                    let size = format.width as usize * format.height as usize;
+                    let tiles = indices
+                        .into_iter()
+                        .zip(values.chunks_exact(size.max(1)).map(<[u16]>::to_vec))
+                        .collect();
+                    Ok(CogTilesRead {
+                        tiles,
+                        bytes: u64::from(bytes),
+                        whole,
+                    })
+                }
+                (other, _) => Err(job_error(other)),
             }
         })
     }

@@ -5,7 +5,8 @@
 //! are transferred, not copied.
 //!
 //! Jobs: fetch and decode a tile, read the strip holding one row of a
-//! tile by byte ranges, decode a tile's bytes, read a reference document
+//! tile by byte ranges, read tiles of an overview COG by one byte range,
+//! decode a tile's bytes, read a reference document
 //! (its text comes back in pieces), read TopoJSON coastlines.
 //! Every job has an id; its last reply is a result, `cancelled` or
 //! `failed`.
@@ -13,6 +14,7 @@
 use std::fmt;
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect};
+use tessera_core::cog::{CogCompression, TileFormat};
 use tessera_core::DType;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -38,6 +40,17 @@ pub enum Request {
         range: Option<(u64, u64)>,
         dtype: DType,
         row: u32,
+    },
+    /// Read the bytes `offset..offset + length` of the COG at `url` with
+    /// one Range request and decode the tiles in it: (tile index, offset
+    /// in the read, byte count), each a tile of `format`.
+    ReadCogTiles {
+        id: JobId,
+        url: String,
+        offset: u64,
+        length: u64,
+        format: TileFormat,
+        tiles: Vec<(u32, u32, u32)>,
     },
     /// Decode these bytes (transferred) as a tile of `dtype`.
     DecodeTile {
@@ -95,6 +108,16 @@ pub enum Reply {
         dtype: DType,
         decode_ms: f64,
     },
+    /// Job `id`'s COG tiles, in the order asked: each tile's values (DN,
+    /// width × height of the format), one after the other (transferred);
+    /// `bytes` read, `whole` when the server ignored the Range request.
+    CogTiles {
+        id: JobId,
+        values: ArrayBuffer,
+        bytes: u32,
+        whole: bool,
+        decode_ms: f64,
+    },
     /// A piece of job `id`'s document text (transferred); `loaded` and
     /// `total` count the bytes received and expected (compressed, for
     /// gzip).
@@ -131,6 +154,7 @@ impl Reply {
             Reply::RangeIgnored { id } | Reply::Rows { id, .. } => Some(*id),
             Reply::Fetched { id, .. }
             | Reply::Tile { id, .. }
+            | Reply::CogTiles { id, .. }
             | Reply::Text { id, .. }
             | Reply::DocumentRead { id, .. }
             | Reply::Coastlines { id, .. }
@@ -194,6 +218,15 @@ impl Out {
                 .number("length", *length as f64),
             None => self,
         }
+    }
+
+    fn flag(self, key: &str, value: bool) -> Out {
+        self.set(key, &JsValue::from_bool(value))
+    }
+
+    fn numbers(self, key: &str, values: impl Iterator<Item = f64>) -> Out {
+        let array: Array = values.map(JsValue::from_f64).collect();
+        self.set(key, &array)
     }
 
     fn buffer(mut self, key: &str, buffer: &ArrayBuffer) -> Out {
@@ -272,6 +305,16 @@ impl<'a> In<'a> {
         field(self.value, key).and_then(|v| v.as_bool()) == Some(true)
     }
 
+    fn numbers(&self, key: &str) -> Result<Vec<f64>, ProtocolError> {
+        let array = field(self.value, key)
+            .and_then(|v| v.dyn_into::<Array>().ok())
+            .ok_or_else(|| self.missing(key))?;
+        array
+            .iter()
+            .map(|v| v.as_f64().ok_or_else(|| self.missing(key)))
+            .collect()
+    }
+
     fn buffer(&self, key: &str) -> Result<ArrayBuffer, ProtocolError> {
         field(self.value, key)
             .and_then(|v| v.dyn_into::<ArrayBuffer>().ok())
@@ -317,6 +360,32 @@ impl Request {
                 .number("row", f64::from(*row))
                 .range(range)
                 .done(),
+            Request::ReadCogTiles {
+                id,
+                url,
+                offset,
+                length,
+                format,
+                tiles,
+            } => Out::new("read-cog-tiles")
+                .id(*id)
+                .set("url", &JsValue::from_str(url))
+                .number("offset", *offset as f64)
+                .number("length", *length as f64)
+                .number("width", f64::from(format.width))
+                .number("height", f64::from(format.height))
+                .set("dtype", &JsValue::from_str(format.dtype.zarr()))
+                .set("compression", &JsValue::from_str(format.compression.name()))
+                .flag("predictor", format.predictor)
+                .flag("bigEndian", format.big_endian)
+                .numbers(
+                    "tiles",
+                    tiles
+                        .iter()
+                        .flat_map(|&(t, at, n)| [t, at, n])
+                        .map(f64::from),
+                )
+                .done(),
             Request::DecodeTile { id, bytes, dtype } => Out::new("decode-tile")
                 .id(*id)
                 .buffer("bytes", bytes)
@@ -351,6 +420,32 @@ impl Request {
                 dtype: m.dtype()?,
                 row: m.number("row")? as u32,
             },
+            "read-cog-tiles" => {
+                let compression = match m.string("compression")?.as_str() {
+                    "LZW" => CogCompression::Lzw,
+                    "DEFLATE" => CogCompression::Deflate,
+                    _ => return Err(m.missing("compression")),
+                };
+                let numbers = m.numbers("tiles")?;
+                Request::ReadCogTiles {
+                    id: m.id()?,
+                    url: m.string("url")?,
+                    offset: m.number("offset")? as u64,
+                    length: m.number("length")? as u64,
+                    format: TileFormat {
+                        width: m.number("width")? as u32,
+                        height: m.number("height")? as u32,
+                        dtype: m.dtype()?,
+                        compression,
+                        predictor: m.flag("predictor"),
+                        big_endian: m.flag("bigEndian"),
+                    },
+                    tiles: numbers
+                        .chunks_exact(3)
+                        .map(|t| (t[0] as u32, t[1] as u32, t[2] as u32))
+                        .collect(),
+                }
+            }
             "decode-tile" => Request::DecodeTile {
                 id: m.id()?,
                 bytes: m.buffer("bytes")?,
@@ -408,6 +503,19 @@ impl Reply {
                 .id(*id)
                 .buffer("pixels", pixels)
                 .set("dtype", &JsValue::from_str(dtype.zarr()))
+                .number("decodeMs", *decode_ms)
+                .done(),
+            Reply::CogTiles {
+                id,
+                values,
+                bytes,
+                whole,
+                decode_ms,
+            } => Out::new("cog-tiles")
+                .id(*id)
+                .buffer("values", values)
+                .number("bytes", f64::from(*bytes))
+                .flag("whole", *whole)
                 .number("decodeMs", *decode_ms)
                 .done(),
             Reply::Text {
@@ -475,6 +583,13 @@ impl Reply {
                 id: m.id()?,
                 pixels: m.buffer("pixels")?,
                 dtype: m.dtype()?,
+                decode_ms: m.optional_number("decodeMs").unwrap_or(0.0),
+            },
+            "cog-tiles" => Reply::CogTiles {
+                id: m.id()?,
+                values: m.buffer("values")?,
+                bytes: m.number("bytes")? as u32,
+                whole: m.flag("whole"),
                 decode_ms: m.optional_number("decodeMs").unwrap_or(0.0),
             },
             "text" => Reply::Text {
