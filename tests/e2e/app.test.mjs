@@ -301,7 +301,7 @@ test('bad URL parameters become notices, and nothing in them runs as markup', as
 });
 
 test('beyond the file budget the map shows coverage and asks to zoom in', async () => {
-  const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(refs())}&budget=5`));
+  const page = await openPage(browser, appUrl(`refs=${encodeURIComponent(refs())}&budget=5&overviews=none`));
   await waitView(page, ['budget']);
   const note = await page.locator('#budget-note').innerText();
   assert.match(note, /Zoom in to load data/);

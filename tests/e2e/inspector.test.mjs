@@ -132,7 +132,7 @@ test('rows are read by byte ranges, under a tenth of the whole files; a server t
     const server = await recordingServer(DEMO, { ignoreRange });
     try {
       // Over the file budget the map loads nothing: every byte is the card's.
-      const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(`${server.url}/refs.json`)}&lat=${LAT}&lon=${LON}&zoom=6&budget=1&pin=${LAT},${LON}`);
+      const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(`${server.url}/refs.json`)}&lat=${LAT}&lon=${LON}&zoom=6&budget=1&overviews=none&pin=${LAT},${LON}`);
       await waitView(page, ['budget']);
       cards.push(await completeCard(page));
       const stats = await page.locator('#cache-stats').innerText();
@@ -166,7 +166,7 @@ test('a missing file is named with its reason, a file the references do not list
     const kept = path.join(mkdtempSync(path.join(tmpdir(), 'tessera-e2e-')), 'rho.tif');
     linkSync(gone, kept);
     unlinkSync(gone);
-    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(`${server.url}/refs-less.json`)}&lat=${LAT}&lon=${LON}&zoom=6&budget=1&pin=${LAT},${LON}`);
+    const page = await openPage(browser, `${app.url}/?refs=${encodeURIComponent(`${server.url}/refs-less.json`)}&lat=${LAT}&lon=${LON}&zoom=6&budget=1&overviews=none&pin=${LAT},${LON}`);
     await waitView(page, ['budget']);
     const cells = await completeCard(page);
     assert.equal(cells[`${TILE}_spring_vh_COH24.tif`].text, 'no file');

@@ -20,7 +20,8 @@ pub enum OverviewSource {
     /// A URL template of one COG per layer, such as the bucket's own
     /// global mosaics: `{variable}`, `{layer}`, `{season}`,
     /// `{polarization}`, `{interval}` (06 … 48), `{orbit}` (e.g. 061),
-    /// `{direction}` (A or D) are replaced by the layer's.
+    /// `{direction}` (A or D) are replaced by the layer's. Without any,
+    /// one COG for every layer.
     Template(String),
     /// `overviews=none`: coverage squares only.
     None,
@@ -35,8 +36,11 @@ impl OverviewSource {
         match param.map(str::trim) {
             None | Some("") => OverviewSource::Manifest(None),
             Some("none") => OverviewSource::None,
-            Some(p) if p.contains('{') => OverviewSource::Template(p.to_string()),
-            Some(p) => OverviewSource::Manifest(Some(p.to_string())),
+            // A manifest is JSON; anything else names COGs.
+            Some(p) if p.split(['?', '#']).next().is_some_and(|p| p.ends_with(".json")) => {
+                OverviewSource::Manifest(Some(p.to_string()))
+            }
+            Some(p) => OverviewSource::Template(p.to_string()),
         }
     }
 }

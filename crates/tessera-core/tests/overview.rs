@@ -620,6 +620,15 @@ fn overview_sources_from_the_url_and_templates_for_the_buckets_mosaics() {
         OverviewSource::from_param(Some("https://h/o/overviews.json")),
         OverviewSource::Manifest(Some("https://h/o/overviews.json".into()))
     );
+    assert_eq!(
+        OverviewSource::from_param(Some("o/overviews.json?v=2")),
+        OverviewSource::Manifest(Some("o/overviews.json?v=2".into()))
+    );
+    // One COG, no placeholder: a template all the same.
+    assert_eq!(
+        OverviewSource::from_param(Some("https://h/one.tif")),
+        OverviewSource::Template("https://h/one.tif".into())
+    );
     let t = "https://h/data/mosaics/Global_{season}_{polarization}_COH{interval}.tif";
     assert_eq!(
         OverviewSource::from_param(Some(t)),
