@@ -35,6 +35,9 @@ pub const RECORDS: &str = "tessera:records";
 pub const FIRST_VIEW_REFERENCES: &str = "tessera:first-view-references";
 /// The first view whose files are all loaded (or failed) is drawn.
 pub const FIRST_VIEW_COMPLETE: &str = "tessera:first-view-complete";
+/// The first view over the budget whose overview tiles are all in is
+/// drawn: `time`, and the session's overview `requests` and `bytes`.
+pub const FIRST_OVERVIEW_COMPLETE: &str = "tessera:first-overview-complete";
 /// A pixel is pinned: `at` (`performance.now()`), and the session's
 /// `rowBytes` and `rowRequests` (bytes and HTTP requests of rows read by
 /// range) so far.

@@ -179,7 +179,9 @@ impl Overviews {
             manifest: self.set_source(source.clone(), base),
             ..OverviewWork::default()
         };
-        let status = self.status(&source, variable, layer, view, budget, &mut work);
+        let status = self.status(
+            &source, variable, layer, view, budget, read_tiles, &mut work,
+        );
         // Reads no longer wanted: another COG's, or a finer level's.
         let (keep_cog, keep_from) = match &status {
             OverviewStatus::Ready(v) if read_tiles => (Some(v.cog), v.need.level),
@@ -211,6 +213,7 @@ impl Overviews {
         (status, work)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn status(
         &mut self,
         source: &OverviewSource,
@@ -218,6 +221,7 @@ impl Overviews {
         layer: Option<Layer>,
         view: &tessera_core::viewport::Viewport,
         budget: usize,
+        read_header: bool,
         work: &mut OverviewWork,
     ) -> OverviewStatus {
         let Some(layer) = layer else {
@@ -241,6 +245,11 @@ impl Overviews {
             Ok(url) => url,
             Err(e) => return OverviewStatus::Unavailable(Some(e.to_string())),
         };
+        // A view within the budget reads no header: it uses a COG only
+        // when an earlier view over the budget read it.
+        if !read_header && !self.cogs.contains_key(&url) {
+            return OverviewStatus::Unavailable(None);
+        }
         let next_id = self.cogs.len() as CogId;
         let (cog, state) = self
             .cogs

@@ -322,6 +322,7 @@ impl Session {
                 })
             });
             let mode = match &overview {
+                None if self.overview_pending() => ViewMode::Loading,
                 None => ViewMode::Budget,
                 Some(o) if o.loaded == o.tiles || o.failure.is_some() => ViewMode::Overview,
                 Some(_) => ViewMode::Loading,
@@ -415,6 +416,12 @@ impl Session {
             OverviewStatus::Ready(view) => Some(view.clone()),
             _ => None,
         }
+    }
+
+    /// Whether the last plan's overview is still being looked for (its
+    /// manifest or header being read).
+    pub fn overview_pending(&self) -> bool {
+        matches!(&*self.parts().overview.borrow(), OverviewStatus::Pending)
     }
 
     /// Why the last plan has no overview, if one was looked for and

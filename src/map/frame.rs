@@ -113,6 +113,7 @@ impl Frames {
                         coastlines: coastlines.as_deref(),
                         pin,
                         overview: overview.as_ref().map(|v| (v, overviews)),
+                        overview_pending: session.overview_pending(),
                     })
                 })
             });
@@ -138,6 +139,20 @@ impl Frames {
                 );
             }
             crate::perf::mark(crate::perf::FIRST_VIEW_COMPLETE);
+        }
+        if let (ViewMode::Overview, Some(o)) = (report.mode, &report.overview) {
+            let now = web_sys::window()
+                .and_then(|w| w.performance())
+                .map_or(f64::NAN, |p| p.now());
+            crate::perf::record_once(
+                crate::perf::FIRST_OVERVIEW_COMPLETE,
+                &[
+                    ("time", now),
+                    ("requests", f64::from(o.requests)),
+                    ("bytes", o.bytes as f64),
+                    ("level", o.level as f64),
+                ],
+            );
         }
         // The panels follow in a task of their own: updating them (new
         // rows, options, lazily compiled code the first time) after the

@@ -43,6 +43,8 @@ pub struct Scene<'a> {
     pub pin: Option<(f64, f64)>,
     /// The layer's overview, with the overviews' tiles.
     pub overview: Option<(&'a OverviewView, &'a Overviews)>,
+    /// The overview is being looked for (its header being read).
+    pub overview_pending: bool,
 }
 
 /// The overview painted: its COG, level, and the overviews' tile
@@ -70,6 +72,8 @@ enum Content {
     Nothing,
     /// Over the budget: where the files are.
     Coverage(Vec<Tile>),
+    /// Over the budget, the overview's header being read: the files in.
+    Waiting { colours: Colours, files: usize },
     /// Over the budget: the overview's level and the coarser ones in.
     Overview {
         colours: Colours,
@@ -122,6 +126,16 @@ impl Painter {
                 colours: scene.colours,
                 overview,
             },
+            // Its header on the way: the files already in (the view
+            // before a zoom out) stay, rather than squares for a moment.
+            (true, true, None) if scene.overview_pending => Content::Waiting {
+                colours: scene.colours,
+                files: plan
+                    .keys
+                    .iter()
+                    .filter(|k| scene.tiles.tile(k).is_some())
+                    .count(),
+            },
             (true, true, None) => Content::Coverage(plan.tiles().collect()),
             (true, false, under) => Content::Mosaic {
                 layer: plan.layer,
@@ -163,7 +177,9 @@ impl Painter {
                 draw_coverage(&self.map, view, tiles);
                 Ok(())
             }
-            Content::Overview { colours, .. } | Content::Mosaic { colours, .. } => {
+            Content::Overview { colours, .. }
+            | Content::Mosaic { colours, .. }
+            | Content::Waiting { colours, .. } => {
                 // The palette is made again only when the colours change.
                 if self.palette.as_ref().map(|(c, _)| c) != Some(colours) {
                     let palette = Palette::new(colours.variable, colours.colormap, colours.range);

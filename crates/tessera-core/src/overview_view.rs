@@ -37,7 +37,11 @@ impl OverviewSource {
             None | Some("") => OverviewSource::Manifest(None),
             Some("none") => OverviewSource::None,
             // A manifest is JSON; anything else names COGs.
-            Some(p) if p.split(['?', '#']).next().is_some_and(|p| p.ends_with(".json")) => {
+            Some(p)
+                if p.split(['?', '#'])
+                    .next()
+                    .is_some_and(|p| p.ends_with(".json")) =>
+            {
                 OverviewSource::Manifest(Some(p.to_string()))
             }
             Some(p) => OverviewSource::Template(p.to_string()),
