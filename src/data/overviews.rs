@@ -269,7 +269,9 @@ impl Overviews {
                 url: url.clone(),
                 layer: layer_name(variable, layer),
                 header: header.clone(),
-                need: need(header, view, budget),
+                // The header's request counts too: a cold view makes at
+                // most `budget` requests for its overview.
+                need: need(header, view, budget.saturating_sub(1).max(1)),
             }),
         }
     }
