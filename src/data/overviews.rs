@@ -3,7 +3,8 @@
 //! URL template) names each layer's COG; its header and every IFD are read
 //! with one or two Range requests here on the page (a few KB, parsed in
 //! well under a millisecond); its tiles are read by merged Range requests
-//! and decoded in the worker pool, and kept in a cache bounded in bytes.
+//! and decoded in the worker pool, and kept in the tile loader's cache,
+//! with the files, under one budget in bytes.
 //! A manifest or COG that cannot be read is a notice, and the map falls
 //! back to the coverage squares.
 
@@ -17,15 +18,14 @@ use tessera_core::overview::{layer_name, Manifest};
 use tessera_core::overview_view::{
     cog_url, need, OverviewNeed, OverviewSource, OverviewTile, DEFAULT_MANIFEST,
 };
-use tessera_core::tile_cache::LruCache;
+use tessera_core::tile_requests::TileRequests;
 use tessera_core::{Layer, Variable};
 
+use crate::data::tile_loader::TileLoader;
 use crate::fetch::{fetch_range, fetch_with_progress, resolve_url, FetchError};
 use crate::worker::pool::{JobError, WorkerPool};
 use crate::worker::protocol::JobId;
 
-/// Decoded overview tiles kept (a 512² tile of DN is 512 KB).
-pub const OVERVIEW_CACHE_BYTES: usize = 64 << 20;
 /// Overview reads in flight at once.
 const MAX_READS: usize = 6;
 /// Range requests for a COG's header at most (GDAL's and ours need one).
@@ -83,7 +83,6 @@ pub struct Overviews {
     /// The manifest's resolved URL (COG URLs in it are relative to it).
     manifest_url: String,
     cogs: HashMap<String, (CogId, CogState)>,
-    tiles: LruCache<(CogId, usize, usize), Rc<Vec<u16>>>,
     reads: HashMap<ReadKey, JobId>,
     failed: HashMap<ReadKey, String>,
     /// Bumped whenever a tile is kept: painting compares it.
@@ -102,7 +101,6 @@ impl Default for Overviews {
             manifest: ManifestState::NotUsed,
             manifest_url: String::new(),
             cogs: HashMap::new(),
-            tiles: LruCache::new(OVERVIEW_CACHE_BYTES),
             reads: HashMap::new(),
             failed: HashMap::new(),
             generation: 0,
@@ -123,15 +121,20 @@ pub struct OverviewWork {
     pub cancel: Vec<JobId>,
 }
 
-impl Overviews {
-    /// The tile of a COG's level, if it is in.
-    pub fn tile(&self, cog: CogId, level: usize, tile: usize) -> OverviewTile<'_> {
-        match self.tiles.peek(&(cog, level, tile)) {
-            Some(values) => OverviewTile::Loaded(values),
-            None => OverviewTile::Missing,
-        }
+/// The tile of a COG's level, if it is in the cache.
+pub fn overview_tile(
+    tiles: &TileRequests,
+    cog: CogId,
+    level: usize,
+    tile: usize,
+) -> OverviewTile<'_> {
+    match tiles.overview_tile((cog, level, tile)) {
+        Some(values) => OverviewTile::Loaded(values),
+        None => OverviewTile::Missing,
     }
+}
 
+impl Overviews {
     /// Sets the source (the URL's `overviews` parameter and the
     /// references' base URL); a new one forgets the manifest.
     fn set_source(&mut self, source: OverviewSource, base: &str) -> Option<String> {
@@ -174,6 +177,7 @@ impl Overviews {
         view: &tessera_core::viewport::Viewport,
         budget: usize,
         read_tiles: bool,
+        tiles: &TileLoader,
     ) -> (OverviewStatus, OverviewWork) {
         let mut work = OverviewWork {
             manifest: self.set_source(source.clone(), base),
@@ -197,10 +201,10 @@ impl Overviews {
         if let (OverviewStatus::Ready(v), true) = (&status, read_tiles) {
             for read in &v.need.reads {
                 let key = (v.cog, v.need.level, read.offset);
-                let all_in = read
-                    .tiles
-                    .iter()
-                    .all(|&(t, _, _)| self.tiles.contains(&(v.cog, v.need.level, t)));
+                // (Every tile checked: each counts as used.)
+                let all_in = read.tiles.iter().fold(true, |all, &(t, _, _)| {
+                    tiles.use_overview_tile((v.cog, v.need.level, t)) && all
+                });
                 if all_in || self.reads.contains_key(&key) || self.failed.contains_key(&key) {
                     continue;
                 }
@@ -277,12 +281,16 @@ impl Overviews {
     }
 
     /// Of `view`'s reads: tiles in, and the failure of one, if any.
-    pub fn progress(&self, view: &OverviewView) -> (usize, Option<String>) {
+    pub fn progress(&self, view: &OverviewView, tiles: &TileRequests) -> (usize, Option<String>) {
         let loaded = view
             .need
             .tiles
             .iter()
-            .filter(|&&t| self.tiles.contains(&(view.cog, view.need.level, t)))
+            .filter(|&&t| {
+                tiles
+                    .overview_tile((view.cog, view.need.level, t))
+                    .is_some()
+            })
             .count();
         let failure = view.need.reads.iter().find_map(|r| {
             self.failed
@@ -351,6 +359,7 @@ impl Overviews {
         key: ReadKey,
         url: &str,
         result: Result<crate::worker::pool::CogTilesRead, JobError>,
+        tiles: &TileLoader,
     ) -> Option<String> {
         self.reads.remove(&key);
         let (cog, level, _) = key;
@@ -359,9 +368,7 @@ impl Overviews {
                 self.bytes += read.bytes;
                 self.range_ignored |= read.whole;
                 for (tile, values) in read.tiles {
-                    let bytes = values.len() * 2;
-                    self.tiles
-                        .insert((cog, level, tile), Rc::new(values), bytes);
+                    tiles.keep_overview_tile((cog, level, tile), values);
                 }
                 self.generation += 1;
                 None
@@ -422,6 +429,7 @@ async fn read_header(url: &str) -> (Result<CogHeader, String>, u64, u32) {
 pub fn start(
     overviews: &Rc<RefCell<Overviews>>,
     pool: &WorkerPool,
+    tiles: &TileLoader,
     work: OverviewWork,
     done: Rc<dyn Fn(Option<String>)>,
 ) {
@@ -468,10 +476,10 @@ pub fn start(
             o.reads.insert(key, id);
             o.requests += 1;
         }
-        let (overviews, done) = (overviews.clone(), done.clone());
+        let (overviews, done, tiles) = (overviews.clone(), done.clone(), tiles.clone());
         leptos::task::spawn_local(async move {
             let result = result.await;
-            let notice = overviews.borrow_mut().tiles_read(key, &url, result);
+            let notice = overviews.borrow_mut().tiles_read(key, &url, result, &tiles);
             done(notice);
         });
     }

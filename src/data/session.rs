@@ -307,7 +307,7 @@ impl Session {
         if plan.over_budget {
             let overview = self.overview().map(|view| {
                 self.with_overviews(|o| {
-                    let (loaded, failure) = o.progress(&view);
+                    let (loaded, failure) = self.tiles().with(|t| o.progress(&view, t));
                     OverviewReport {
                         layer: view.layer.clone(),
                         url: view.url.clone(),
@@ -394,12 +394,14 @@ impl Session {
             &plan.viewport,
             budget,
             plan.over_budget,
+            &parts.tiles,
         );
         *parts.overview.borrow_mut() = status;
         let (state, tiles_changed) = (self.state, self.tiles_changed);
         crate::data::overviews::start(
             &parts.overviews,
             &parts.pool,
+            &parts.tiles,
             work,
             Rc::new(move |notice| {
                 if let Some(notice) = notice {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use tessera_core::tile_requests::{
-    FileFailure, Loaded, Part, RequestGroup, Ticket, TileRequests, Want,
+    FileFailure, Loaded, OverviewTileId, Part, RequestGroup, Ticket, TileRequests, Want,
 };
 use tessera_core::view_plan::ChunkLocation;
 use tessera_core::ChunkKey;
@@ -62,6 +62,16 @@ impl TileLoader {
     /// Reads the loader's state (tiles, failures, progress, totals).
     pub fn with<R>(&self, f: impl FnOnce(&TileRequests) -> R) -> R {
         f(&self.0.borrow().requests)
+    }
+
+    /// Keeps an overview COG's decoded tile in the cache the files share.
+    pub fn keep_overview_tile(&self, id: OverviewTileId, values: Vec<u16>) {
+        self.0.borrow_mut().requests.keep_overview_tile(id, values);
+    }
+
+    /// Whether an overview tile is kept, counting it as used.
+    pub fn use_overview_tile(&self, id: OverviewTileId) -> bool {
+        self.0.borrow_mut().requests.use_overview_tile(id)
     }
 
     /// Whether a data server sent a whole file for a Range request (the

@@ -103,18 +103,17 @@ impl Frames {
         let report = session.plan.with_untracked(|plan| {
             let plan = plan.as_ref()?;
             let overview = session.overview();
+            let generation = session.with_overviews(|o| o.generation);
             session.tiles().with(|tiles| {
-                session.with_overviews(|overviews| {
-                    self.painter.borrow_mut().paint(Scene {
-                        plan,
-                        references,
-                        colours,
-                        tiles,
-                        coastlines: coastlines.as_deref(),
-                        pin,
-                        overview: overview.as_ref().map(|v| (v, overviews)),
-                        overview_pending: session.overview_pending(),
-                    })
+                self.painter.borrow_mut().paint(Scene {
+                    plan,
+                    references,
+                    colours,
+                    tiles,
+                    coastlines: coastlines.as_deref(),
+                    pin,
+                    overview: overview.as_ref().map(|v| (v, generation)),
+                    overview_pending: session.overview_pending(),
                 })
             });
             Some(session.view_report(plan))

@@ -17,7 +17,7 @@ use tessera_core::viewport::Viewport;
 use tessera_core::{Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
-use crate::data::overviews::{OverviewView, Overviews};
+use crate::data::overviews::{overview_tile, OverviewView};
 use crate::map::canvas::{
     clear, draw_coverage, draw_overlay, fit_backing_store, put_rgba, TileMarks,
 };
@@ -41,8 +41,9 @@ pub struct Scene<'a> {
     pub coastlines: Option<&'a Coastlines>,
     /// The pinned pixel's centre.
     pub pin: Option<(f64, f64)>,
-    /// The layer's overview, with the overviews' tiles.
-    pub overview: Option<(&'a OverviewView, &'a Overviews)>,
+    /// The layer's overview, and the overviews' tile generation (a new
+    /// tile changes the picture); its tiles are in `tiles`' cache.
+    pub overview: Option<(&'a OverviewView, u64)>,
     /// The overview is being looked for (its header being read).
     pub overview_pending: bool,
 }
@@ -115,10 +116,10 @@ impl Painter {
         let (width, height) = plan.canvas.device();
         fit_backing_store(&self.map, width, height);
         fit_backing_store(&self.overlay, width, height);
-        let overview = scene.overview.map(|(view, overviews)| OverviewPicture {
+        let overview = scene.overview.map(|(view, generation)| OverviewPicture {
             cog: view.cog,
             level: view.need.level,
-            generation: overviews.generation,
+            generation,
         });
         let content = match (scene.references, plan.over_budget, overview) {
             (false, _, _) => Content::Nothing,
@@ -200,25 +201,25 @@ impl Painter {
                             // Over the budget: the files already in (the
                             // view before a zoom out) show until the
                             // overview's tiles cover them.
-                            (Content::Overview { .. }, Some((of, overviews))) => {
+                            (Content::Overview { .. }, Some((of, _))) => {
                                 mosaic::paint(view, files, palette, rgba);
                                 overview_view::paint_over(
                                     view,
                                     &of.header,
                                     of.need.level,
-                                    |l, t| overviews.tile(of.cog, l, t),
+                                    |l, t| overview_tile(tiles, of.cog, l, t),
                                     palette,
                                     rgba,
                                 );
                             }
                             // Within it: the overview's tiles already in
                             // show until the files cover them.
-                            (Content::Mosaic { under: Some(_), .. }, Some((of, overviews))) => {
+                            (Content::Mosaic { under: Some(_), .. }, Some((of, _))) => {
                                 overview_view::paint(
                                     view,
                                     &of.header,
                                     of.need.level,
-                                    |l, t| overviews.tile(of.cog, l, t),
+                                    |l, t| overview_tile(tiles, of.cog, l, t),
                                     palette,
                                     rgba,
                                 );

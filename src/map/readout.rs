@@ -9,6 +9,7 @@ use tessera_core::dataset::FILL_VALUE;
 use tessera_core::overview_view::{level_scale, value_at};
 use tessera_core::{physical, ChunkKey};
 
+use crate::data::overviews::overview_tile;
 use crate::data::Session;
 use crate::state::report::Readout;
 use crate::state::AppState;
@@ -40,9 +41,9 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         .with_untracked(|p| p.as_ref().is_some_and(|p| p.over_budget));
     let (dn, source) = match (over_budget, session.overview()) {
         (true, Some(view)) => {
-            let read = session.with_overviews(|o| {
+            let read = session.tiles().with(|tiles| {
                 value_at(&view.header, view.need.level, lat, lon, |l, t| {
-                    o.tile(view.cog, l, t)
+                    overview_tile(tiles, view.cog, l, t)
                 })
             });
             match read {

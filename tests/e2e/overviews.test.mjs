@@ -186,6 +186,9 @@ test('a URL template reads COGs by configuration alone', async () => {
   await waitView(page, ['overview']);
   assert.ok(page.requests.some((u) => u.endsWith('/overviews/COH/winter_vv_COH12.tif')));
   assert.ok(!page.requests.some((u) => u.endsWith('overviews.json')), 'no manifest is read');
+  // No file is loaded over the budget: the tiles cached are the COG's,
+  // in the cache the files share.
+  assert.match(await page.locator('#cache-stats').innerText(), /Cache: [1-9]\d* tiles/);
   const box = await page.locator('#map-wrap').boundingBox();
   const camera = cameraOf(page.url());
   const note = await page.locator('#budget-note').innerText();

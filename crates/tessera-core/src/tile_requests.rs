@@ -147,10 +147,28 @@ pub struct RequestStats {
 
 type PartId = (ChunkKey, Part);
 
+/// A decoded tile of an overview COG: (the COG's number in the session,
+/// level, tile index). Kept in the same cache as the files, so that one
+/// budget bounds what the page holds.
+pub type OverviewTileId = (u32, usize, usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum CacheKey {
+    File(PartId),
+    Overview(OverviewTileId),
+}
+
+#[derive(Debug)]
+enum Cached {
+    File(Loaded),
+    /// DN, row-major.
+    Overview(Vec<u16>),
+}
+
 /// See the [module docs](self).
 #[derive(Debug)]
 pub struct TileRequests {
-    cache: LruCache<PartId, Loaded>,
+    cache: LruCache<CacheKey, Cached>,
     wanted: BTreeMap<RequestGroup, Vec<Want>>,
     /// Requests under way (their connections are busy).
     in_flight: HashMap<PartId, Ticket>,
@@ -198,7 +216,7 @@ impl TileRequests {
             return Vec::new();
         }
         for want in wants.iter().rev() {
-            let _ = self.cache.get(&want.id());
+            let _ = self.cache.get(&CacheKey::File(want.id()));
         }
         if wants.is_empty() {
             self.wanted.remove(&group);
@@ -234,7 +252,8 @@ impl TileRequests {
     /// Whether a part is read already: a row is, if its strip or the
     /// whole file is.
     fn has(&self, id: &PartId) -> bool {
-        self.cache.contains(id) || self.cache.contains(&(id.0, Part::Whole))
+        self.cache.contains(&CacheKey::File(*id))
+            || self.cache.contains(&CacheKey::File((id.0, Part::Whole)))
     }
 
     /// The next request to start, if the limits allow one and a part
@@ -324,7 +343,8 @@ impl TileRequests {
                 };
                 self.failures.remove(&id);
                 let bytes = loaded.byte_len();
-                self.cache.insert(id, loaded, bytes);
+                self.cache
+                    .insert(CacheKey::File(id), Cached::File(loaded), bytes);
             }
             Err(failure) if current => {
                 self.failures.insert(id, failure);
@@ -353,9 +373,17 @@ impl TileRequests {
         self.failures.retain(|(key, _), _| !keys.contains(key));
     }
 
+    /// What was read of a file's part (not counted as a use).
+    fn file(&self, id: PartId) -> Option<&Loaded> {
+        match self.cache.peek(&CacheKey::File(id))? {
+            Cached::File(loaded) => Some(loaded),
+            Cached::Overview(_) => None,
+        }
+    }
+
     /// The decoded tile of `key`, if loaded whole (not counted as a use).
     pub fn tile(&self, key: &ChunkKey) -> Option<&DecodedTile> {
-        match self.cache.peek(&(*key, Part::Whole))? {
+        match self.file((*key, Part::Whole))? {
             Loaded::Tile(tile) => Some(tile),
             Loaded::Rows(_) => None,
         }
@@ -364,15 +392,36 @@ impl TileRequests {
     /// The value of `key`'s file at (row, column), from the whole file or
     /// the strip of `row`, if read.
     pub fn value_at(&self, key: &ChunkKey, row: u32, column: u32) -> Option<u16> {
-        match self.cache.peek(&(*key, Part::Whole)) {
+        match self.file((*key, Part::Whole)) {
             Some(Loaded::Tile(tile)) => return Some(tile.get(row, column)),
             Some(Loaded::Rows(rows)) => return rows.get(row, column),
             None => {}
         }
-        match self.cache.peek(&(*key, Part::Row(row)))? {
+        match self.file((*key, Part::Row(row)))? {
             Loaded::Rows(rows) => rows.get(row, column),
             Loaded::Tile(tile) => Some(tile.get(row, column)),
         }
+    }
+
+    /// Keeps an overview COG's decoded tile, in the cache the files share.
+    pub fn keep_overview_tile(&mut self, id: OverviewTileId, values: Vec<u16>) {
+        let bytes = values.len() * 2;
+        self.cache
+            .insert(CacheKey::Overview(id), Cached::Overview(values), bytes);
+    }
+
+    /// An overview COG's decoded tile, if kept (not counted as a use).
+    pub fn overview_tile(&self, id: OverviewTileId) -> Option<&[u16]> {
+        match self.cache.peek(&CacheKey::Overview(id))? {
+            Cached::Overview(values) => Some(values),
+            Cached::File(_) => None,
+        }
+    }
+
+    /// Whether an overview tile is kept, counting it as used (a view
+    /// needs it: it goes after the others).
+    pub fn use_overview_tile(&mut self, id: OverviewTileId) -> bool {
+        self.cache.get(&CacheKey::Overview(id)).is_some()
     }
 
     /// Why the whole file of `key` could not be read, if it could not.
@@ -488,6 +537,34 @@ mod tests {
         let started: Vec<ChunkKey> = start_all(&mut r).into_iter().map(|(_, k)| k).collect();
         assert_eq!(started, [key(3), key(1), key(2)]);
         assert_eq!(r.stats().requests, 3);
+    }
+
+    #[test]
+    fn overview_tiles_share_the_files_cache_and_its_budget() {
+        // Room for two 1.4 MB files, or one file and a few overview tiles.
+        let mut r = TileRequests::new(3 << 20, 6);
+        r.set_wanted(RequestGroup::View, sources([1, 2]));
+        for (ticket, k) in start_all(&mut r) {
+            r.finished(k, Part::Whole, ticket, Ok(Loaded::Tile(tile())));
+        }
+        assert!(r.tile(&key(1)).is_some() && r.tile(&key(2)).is_some());
+        // A 512² overview tile is 512 KB: the least recently used file goes.
+        r.keep_overview_tile((0, 3, 7), vec![5; 512 * 512]);
+        assert_eq!(r.overview_tile((0, 3, 7)).map(|v| v[0]), Some(5));
+        assert!(r.overview_tile((0, 3, 8)).is_none());
+        assert!(r.overview_tile((1, 3, 7)).is_none());
+        assert!(r.tile(&key(1)).is_none(), "evicted for the overview tile");
+        assert!(r.tile(&key(2)).is_some());
+        assert_eq!(r.stats().cached_tiles, 2);
+        assert_eq!(r.stats().cache_bytes, 1200 * 1200 + 512 * 512 * 2);
+        // Used again, an overview tile outlives a file kept after it.
+        r.keep_overview_tile((0, 3, 9), vec![6; 512 * 512]);
+        assert!(r.use_overview_tile((0, 3, 7)));
+        r.keep_overview_tile((0, 3, 10), vec![7; 512 * 512]);
+        r.keep_overview_tile((0, 3, 11), vec![8; 512 * 512]);
+        assert!(r.tile(&key(2)).is_none());
+        assert!(r.overview_tile((0, 3, 7)).is_some());
+        assert!(!r.use_overview_tile((0, 4, 7)));
     }
 
     #[test]
