@@ -124,18 +124,20 @@ pub fn draw_overlay(
     ctx.set_stroke_style_str("rgba(255, 255, 255, 0.35)");
     ctx.set_line_width(pixel_ratio);
     ctx.begin_path();
-    let mut lon = (bounds.west / step).ceil() * step;
+    // Only the Earth's meridians and parallels: a view wider than the
+    // world (zoomed out past it) has no 270° N or 450° W.
+    let mut lon = (bounds.west.max(-180.0) / step).ceil() * step;
     let mut lon_labels = Vec::new();
-    while lon <= bounds.east {
+    while lon <= bounds.east.min(180.0) {
         let (x, _) = view.lat_lon_to_screen(0.0, lon);
         ctx.move_to(x.round() + 0.5, 0.0);
         ctx.line_to(x.round() + 0.5, h);
         lon_labels.push((x, lon));
         lon += step;
     }
-    let mut lat = (bounds.south / step).ceil() * step;
+    let mut lat = (bounds.south.max(-90.0) / step).ceil() * step;
     let mut lat_labels = Vec::new();
-    while lat <= bounds.north {
+    while lat <= bounds.north.min(90.0) {
         let (_, y) = view.lat_lon_to_screen(lat, 0.0);
         ctx.move_to(0.0, y.round() + 0.5);
         ctx.line_to(w, y.round() + 0.5);
