@@ -9,8 +9,9 @@
 # bucket's data/mosaics/ with GDAL (bench/web/global_cog.py: 36,000 ×
 # 16,100 at 0.01°, 309 MB), bundles the OpenLayers page with esbuild,
 # then runs bench/web/overviews.mjs: a cold world view to complete, five
-# runs each, alternated, without and with 50 ms latency; and cold views
-# from the world down to 0.01° counting requests. Prints markdown tables;
+# runs each, alternated, without and with 50 ms latency; cold views from
+# the world down to 0.01° counting requests; and every tile of the demo's
+# COGs written with Deflate and with LZW decoded by the app's wasm. Prints markdown tables;
 # writes bench/out/overviews_bench.json. Not part of any test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,13 @@ cargo build --release --locked -p tessera-cli
 scripts/build-app.sh
 step "demo"
 ./target/release/tessera demo --out tests/out/e2e-demo --bbox -121,32.5,-115,36 -q
+step "the demo's overviews with Deflate and with LZW (codec comparison)"
+for codec in deflate lzw; do
+  [ -s "bench/out/overviews-codecs/$codec/overviews.json" ] ||
+    ./target/release/tessera overviews tests/out/e2e-demo/refs.json \
+      -o "bench/out/overviews-codecs/$codec" --compression "$codec" \
+      --layers winter_vv_COH12,winter_vv_AMP,winter_vv_rho -q
+done
 step "global COG (GDAL)"
 cog=bench/out/global-coh.tif
 [ -s "$cog" ] || .venv/bin/python bench/web/global_cog.py "$cog"

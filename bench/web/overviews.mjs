@@ -8,6 +8,12 @@
 //
 //   node bench/web/overviews.mjs --cog FILE --ol DIR [--runs N] [--latency MS]
 //                                [--budget N] [--out FILE]
+//                                [--codecs DIR] [--parts world,sweep,codec]
+//
+// codec: every tile of COGs `tessera overviews` wrote of the same layers
+// with Deflate and with LZW (DIR/deflate/, DIR/lzw/), decoded by the
+// app's own wasm in the page, alternated: which our browser decoder
+// reads fastest.
 
 import { mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -24,8 +30,11 @@ const { values: args } = parseArgs({
     // view over it, as the real data set's 1,033,422 files would.
     budget: { type: 'string', default: '4' },
     out: { type: 'string', default: path.join(root, 'bench/out/overviews_bench.json') },
+    codecs: { type: 'string', default: path.join(root, 'bench/out/overviews-codecs') },
+    parts: { type: 'string', default: 'world,sweep,codec' },
   },
 });
+const parts = new Set(args.parts.split(','));
 const runs = Number(args.runs);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,7 +109,7 @@ async function openlayers(server, latency, dpp, lat = 1.5, lon = 0) {
 }
 
 const results = { date: new Date().toISOString(), runs, map: [box.width, box.height], worldDpp, budget: Number(args.budget), world: [] };
-for (const latency of [0, Number(args.latency)]) {
+for (const latency of parts.has('world') ? [0, Number(args.latency)] : []) {
   const figures = { latencyMs: latency, tessera: [], openlayers: [] };
   for (let i = 0; i < runs; i++) {
     for (const who of i % 2 ? ['openlayers', 'tessera'] : ['tessera', 'openlayers']) {
@@ -127,7 +136,7 @@ for (const latency of [0, Number(args.latency)]) {
 // Cold views from the world down to one screen pixel per 0.01° pixel and
 // beyond, over land (the seed's area): requests each view makes.
 results.sweep = [];
-for (let zoom = Math.ceil(worldZoom); zoom <= 8; zoom++) {
+for (let zoom = Math.ceil(worldZoom); parts.has('sweep') && zoom <= 8; zoom++) {
   const row = { zoom };
   for (const who of ['tessera', 'openlayers']) {
     const server = await recordingServer(cogDir);
@@ -144,6 +153,42 @@ for (let zoom = Math.ceil(worldZoom); zoom <= 8; zoom++) {
   results.sweep.push(row);
 }
 
+// Deflate against LZW in the browser: every tile of the same layers'
+// COGs, decoded by the app's wasm (as its workers do), alternated.
+if (parts.has('codec')) {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const codecs = await serve(args.codecs, { cors: '*' });
+  const page = await cold(`${app.url}/?refs=${encodeURIComponent(`${demo.url}/refs.json`)}`, 0, { width: WIDTH, height: HEIGHT });
+  await page.waitForFunction(() => window.wasmBindings?.decodeCogForBench && document.body.dataset.view === 'ready', null, { timeout: 60000 });
+  results.codec = [];
+  for (const variable of readdirSync(path.join(args.codecs, 'deflate')).filter((v) => !v.endsWith('.json')).sort()) {
+    for (const file of readdirSync(path.join(args.codecs, 'deflate', variable)).sort()) {
+      const row = { file: `${variable}/${file}` };
+      for (const codec of ['deflate', 'lzw']) row[`${codec}Bytes`] = statSync(path.join(args.codecs, codec, variable, file)).size;
+      const r = await page.evaluate(async ([urls, n]) => {
+        const files = await Promise.all(urls.map(async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer())));
+        const times = files.map(() => []);
+        let tiles = 0;
+        for (let i = 0; i < n; i++) {
+          for (const k of i % 2 ? [1, 0] : [0, 1]) {
+            const t = performance.now();
+            tiles = window.wasmBindings.decodeCogForBench(files[k]);
+            times[k].push((performance.now() - t) / tiles);
+          }
+        }
+        return { tiles, times };
+      }, [['deflate', 'lzw'].map((c) => `${codecs.url}/${c}/${variable}/${file}`), Math.max(runs * 4, 10)]);
+      row.tiles = r.tiles;
+      row.deflateMsPerTile = median(r.times[0]);
+      row.lzwMsPerTile = median(r.times[1]);
+      log(`codec ${row.file}:`, JSON.stringify(row));
+      results.codec.push(row);
+    }
+  }
+  await page.context().close();
+  await codecs.close();
+}
+
 await browser.close();
 await Promise.all([app.close(), demo.close(), ol.close()]);
 mkdirSync(path.dirname(args.out), { recursive: true });
@@ -157,6 +202,13 @@ for (const f of results.world) {
   const o = f.median.openlayers;
   console.log(`| ${f.latencyMs} ms | Tessera | ${t.ms.toFixed(0)} ms | ${t.afterRefs.toFixed(0)} ms after the references | ${mb(t.bytes)} MB | ${t.requests} |`);
   console.log(`| ${f.latencyMs} ms | OpenLayers | ${o.ms.toFixed(0)} ms | ${o.afterHeader.toFixed(0)} ms after the header | ${mb(o.bytes)} MB | ${o.requests} |`);
+}
+if (results.codec) {
+  console.log('\n| COG | tiles | Deflate + predictor: ms per tile, size | LZW + predictor: ms per tile, size |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of results.codec) {
+    console.log(`| ${r.file} | ${r.tiles} | ${r.deflateMsPerTile.toFixed(3)} ms, ${mb(r.deflateBytes)} MB | ${r.lzwMsPerTile.toFixed(3)} ms, ${mb(r.lzwBytes)} MB |`);
+  }
 }
 console.log('\n| zoom | Tessera requests (level) | OpenLayers requests |');
 console.log('|---|---|---|');
