@@ -253,7 +253,7 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_STRICT));
     }
 
-    let bar = progress_bar(listing.files().len() as u64, args.quiet);
+    let bar = progress_bar(listing.files().len() as u64, args.quiet, REFS_BAR);
     let mut on_progress = |p: writer::Progress| bar.set_position(p.files_written);
     if args.format == RefsFormat::Parquet {
         let Some(folder) = &args.output else {
@@ -311,7 +311,7 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
 fn write_parquet(json: &[u8], folder: &Path, record_size: usize, quiet: bool) -> Result<()> {
     let refs = References::from_json(json).context("reading back the references")?;
     let total: usize = Variable::ALL.iter().map(|&v| refs.chunk_count(v)).sum();
-    let bar = progress_bar(total as u64, quiet);
+    let bar = progress_bar(total as u64, quiet, REFS_BAR);
     bar.set_message("parquet");
     let (files, summaries) =
         tessera_core::parquet_refs::parquet_store(&refs, record_size, |done| {
@@ -534,7 +534,7 @@ fn read_input(path: &Path, what: &str) -> Result<InputBytes> {
 /// so that a failed run never leaves a truncated reference file behind.
 /// Anything but a regular file (`/dev/null`, a FIFO) is written directly:
 /// renaming over it would replace the device with a file.
-fn write_atomically<T>(
+pub(crate) fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<T>,
 ) -> Result<T> {
@@ -574,14 +574,17 @@ fn write_atomically<T>(
     result.with_context(|| format!("writing {}", path.display()))
 }
 
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+const REFS_BAR: &str = "{spinner} writing references {bar:40} {pos}/{len} files";
+
+/// A progress bar on standard error (hidden when quiet or not a terminal)
+/// in indicatif's `template`.
+pub(crate) fn progress_bar(total: u64, quiet: bool, template: &str) -> ProgressBar {
     if quiet || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} writing references {bar:40} {pos}/{len} files")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
     bar

@@ -4,16 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use tessera_core::cog::{CogCompression, CogLayout};
 use tessera_core::geotiff::decode_tile;
@@ -175,7 +174,11 @@ pub fn make(args: &OverviewsArgs) -> Result<Outcome> {
     let manifest = manifest(&grid, compression, &chosen)?;
 
     let total: u64 = mine.iter().map(|j| j.files.len() as u64).sum();
-    let bar = progress_bar(total, args.quiet);
+    let bar = crate::progress_bar(
+        total,
+        args.quiet,
+        "{spinner} overviews {bar:40} {pos}/{len} files ETA {eta}",
+    );
     let done = AtomicU64::new(0);
     let client = ureq::Agent::new_with_defaults();
     let failures = Mutex::new(Vec::new());
@@ -230,7 +233,9 @@ pub fn make(args: &OverviewsArgs) -> Result<Outcome> {
     for result in results {
         result?;
     }
-    write_file(&args.output.join(MANIFEST), manifest.as_bytes())?;
+    crate::write_atomically(&args.output.join(MANIFEST), |out| {
+        out.write_all(manifest.as_bytes())
+    })?;
     let failed = failures.into_inner().map(|f| f.len()).unwrap_or(0);
     if !args.quiet {
         eprintln!(
@@ -390,13 +395,7 @@ fn write_cog(
         .map(|l| l.iter().map(|&(_, n)| n).collect())
         .collect();
     let header = layout.header(&counts)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let written = (|| -> io::Result<()> {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+    crate::write_atomically(path, |out| {
         out.write_all(&header)?;
         let mut buffer = Vec::new();
         for (level, tile) in layout.data_order() {
@@ -410,13 +409,8 @@ fn write_cog(
             spool.read_exact(&mut buffer)?;
             out.write_all(&buffer)?;
         }
-        out.into_inner().map_err(|e| e.into_error())?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).context("writing the COG");
-    }
+        Ok(())
+    })?;
     Ok(summary)
 }
 
@@ -474,24 +468,3 @@ fn fetch(client: &ureq::Agent, base: &Path, source: &Source) -> Result<Vec<u8>, 
 /// A 1200×1200 uint16 file uncompressed is 2.9 MB; anything far larger is
 /// not a file of the data set.
 const MAX_FILE_BYTES: u64 = 64 << 20;
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".overviews.json.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .with_context(|| format!("writing {}", path.display()))
-}
-
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    if quiet || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} overviews {bar:40} {pos}/{len} files ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
-}

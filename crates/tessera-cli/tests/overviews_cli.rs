@@ -27,24 +27,13 @@ fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn tessera_ok(args: &[&str]) -> String {
-    let out = common::tessera(args, None);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        out.status.success(),
-        "tessera {args:?} failed ({}):\n{stderr}",
-        out.status
-    );
-    stderr
-}
-
 /// The demo of BBOX with its overviews, made once per target folder (and
 /// once per run of this binary: its tests run in parallel).
 fn demo() -> PathBuf {
     static DEMO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DEMO.get_or_init(|| {
         let root = cached_dir("demo-overviews");
-        let stderr = tessera_ok(&["demo", "--out", root.to_str().unwrap(), "--bbox", BBOX]);
+        let stderr = common::tessera_ok(&["demo", "--out", root.to_str().unwrap(), "--bbox", BBOX]);
         assert!(stderr.contains("Overviews:"), "{stderr}");
         root
     })
@@ -125,7 +114,7 @@ fn overviews_read_over_http_in_shards_equal_one_local_run() {
     let scratch = fresh_dir("overviews-http");
     let refs = scratch.join("refs-http.json");
     let base = format!("http://{}/data/tiles/", server.addr);
-    tessera_ok(&[
+    common::tessera_ok(&[
         "refs",
         root.join("listing.txt").to_str().unwrap(),
         "--baseurl",
@@ -139,7 +128,7 @@ fn overviews_read_over_http_in_shards_equal_one_local_run() {
     let local = scratch.join("local");
     let shards = scratch.join("shards");
     let refs_arg = refs.to_str().unwrap();
-    tessera_ok(&[
+    common::tessera_ok(&[
         "overviews",
         refs_arg,
         "-o",
@@ -149,7 +138,7 @@ fn overviews_read_over_http_in_shards_equal_one_local_run() {
         "-q",
     ]);
     for shard in ["0/3", "1/3", "2/3"] {
-        tessera_ok(&[
+        common::tessera_ok(&[
             "overviews",
             refs_arg,
             "-o",
@@ -162,7 +151,7 @@ fn overviews_read_over_http_in_shards_equal_one_local_run() {
         ]);
     }
     let local_refs = root.join("refs.json");
-    tessera_ok(&[
+    common::tessera_ok(&[
         "overviews",
         local_refs.to_str().unwrap(),
         "-o",
@@ -227,7 +216,7 @@ fn bad_arguments_and_unreadable_files_are_named() {
     let listing_path = scratch.join("listing.txt");
     fs::write(&listing_path, listing).unwrap();
     let refs_missing = root.join("refs-missing.json");
-    tessera_ok(&[
+    common::tessera_ok(&[
         "refs",
         listing_path.to_str().unwrap(),
         "--baseurl",

@@ -34,6 +34,18 @@ pub fn tessera(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().expect("tessera finishes")
 }
 
+/// Runs `tessera ARGS`, which must succeed: its standard error.
+pub fn tessera_ok(args: &[&str]) -> String {
+    let out = tessera(args, None);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "tessera {args:?} failed ({}):\n{stderr}",
+        out.status
+    );
+    stderr
+}
+
 /// The coordinate labels that select a layer in xarray (`ds[v].sel(**labels)`).
 pub fn labels(layer: tessera_core::Layer) -> serde_json::Value {
     use serde_json::json;
