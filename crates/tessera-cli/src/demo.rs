@@ -126,7 +126,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
     if !args.no_overviews {
         let dir = args.out.join(OVERVIEWS_DIR);
         let manifest = dir.join(crate::overviews::MANIFEST);
-        if outcome.reused && manifest.exists() {
+        let current =
+            crate::overviews::manifest_is_current(&manifest, crate::overviews::DEFAULT_RESOLUTION);
+        if outcome.reused && current {
             if !args.quiet {
                 eprintln!("Overviews: {} (reused)", dir.display());
             }

@@ -339,6 +339,27 @@ fn layout(grid: &OverviewGrid, compression: CogCompression, job: &LayerJob) -> R
     Ok(layout)
 }
 
+/// Whether the manifest at `path` has the levels this build writes at
+/// `resolution`: a folder made by an older build (before the image was
+/// padded, say) is made again rather than reused.
+pub fn manifest_is_current(path: &Path, resolution: f64) -> bool {
+    let found = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| Manifest::parse(&bytes).ok());
+    let expected = OverviewGrid::new(resolution).ok().and_then(|grid| {
+        let image = grid.image();
+        CogLayout::new(
+            image,
+            tessera_core::DType::U8,
+            CogCompression::Deflate,
+            true,
+        )
+        .ok()
+        .map(|layout| Manifest::new(&grid, &layout, Vec::new()))
+    });
+    matches!((found, expected), (Some(f), Some(e)) if f.levels == e.levels)
+}
+
 fn manifest(
     grid: &OverviewGrid,
     compression: CogCompression,

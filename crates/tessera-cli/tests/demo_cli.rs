@@ -23,17 +23,6 @@ use common::server::Server;
 /// The seed's selection: latitude 36..32.5, longitude -121..-115.
 const SOCAL_BBOX: &str = "-121,32.5,-115,36";
 
-fn tessera_ok(args: &[&str]) -> String {
-    let out = common::tessera(args, None);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        out.status.success(),
-        "tessera {args:?} failed ({}):\n{stderr}",
-        out.status
-    );
-    stderr
-}
-
 /// A folder under Cargo's per-target temporary directory: kept between
 /// runs, so the demo's own cache spares reruns the generation.
 fn cached_dir(name: &str) -> PathBuf {
@@ -75,7 +64,7 @@ fn xarray_reads_the_generators_values_from_the_served_demo() {
     let server = Server::start(&root, &["-q"]);
     let base = format!("http://{}/data/tiles/", server.addr);
     let root_arg = root.to_str().unwrap();
-    let stderr = tessera_ok(&[
+    let stderr = common::tessera_ok(&[
         "demo",
         "--out",
         root_arg,
@@ -239,9 +228,9 @@ fn the_same_arguments_give_the_same_bytes_and_reuse_them() {
     );
     // N36W118: the Sierra Nevada, with snow, lakes, layover and shadow.
     let bbox = "-117.9,35.1,-117.1,35.9";
-    let first = tessera_ok(&["demo", "--out", a.to_str().unwrap(), "--bbox", bbox]);
+    let first = common::tessera_ok(&["demo", "--out", a.to_str().unwrap(), "--bbox", bbox]);
     assert!(first.contains("Wrote "), "{first}");
-    tessera_ok(&["demo", "--out", b.to_str().unwrap(), "--bbox", bbox]);
+    common::tessera_ok(&["demo", "--out", b.to_str().unwrap(), "--bbox", bbox]);
     let (ta, tb) = (tree(&a), tree(&b));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (name, bytes) in &ta {
@@ -276,7 +265,7 @@ fn the_same_arguments_give_the_same_bytes_and_reuse_them() {
     // A second run reuses the files and rewrites only the references.
     let tif = a.join("data/tiles/N36W118/N36W118_winter_vv_COH12.tif");
     let modified = fs::metadata(&tif).unwrap().modified().unwrap();
-    let again = tessera_ok(&[
+    let again = common::tessera_ok(&[
         "demo",
         "--out",
         a.to_str().unwrap(),
@@ -290,9 +279,22 @@ fn the_same_arguments_give_the_same_bytes_and_reuse_them() {
     let refs = fs::read_to_string(a.join("refs.json")).unwrap();
     assert!(refs.contains("\"https://example.org/tiles/N36W118/N36W118_fall_vh_AMP.tif\""));
 
+    assert!(again.contains("(reused)"), "overviews reused: {again}");
+
+    // Overviews an older build laid out otherwise are made again.
+    let manifest = a.join("overviews/overviews.json");
+    let current = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, current.replace("36032", "36000")).unwrap();
+    let remade = common::tessera_ok(&["demo", "--out", a.to_str().unwrap(), "--bbox", bbox]);
+    assert!(
+        remade.contains("Reused ") && !remade.contains("(reused)"),
+        "{remade}"
+    );
+    assert_eq!(fs::read_to_string(&manifest).unwrap(), current);
+
     // A missing file makes the cache invalid: everything is made again.
     fs::remove_file(&tif).unwrap();
-    let remade = tessera_ok(&["demo", "--out", a.to_str().unwrap(), "--bbox", bbox]);
+    let remade = common::tessera_ok(&["demo", "--out", a.to_str().unwrap(), "--bbox", bbox]);
     assert!(remade.contains("Wrote "), "{remade}");
     assert_eq!(
         fs::read(&tif).unwrap(),
@@ -303,7 +305,7 @@ fn the_same_arguments_give_the_same_bytes_and_reuse_them() {
     );
 
     // Another seed, other values.
-    tessera_ok(&[
+    common::tessera_ok(&[
         "demo",
         "--out",
         c.to_str().unwrap(),
@@ -321,7 +323,7 @@ fn demo_files_have_the_real_layout_for_tifffile() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     // N35W119: the Transverse Ranges (steep slopes, snow in winter).
-    tessera_ok(&[
+    common::tessera_ok(&[
         "demo",
         "--out",
         root.to_str().unwrap(),
