@@ -16,7 +16,7 @@ fn cogs(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
     use std::collections::BTreeSet;
     use tessera_core::cog::{CogCompression, CogLayout};
     use tessera_core::geotiff::DecodedTile;
-    use tessera_core::overview::{build_pyramid, Aggregation, OverviewGrid, PyramidSources};
+    use tessera_core::overview::{build_cog, Aggregation, OverviewGrid, PyramidSources};
     use tessera_core::{DType, Tile};
     std::fs::create_dir_all(dir)?;
     let tile = Tile::from_corner(36, -121).ok_or("tile")?;
@@ -45,22 +45,8 @@ fn cogs(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
             read: &read,
             on_file: &on_file,
         };
-        let mut written: Vec<Vec<Option<Vec<u8>>>> = layout
-            .levels
-            .iter()
-            .map(|l| vec![None; l.tile_count()])
-            .collect();
-        build_pyramid(
-            &grid,
-            &layout,
-            Aggregation::Mean,
-            &sources,
-            &mut |l, t, b| {
-                written[l][t] = Some(b);
-                Ok(())
-            },
-        )?;
-        std::fs::write(format!("{dir}/{name}"), layout.assemble(&written)?)?;
+        let (cog, _) = build_cog(&grid, &layout, Aggregation::Mean, &sources)?;
+        std::fs::write(format!("{dir}/{name}"), cog)?;
     }
     Ok(())
 }

@@ -824,22 +824,36 @@ impl CogHeader {
     /// The coarsest level whose pixels are no larger than `degrees` (so at
     /// least one data pixel per screen pixel); the full image if none is.
     pub fn level_for(&self, degrees: f64) -> usize {
-        let full = self.levels.first().map_or(1, |l| l.width);
         (0..self.levels.len())
             .rev()
-            .find(|&i| {
-                let scale = f64::from(full) / f64::from(self.levels[i].width);
-                self.pixel_degrees.0 * scale <= degrees
-            })
+            .find(|&i| self.level_degrees(i) <= degrees)
             .unwrap_or(0)
     }
 
-    /// Pixel size (degrees) of level `index`.
+    /// Pixel size (degrees, across) of level `index`.
     pub fn level_degrees(&self, index: usize) -> f64 {
-        let full = self.levels.first().map_or(1, |l| l.width);
-        self.levels.get(index).map_or(self.pixel_degrees.0, |l| {
-            self.pixel_degrees.0 * f64::from(full) / f64::from(l.width)
-        })
+        self.level_pixel_degrees(index)
+            .map_or(self.pixel_degrees.0, |(dx, _)| dx)
+    }
+
+    /// Pixel size (degrees across, down) of level `index`: GDAL gives an
+    /// overview the full image's extent, so its pixels are that extent
+    /// over its size (and across may differ from down).
+    pub fn level_pixel_degrees(&self, index: usize) -> Option<(f64, f64)> {
+        let full = self.levels.first()?;
+        let l = self.levels.get(index)?;
+        Some((
+            self.pixel_degrees.0 * f64::from(full.width) / f64::from(l.width),
+            self.pixel_degrees.1 * f64::from(full.height) / f64::from(l.height),
+        ))
+    }
+
+    /// Where longitude `lon` and latitude `lat` fall on level `index`, in
+    /// its pixels from the upper-left corner (fractional; outside the
+    /// image below 0 or beyond its size).
+    pub fn level_position(&self, index: usize, lat: f64, lon: f64) -> Option<(f64, f64)> {
+        let (dx, dy) = self.level_pixel_degrees(index)?;
+        Some(((lon - self.west) / dx, (self.north - lat) / dy))
     }
 }
 
@@ -864,18 +878,15 @@ impl CogHeader {
         east: f64,
         north: f64,
     ) -> Vec<usize> {
-        let Some(l) = self.levels.get(level) else {
+        let (Some(l), Some(_)) = (self.levels.get(level), self.level_pixel_degrees(level)) else {
             return Vec::new();
         };
-        // Pixel sizes of this level, across and down (GDAL's may differ).
-        let full = &self.levels[0];
-        let dx = self.pixel_degrees.0 * f64::from(full.width) / f64::from(l.width);
-        let dy = self.pixel_degrees.1 * f64::from(full.height) / f64::from(l.height);
         let (tw, th) = (f64::from(l.format.width), f64::from(l.format.height));
         let across = l.tiles_across();
         let down = l.height.div_ceil(l.format.height);
-        let column = |lon: f64| ((lon - self.west) / dx / tw).floor();
-        let row = |lat: f64| ((self.north - lat) / dy / th).floor();
+        let at = |lat: f64, lon: f64| self.level_position(level, lat, lon).unwrap_or_default();
+        let column = |lon: f64| (at(0.0, lon).0 / tw).floor();
+        let row = |lat: f64| (at(lat, 0.0).1 / th).floor();
         let clamp = |v: f64, n: u32| v.max(0.0).min(f64::from(n) - 1.0) as u32;
         if !(west < east && south < north) || column(east) < 0.0 || row(south) < 0.0 {
             return Vec::new();

@@ -409,6 +409,40 @@ pub struct PyramidSources<'a> {
     pub on_file: &'a (dyn Fn() + Sync),
 }
 
+/// A whole COG in memory: the pyramid built, then assembled. For small
+/// grids (tests, fuzz seeds); `tessera overviews` spools tiles to disk
+/// instead. A tile written twice, or outside the layout, is an error.
+pub fn build_cog(
+    grid: &OverviewGrid,
+    layout: &CogLayout,
+    aggregation: Aggregation,
+    sources: &PyramidSources,
+) -> Result<(Vec<u8>, PyramidSummary), OverviewError> {
+    let mut written: Vec<Vec<Option<Vec<u8>>>> = layout
+        .levels
+        .iter()
+        .map(|l| vec![None; l.tile_count()])
+        .collect();
+    let summary = build_pyramid(
+        grid,
+        layout,
+        aggregation,
+        sources,
+        &mut |level, tile, bytes| {
+            let slot = written
+                .get_mut(level)
+                .and_then(|l| l.get_mut(tile))
+                .ok_or_else(|| format!("tile {level}/{tile} is not in the layout"))?;
+            if slot.is_some() {
+                return Err(format!("tile {level}/{tile} written twice"));
+            }
+            *slot = Some(bytes);
+            Ok(())
+        },
+    )?;
+    Ok((layout.assemble(&written)?, summary))
+}
+
 /// Builds a layer's pyramid: every level's non-empty tiles, encoded as
 /// `layout` says, handed to `sink(level, tile index row-major, bytes)` in
 /// quadtree order (a level's tiles are not in row-major order).

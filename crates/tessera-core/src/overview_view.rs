@@ -146,9 +146,6 @@ struct LevelGrid {
 impl LevelGrid {
     fn new(header: &CogHeader, level: usize, view: &Viewport) -> Option<LevelGrid> {
         let l = header.levels.get(level)?;
-        let full = header.levels.first()?;
-        let dx = header.pixel_degrees.0 * f64::from(full.width) / f64::from(l.width);
-        let dy = header.pixel_degrees.1 * f64::from(full.height) / f64::from(l.height);
         let (tw, th) = (l.format.width, l.format.height);
         if tw == 0 || th == 0 {
             return None;
@@ -163,13 +160,15 @@ impl LevelGrid {
         let columns = (0..width)
             .map(|x| {
                 let (_, lon) = view.screen_to_lat_lon(f64::from(x) + 0.5, 0.5);
-                place(((lon - header.west) / dx).floor(), l.width, tw)
+                let (column, _) = header.level_position(level, 0.0, lon)?;
+                place(column.floor(), l.width, tw)
             })
             .collect();
         let rows = (0..height)
             .map(|y| {
                 let (lat, _) = view.screen_to_lat_lon(0.5, f64::from(y) + 0.5);
-                place(((header.north - lat) / dy).floor(), l.height, th)
+                let (_, row) = header.level_position(level, lat, 0.0)?;
+                place(row.floor(), l.height, th)
             })
             .collect();
         Some(LevelGrid {
@@ -299,13 +298,10 @@ pub fn value_at<'a>(
     lon: f64,
     tile: impl Fn(usize, usize) -> OverviewTile<'a>,
 ) -> Option<(u16, usize)> {
-    let full = header.levels.first()?;
     for l in level..header.levels.len() {
         let cog_level = &header.levels[l];
-        let dx = header.pixel_degrees.0 * f64::from(full.width) / f64::from(cog_level.width);
-        let dy = header.pixel_degrees.1 * f64::from(full.height) / f64::from(cog_level.height);
-        let column = ((lon - header.west) / dx).floor();
-        let row = ((header.north - lat) / dy).floor();
+        let (column, row) = header.level_position(l, lat, lon)?;
+        let (column, row) = (column.floor(), row.floor());
         if !(column >= 0.0
             && row >= 0.0
             && column < f64::from(cog_level.width)

@@ -8,7 +8,7 @@ use std::io::Cursor;
 
 use tessera_core::cog::{decode_tile, CogCompression, CogLayout, TileFormat, COG_TILE};
 use tessera_core::geotiff::DecodedTile;
-use tessera_core::overview::{build_pyramid, Aggregation, OverviewGrid, PyramidSources};
+use tessera_core::overview::{build_cog, Aggregation, OverviewGrid, PyramidSources};
 use tessera_core::{DType, Tile};
 use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
@@ -92,23 +92,10 @@ fn build(
         read: &read,
         on_file: &on_file,
     };
-    let mut written: Vec<Vec<Option<Vec<u8>>>> = layout
-        .levels
-        .iter()
-        .map(|l| vec![None; l.tile_count()])
-        .collect();
-    let mut sink = |level: usize, tile: usize, bytes: Vec<u8>| -> Result<(), String> {
-        assert!(
-            written[level][tile].is_none(),
-            "tile {level}/{tile} written twice"
-        );
-        written[level][tile] = Some(bytes);
-        Ok(())
-    };
-    let summary = build_pyramid(&grid, &layout, aggregation, &sources, &mut sink).unwrap();
+    // (A tile written twice is an error of build_cog's.)
+    let (cog, summary) = build_cog(&grid, &layout, aggregation, &sources).unwrap();
     assert_eq!(summary.files_read, files.len());
     assert!(summary.failures.is_empty());
-    let cog = layout.assemble(&written).unwrap();
     (grid, layout, cog)
 }
 
