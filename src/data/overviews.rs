@@ -83,6 +83,8 @@ pub struct Overviews {
     /// The manifest's resolved URL (COG URLs in it are relative to it).
     manifest_url: String,
     cogs: HashMap<String, (CogId, CogState)>,
+    /// The last number given to a COG.
+    next_cog: CogId,
     reads: HashMap<ReadKey, JobId>,
     failed: HashMap<ReadKey, String>,
     /// Bumped whenever a tile is kept: painting compares it.
@@ -101,6 +103,7 @@ impl Default for Overviews {
             manifest: ManifestState::NotUsed,
             manifest_url: String::new(),
             cogs: HashMap::new(),
+            next_cog: 0,
             reads: HashMap::new(),
             failed: HashMap::new(),
             generation: 0,
@@ -116,7 +119,7 @@ impl Default for Overviews {
 #[derive(Default)]
 pub struct OverviewWork {
     pub manifest: Option<String>,
-    pub header: Option<(CogId, String)>,
+    pub header: Option<String>,
     pub reads: Vec<(ReadKey, String, tessera_core::cog::TileRead)>,
     pub cancel: Vec<JobId>,
 }
@@ -254,14 +257,16 @@ impl Overviews {
         if !read_header && !self.cogs.contains_key(&url) {
             return OverviewStatus::Unavailable(None);
         }
-        let next_id = self.cogs.len() as CogId;
-        let (cog, state) = self
-            .cogs
-            .entry(url.clone())
-            .or_insert((next_id, CogState::Reading));
-        if *cog == next_id && matches!(state, CogState::Reading) {
-            work.header = Some((*cog, url.clone()));
-        }
+        // A COG seen first (or again after a retry forgot it) gets a
+        // number never used before, and its header is read.
+        let (cog, state) = match self.cogs.entry(url.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.next_cog += 1;
+                work.header = Some(url.clone());
+                e.insert((self.next_cog, CogState::Reading))
+            }
+        };
         match state {
             CogState::Reading => OverviewStatus::Pending,
             CogState::Failed(why) => OverviewStatus::Unavailable(Some(format!(
@@ -445,7 +450,7 @@ pub fn start(
             done(notice);
         });
     }
-    if let Some((_, url)) = work.header {
+    if let Some(url) = work.header {
         let (overviews, done) = (overviews.clone(), done.clone());
         leptos::task::spawn_local(async move {
             let (result, bytes, requests) = read_header(&url).await;

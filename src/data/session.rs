@@ -318,6 +318,7 @@ impl Session {
                         failure,
                         requests: o.requests,
                         bytes: o.bytes,
+                        range_ignored: o.range_ignored,
                     }
                 })
             });

@@ -132,6 +132,8 @@ pub struct OverviewReport {
     /// Requests and bytes for overviews over the session.
     pub requests: u32,
     pub bytes: u64,
+    /// A COG's server sent the whole file for a Range request.
+    pub range_ignored: bool,
 }
 
 /// The value under the pointer.

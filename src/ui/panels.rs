@@ -258,9 +258,14 @@ pub fn StatusPanel() -> impl IntoView {
                 let r = state.report.get();
                 r.overview.map(|o| view! {
                     <p id="overview-stats">{format!(
-                        "Overviews: {} requests, {} fetched.",
+                        "Overviews: {} requests, {} fetched.{}",
                         o.requests,
                         megabytes(o.bytes),
+                        if o.range_ignored {
+                            " The COG's server ignores Range requests: each read fetched the whole file."
+                        } else {
+                            ""
+                        },
                     )}</p>
                 })
             }}

@@ -472,11 +472,14 @@ impl WorkerPool {
                         state.stats.decoded += indices.len() as u64;
                         state.stats.worker_ms += decode_ms;
                     }
-                    let values = Uint16Array::new(&values).to_vec();
-                    let size = format.width as usize * format.height as usize;
+                    // Each tile copied once, straight out of the buffer.
+                    let all = Uint16Array::new(&values);
+                    let size = format.width * format.height;
                     let tiles = indices
                         .into_iter()
-                        .zip(values.chunks_exact(size.max(1)).map(<[u16]>::to_vec))
+                        .zip((0..).map(|i: u32| i * size))
+                        .take_while(|&(_, start)| start + size <= all.length())
+                        .map(|(t, start)| (t, all.subarray(start, start + size).to_vec()))
                         .collect();
                     Ok(CogTilesRead {
                         tiles,
