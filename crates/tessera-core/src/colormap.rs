@@ -8,14 +8,17 @@ pub enum Colormap {
     Gray,
     /// Categorical colours for lsmap's four categories.
     Categories,
+    /// Diverging red–white–blue, for differences centred on 0.
+    RedBlue,
 }
 
 impl Colormap {
-    pub const ALL: [Colormap; 4] = [
+    pub const ALL: [Colormap; 5] = [
         Colormap::Viridis,
         Colormap::Magma,
         Colormap::Gray,
         Colormap::Categories,
+        Colormap::RedBlue,
     ];
 
     /// The name in URLs and menus.
@@ -25,6 +28,7 @@ impl Colormap {
             Colormap::Magma => "magma",
             Colormap::Gray => "gray",
             Colormap::Categories => "lsmap",
+            Colormap::RedBlue => "rdbu",
         }
     }
 
@@ -53,6 +57,7 @@ impl Colormap {
         let c = match self {
             Colormap::Viridis => colorous::VIRIDIS.eval_continuous(t),
             Colormap::Magma => colorous::MAGMA.eval_continuous(t),
+            Colormap::RedBlue => colorous::RED_BLUE.eval_continuous(t),
             Colormap::Gray => {
                 let v = (t * 255.0).round() as u8;
                 return [v, v, v];
@@ -138,9 +143,113 @@ impl Palette {
     }
 }
 
+/// How a value's place in a colour range is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    Linear,
+    /// Equal ratios take equal steps (errors spanning decades). A range
+    /// whose low end is not above 0 starts at a thousandth of its high end.
+    Log,
+    /// Linear on each side of 0, with 0 in the middle of the colours
+    /// whatever the range (differences); linear if the range is all on one
+    /// side.
+    Diverging,
+}
+
+/// Colours of values that are not stored DNs (derived maps): 256 steps of
+/// a colormap, as plotting libraries draw them, over a range in physical
+/// units. NaN (no data) is transparent.
+#[derive(Debug, Clone)]
+pub struct ValuePalette {
+    table: Vec<[u8; 4]>,
+    range: (f64, f64),
+    scale: Scale,
+}
+
+/// Steps of a [`ValuePalette`].
+pub const VALUE_STEPS: usize = 256;
+
+impl ValuePalette {
+    pub fn new(colormap: Colormap, range: (f64, f64), scale: Scale) -> ValuePalette {
+        let table = (0..VALUE_STEPS)
+            .map(|i| {
+                let [r, g, b] = colormap.rgb(i as f64 / (VALUE_STEPS - 1) as f64);
+                [r, g, b, 255]
+            })
+            .collect();
+        ValuePalette {
+            table,
+            range,
+            scale,
+        }
+    }
+
+    /// Where `value` falls in the range, 0..1 clamped; `None` for NaN.
+    pub fn position(&self, value: f64) -> Option<f64> {
+        if value.is_nan() {
+            return None;
+        }
+        let (lo, hi) = self.range;
+        let t = match self.scale {
+            Scale::Linear => (value - lo) / (hi - lo),
+            Scale::Log => {
+                let lo = if lo > 0.0 { lo } else { hi * 1e-3 };
+                if value <= 0.0 {
+                    0.0
+                } else {
+                    (value.ln() - lo.ln()) / (hi.ln() - lo.ln())
+                }
+            }
+            Scale::Diverging if lo < 0.0 && hi > 0.0 => {
+                if value < 0.0 {
+                    0.5 * (value - lo) / -lo
+                } else {
+                    0.5 + 0.5 * value / hi
+                }
+            }
+            Scale::Diverging => (value - lo) / (hi - lo),
+        };
+        Some(if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) })
+    }
+
+    /// The colour of `value`: the step nearest its position.
+    pub fn rgba(&self, value: f64) -> [u8; 4] {
+        match self.position(value) {
+            Some(t) => {
+                let i = (t * (VALUE_STEPS - 1) as f64).round() as usize;
+                self.table[i.min(VALUE_STEPS - 1)]
+            }
+            None => [0; 4],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_palettes_by_scale() {
+        let gray = ValuePalette::new(Colormap::Gray, (0.0, 1.0), Scale::Linear);
+        assert_eq!(gray.rgba(f64::NAN), [0; 4]);
+        assert_eq!(gray.rgba(0.5), [128, 128, 128, 255]);
+        assert_eq!(gray.rgba(-3.0), [0, 0, 0, 255]);
+        assert_eq!(gray.rgba(0.3), {
+            let v = (0.3f64 * 255.0).round() as u8;
+            [v, v, v, 255]
+        });
+        let log = ValuePalette::new(Colormap::Gray, (0.1, 100.0), Scale::Log);
+        assert_eq!(log.position(1.0), Some(1.0 / 3.0));
+        assert_eq!(log.position(0.0), Some(0.0));
+        assert_eq!(log.position(1e6), Some(1.0));
+        let div = ValuePalette::new(Colormap::RedBlue, (-0.2, 0.6), Scale::Diverging);
+        assert_eq!(div.position(0.0), Some(0.5));
+        assert_eq!(div.position(-0.1), Some(0.25));
+        assert_eq!(div.position(0.3), Some(0.75));
+        // All above 0: linear.
+        let div = ValuePalette::new(Colormap::RedBlue, (1.0, 3.0), Scale::Diverging);
+        assert_eq!(div.position(2.0), Some(0.5));
+    }
 
     #[test]
     fn names_round_trip() {

@@ -19,6 +19,8 @@
 //! * [`pixel`]: one pixel across every file: its card (coherence against
 //!   repeat interval, the decay model), CSV and the xarray code.
 //! * [`colormap`]: colormaps and the colours of a mosaic.
+//! * [`derived`]: maps computed per pixel from stored layers (the decay
+//!   model's coherence and deformation error, differences, seasonal ranges).
 //! * [`tile_cache`]: decoded tiles kept in memory, bounded in bytes.
 //! * [`view_state`]: the app's whole selection, to and from the page URL.
 //! * [`camera`]: the map's camera on a canvas, and how gestures move it.
@@ -37,6 +39,7 @@ pub mod cog;
 pub mod colormap;
 pub mod coordinates;
 pub mod dataset;
+pub mod derived;
 pub mod geotiff;
 pub mod listing;
 pub mod lzw;
@@ -48,6 +51,7 @@ pub mod physical;
 pub mod pixel;
 pub mod pyjson;
 pub mod reader;
+pub mod stretch;
 pub mod tiff_layout;
 pub mod tile_cache;
 pub mod tile_requests;

@@ -16,7 +16,7 @@ pub enum TileSamples<'a> {
 }
 
 impl TileSamples<'_> {
-    fn get(&self, index: usize) -> u16 {
+    pub(crate) fn get(&self, index: usize) -> u16 {
         match self {
             TileSamples::U8(v) => v.get(index).map_or(FILL_VALUE, |&x| u16::from(x)),
             TileSamples::U16(v) => v.get(index).copied().unwrap_or(FILL_VALUE),
@@ -28,8 +28,8 @@ impl TileSamples<'_> {
 /// carrée, as the screen: a screen column's data column is the same on
 /// every row. So the grid pixel of each screen column and row is worked out
 /// once, and a row of the mosaic is runs of lookups in one tile each.
-struct ScreenGrid {
-    width: usize,
+pub(crate) struct ScreenGrid {
+    pub(crate) width: usize,
     /// The column inside its tile under each screen column, where the
     /// grid has one.
     columns: Vec<Option<u32>>,
@@ -41,7 +41,7 @@ struct ScreenGrid {
 }
 
 impl ScreenGrid {
-    fn new(view: &Viewport) -> ScreenGrid {
+    pub(crate) fn new(view: &Viewport) -> ScreenGrid {
         let (width, height) = view.size();
         let n = TILE_PIXELS;
         let mut columns = Vec::with_capacity(width as usize);
@@ -73,12 +73,11 @@ impl ScreenGrid {
         }
     }
 
-    /// Calls `f(y, start, tile samples, row start in the samples, in-tile
-    /// columns)` for every run of a screen row over a tile `tile` has.
-    fn for_each_run<'a>(
+    /// Calls `f(y, start, tile, row start in the tile's samples, in-tile
+    /// columns)` for every run of a screen row over one tile of the grid.
+    pub(crate) fn for_each_tile_run(
         &self,
-        tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
-        mut f: impl FnMut(usize, usize, TileSamples<'a>, usize, &[Option<u32>]),
+        mut f: impl FnMut(usize, usize, Tile, usize, &[Option<u32>]),
     ) {
         let n = TILE_PIXELS as usize;
         for (y, row) in self.rows.iter().enumerate() {
@@ -86,17 +85,30 @@ impl ScreenGrid {
                 continue;
             };
             for &(start, end, tile_column) in &self.runs {
-                let samples = u16::try_from(tile_row)
+                let tile = u16::try_from(tile_row)
                     .ok()
                     .zip(u16::try_from(tile_column).ok())
-                    .and_then(|(r, c)| Tile::from_indices(r, c))
-                    .and_then(&tile);
-                let (Some(samples), Some(columns)) = (samples, self.columns.get(start..end)) else {
+                    .and_then(|(r, c)| Tile::from_indices(r, c));
+                let (Some(tile), Some(columns)) = (tile, self.columns.get(start..end)) else {
                     continue;
                 };
-                f(y, start, samples, row_in_tile * n, columns);
+                f(y, start, tile, row_in_tile * n, columns);
             }
         }
+    }
+
+    /// Calls `f(y, start, tile samples, row start in the samples, in-tile
+    /// columns)` for every run of a screen row over a tile `tile` has.
+    fn for_each_run<'a>(
+        &self,
+        tile: impl Fn(Tile) -> Option<TileSamples<'a>>,
+        mut f: impl FnMut(usize, usize, TileSamples<'a>, usize, &[Option<u32>]),
+    ) {
+        self.for_each_tile_run(|y, start, t, base, columns| {
+            if let Some(samples) = tile(t) {
+                f(y, start, samples, base, columns);
+            }
+        });
     }
 }
 

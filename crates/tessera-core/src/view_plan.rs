@@ -22,6 +22,7 @@ use crate::dataset::{
     ChunkKey, DType, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile,
     Variable,
 };
+use crate::derived::{Derived, Input};
 use crate::parquet_refs::{ParquetReferences, RecordFile};
 use crate::reader::{ByteRange, ChunkRef, References};
 use crate::view_state::ViewState;
@@ -164,6 +165,21 @@ impl Available {
     }
 }
 
+/// A derived map a view shows: what it computes and from which layers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedPlan {
+    pub derived: Derived,
+    pub inputs: Vec<Input>,
+}
+
+impl DerivedPlan {
+    /// The chunk key of input `i` in `tile`.
+    pub fn key(&self, i: usize, tile: Tile) -> Option<ChunkKey> {
+        let input = self.inputs.get(i)?;
+        ChunkKey::new(input.variable, input.layer, tile).ok()
+    }
+}
+
 /// Tile rows and columns of the grid a view shows.
 pub type TileRanges = (Range<u16>, Range<u16>);
 
@@ -191,6 +207,9 @@ pub struct ViewPlan {
     /// The layer shown: the selection's, or the one picked for it; `None`
     /// when the selection names no orbit and none is known in view.
     pub layer: Option<Layer>,
+    /// A derived map's arithmetic and the layers it reads (whose files are
+    /// `keys`, per tile every input's); `None` for a stored layer.
+    pub derived: Option<DerivedPlan>,
     /// The orbit and flight direction picked because the selection names
     /// none (inc, lsmap); the selection itself is left as it is.
     pub picked: Option<(Orbit, FlightDirection)>,
@@ -226,7 +245,7 @@ impl ViewPlan {
     pub fn new(input: &PlanInput, previous: Option<&ViewPlan>) -> Option<ViewPlan> {
         let selection = input.selection;
         let viewport = viewport(selection.camera?, input.canvas)?;
-        let variable = selection.variable;
+        let variable = selection.shown_variable();
         let ranges = viewport.tile_ranges();
         let Some(index) = input.index else {
             return Some(ViewPlan::without_references(
@@ -239,7 +258,7 @@ impl ViewPlan {
         };
         let refs = index.references();
 
-        let (layer, picked) = match selection.layer() {
+        let (layer, picked) = match selection.shown_layer() {
             Some(layer) => (Some(layer), None),
             None => match pick_orbit(refs, variable, ranges.clone()) {
                 Some((orbit, direction)) => (
@@ -249,9 +268,25 @@ impl ViewPlan {
                 None => (None, None),
             },
         };
-        let keys = match layer {
-            Some(layer) => viewport.chunk_keys(variable, layer, |k| refs.chunk(k).is_some()),
-            None => Vec::new(),
+        let derived = selection
+            .derived
+            .and_then(|d| Some((d, d.inputs(variable, layer).ok()?)));
+        let keys = match (layer, &derived) {
+            // Per tile, every input's file: a tile's inputs arrive together.
+            (_, Some((_, inputs))) => viewport
+                .tiles()
+                .into_iter()
+                .flat_map(|tile| {
+                    inputs
+                        .iter()
+                        .filter_map(move |i| ChunkKey::new(i.variable, i.layer, tile).ok())
+                })
+                .filter(|&k| refs.chunk(k).is_some())
+                .collect(),
+            (Some(layer), None) => {
+                viewport.chunk_keys(variable, layer, |k| refs.chunk(k).is_some())
+            }
+            (None, None) => Vec::new(),
         };
         let over_budget = keys.len() > selection.budget as usize;
 
@@ -273,12 +308,35 @@ impl ViewPlan {
                 input.generation,
             ),
         };
+        // A derived map's inputs' record files come first too.
+        let mut records = per_tiles.records.clone();
+        if let (Some((_, inputs)), Some((rows, columns))) = (&derived, ranges.clone()) {
+            for i in inputs {
+                for record in
+                    index.records_needed(i.variable, &[i.layer], rows.clone(), columns.clone())
+                {
+                    if !records.contains(&record) {
+                        records.push(record);
+                    }
+                }
+            }
+        }
 
-        let dtype = refs
-            .array_metadata(variable.name())
-            .and_then(|m| DType::from_zarr(&m.dtype))
-            .unwrap_or(variable.dtype());
+        let dtype_of = |variable: Variable| {
+            refs.array_metadata(variable.name())
+                .and_then(|m| DType::from_zarr(&m.dtype))
+                .unwrap_or(variable.dtype())
+        };
+        let dtype = dtype_of(variable);
         let (sources, prefetch) = match (over_budget, layer, ranges.clone()) {
+            // A derived map's files are of several variables; nothing
+            // around it is prefetched yet.
+            (false, _, _) if derived.is_some() => (
+                keys.iter()
+                    .filter_map(|&key| source(refs, key, dtype_of(key.variable)))
+                    .collect(),
+                Vec::new(),
+            ),
             (false, Some(layer), Some(ranges)) => (
                 keys.iter()
                     .filter_map(|&key| source(refs, key, dtype))
@@ -303,13 +361,14 @@ impl ViewPlan {
             canvas: input.canvas,
             variable,
             layer,
+            derived: derived.map(|(derived, inputs)| DerivedPlan { derived, inputs }),
             picked,
             keys,
             over_budget,
             sources,
             prefetch,
             available: per_tiles.available.clone(),
-            records: per_tiles.records.clone(),
+            records,
             other_records: per_tiles.other_records.clone(),
             per_tiles,
         })
@@ -322,12 +381,13 @@ impl ViewPlan {
         ranges: Option<TileRanges>,
         generation: u64,
     ) -> ViewPlan {
-        let layer = selection.layer();
+        let layer = selection.shown_layer();
         ViewPlan {
             viewport,
             canvas,
-            variable: selection.variable,
+            variable: selection.shown_variable(),
             layer,
+            derived: None,
             picked: None,
             keys: Vec::new(),
             over_budget: false,
@@ -337,7 +397,7 @@ impl ViewPlan {
             records: Vec::new(),
             other_records: Vec::new(),
             per_tiles: PerTiles {
-                variable: selection.variable,
+                variable: selection.shown_variable(),
                 layer,
                 ranges,
                 over_budget: false,

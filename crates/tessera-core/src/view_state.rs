@@ -5,16 +5,19 @@
 //! Parameters: `refs`, `var`, `season`, `pol`, `days`, `orbit`, `dir`,
 //! `lat`, `lon`, `zoom`, `cmap`, `min`, `max`, `budget`, `pin`, `overviews`
 //! (a manifest's URL, a URL template with `{layer}` and the like, or
-//! `none`; see `overview_view::OverviewSource`). Reading never
+//! `none`; see `overview_view::OverviewSource`), and for a derived map
+//! `derive` (`gamma`, `sigma`, `difference`, `range`) with `t` (days),
+//! `looks` and `minus` (a layer such as `winter_vv_12`). Reading never
 //! fails: a parameter that cannot be used is dropped with a [`Notice`]
 //! saying which and why, and the rest still applies.
 
 use std::fmt;
 
-use crate::colormap::Colormap;
+use crate::colormap::{Colormap, Scale};
 use crate::dataset::{
     Bounds, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
 };
+use crate::derived::{self, Derived};
 
 /// The seed's selection: 36–32.5 N, 121–115 W.
 pub const SEED_BOUNDS: Bounds = Bounds {
@@ -65,6 +68,8 @@ pub struct ViewState {
     /// Where the overviews are, as given (`None`: the manifest beside the
     /// references, if any).
     pub overviews: Option<String>,
+    /// A map derived from stored layers instead of one of them.
+    pub derived: Option<Derived>,
 }
 
 impl Default for ViewState {
@@ -84,6 +89,7 @@ impl Default for ViewState {
             budget: DEFAULT_BUDGET,
             pin: None,
             overviews: None,
+            derived: None,
         }
     }
 }
@@ -127,12 +133,62 @@ impl ViewState {
         })
     }
 
+    /// The variable whose files the map shows (for a derived map, the one
+    /// whose selectors choose its inputs: rho for γ(t) and σ).
+    pub fn shown_variable(&self) -> Variable {
+        match self.derived {
+            Some(d) => d.variable(self.variable),
+            None => self.variable,
+        }
+    }
+
+    /// The layer of [`ViewState::shown_variable`] the selectors choose.
+    pub fn shown_layer(&self) -> Option<Layer> {
+        if self.shown_variable() == self.variable {
+            return self.layer();
+        }
+        ViewState {
+            variable: self.shown_variable(),
+            ..self.clone()
+        }
+        .layer()
+    }
+
+    /// The colormap drawn: the one chosen, or the map's default.
+    pub fn colormap_shown(&self) -> Colormap {
+        self.colormap.unwrap_or(match self.derived {
+            Some(d) => d.default_colormap(),
+            None => crate::colormap::default_for(self.variable),
+        })
+    }
+
+    /// The map's default colour range, in its units.
+    pub fn default_range(&self) -> (f64, f64) {
+        match self.derived {
+            Some(d) => d.default_range(self.variable),
+            None => crate::physical::default_range(self.variable),
+        }
+    }
+
+    /// The colour range drawn: the one chosen, or the map's default.
+    pub fn range_shown(&self) -> (f64, f64) {
+        self.range.unwrap_or(self.default_range())
+    }
+
+    /// How values take their place in the range.
+    pub fn scale(&self) -> Scale {
+        self.derived.map_or(Scale::Linear, |d| d.scale())
+    }
+
     /// Reads a page URL's query (with or without the leading `?`).
     pub fn from_query(query: &str) -> (ViewState, Vec<Notice>) {
         let mut state = ViewState::default();
         let mut notices = Vec::new();
         let mut camera = (None, None, None);
         let mut range = (None, None);
+        // derive, t, looks, minus: combined once the variable is known.
+        let mut derive: (Option<String>, Option<u16>, Option<u16>, Option<String>) =
+            (None, None, None, None);
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut seen: Vec<String> = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -225,6 +281,19 @@ impl ViewState {
                     Ok(pin) => state.pin = Some(pin),
                     Err(e) => notice(&e),
                 },
+                "derive" => match derived::KINDS.iter().find(|k| **k == v) {
+                    Some(_) => derive.0 = Some(v.to_string()),
+                    None => notice("not a derived map (gamma, sigma, difference, range); showing the stored layer"),
+                },
+                "t" => match v.parse::<u16>() {
+                    Ok(t) if (1..=365).contains(&t) => derive.1 = Some(t),
+                    _ => notice(&format!("not a repeat interval in days from 1 to 365; using {}", derived::DEFAULT_DAYS)),
+                },
+                "looks" => match v.parse::<u16>() {
+                    Ok(n) if (1..=10_000).contains(&n) => derive.2 = Some(n),
+                    _ => notice(&format!("not a number of looks from 1 to 10000; using {}", derived::DEFAULT_LOOKS)),
+                },
+                "minus" => derive.3 = Some(v.to_string()),
                 "budget" => match v.parse::<u32>() {
                     Ok(n) if (1..=MAX_BUDGET).contains(&n) => state.budget = n,
                     _ => notice(&format!(
@@ -243,7 +312,8 @@ impl ViewState {
                 problem: "a view needs all three valid; showing the seed's selection".into(),
             }),
         }
-        let default = crate::physical::default_range(state.variable);
+        state.derived = derived_of(&state, derive, &mut notices);
+        let default = state.default_range();
         match range {
             (None, None) => {}
             (lo, hi) => {
@@ -288,6 +358,23 @@ impl ViewState {
                 }
             }
         }
+        match self.derived {
+            Some(d @ Derived::Coherence { days }) => {
+                out.push(("derive", d.kind().into()));
+                out.push(("t", days.to_string()));
+            }
+            Some(d @ Derived::DeformationError { days, looks }) => {
+                out.push(("derive", d.kind().into()));
+                out.push(("t", days.to_string()));
+                out.push(("looks", looks.to_string()));
+            }
+            Some(d @ Derived::Difference { minus }) => {
+                out.push(("derive", d.kind().into()));
+                out.push(("minus", derived::layer_name(minus)));
+            }
+            Some(d @ Derived::SeasonalRange) => out.push(("derive", d.kind().into())),
+            None => {}
+        }
         if let Some(c) = self.camera {
             out.push(("lat", c.lat.to_string()));
             out.push(("lon", c.lon.to_string()));
@@ -314,6 +401,80 @@ impl ViewState {
             .collect::<Vec<_>>()
             .join("&")
     }
+}
+
+/// The derived map `derive`, `t`, `looks` and `minus` name, if any: a
+/// parameter it does not use, or a map the variable cannot have, is a
+/// notice.
+fn derived_of(
+    state: &ViewState,
+    (kind, days, looks, minus): (Option<String>, Option<u16>, Option<u16>, Option<String>),
+    notices: &mut Vec<Notice>,
+) -> Option<Derived> {
+    let mut unused = |parameter: &str, value: String, problem: &str| {
+        notices.push(Notice {
+            parameter: parameter.into(),
+            value,
+            problem: problem.into(),
+        })
+    };
+    let kind = kind.as_deref();
+    if let (Some(t), false) = (days, matches!(kind, Some("gamma" | "sigma"))) {
+        unused(
+            "t",
+            t.to_string(),
+            "only derive=gamma and derive=sigma use it; ignored",
+        );
+    }
+    if let (Some(n), false) = (looks, kind == Some("sigma")) {
+        unused("looks", n.to_string(), "only derive=sigma uses it; ignored");
+    }
+    if let (Some(m), false) = (&minus, kind == Some("difference")) {
+        unused(
+            "minus",
+            m.clone(),
+            "only derive=difference uses it; ignored",
+        );
+    }
+    let days = days.unwrap_or(derived::DEFAULT_DAYS);
+    let derived = match kind? {
+        "gamma" => Derived::Coherence { days },
+        "sigma" => Derived::DeformationError {
+            days,
+            looks: looks.unwrap_or(derived::DEFAULT_LOOKS),
+        },
+        "difference" => {
+            let Some(text) = minus else {
+                unused(
+                    "derive",
+                    "difference".into(),
+                    "needs minus=<layer> (e.g. minus=winter_vv_12); showing the stored layer",
+                );
+                return None;
+            };
+            match derived::parse_layer_name(state.variable, &text) {
+                Some(minus) => Derived::Difference { minus },
+                None => {
+                    unused("minus", text, &format!("not a layer of {} (e.g. winter_vv_12 for COH, winter_vv for AMP, 64A for inc); showing the stored layer", state.variable.name()));
+                    return None;
+                }
+            }
+        }
+        _ => Derived::SeasonalRange,
+    };
+    // A map the variable cannot have (a seasonal range of inc).
+    if derived == Derived::SeasonalRange
+        && matches!(state.variable, Variable::Inc | Variable::Lsmap)
+    {
+        let e = derived::DerivedError::NoSeasons(state.variable);
+        unused(
+            "derive",
+            derived.kind().into(),
+            &format!("{e}; showing the stored layer"),
+        );
+        return None;
+    }
+    Some(derived)
 }
 
 /// `LAT,LON` of a pinned pixel, or what is wrong with it.
@@ -466,6 +627,67 @@ mod tests {
     }
 
     #[test]
+    fn derived_maps_in_the_url() {
+        let (state, notices) =
+            ViewState::from_query("var=COH&season=summer&derive=difference&minus=winter_vv_12");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(
+            state.derived,
+            Some(Derived::Difference {
+                minus: Layer::Coherence(Season::Winter, Polarization::Vv, RepeatInterval::Days12)
+            })
+        );
+        assert_eq!(state.colormap_shown(), Colormap::RedBlue);
+        assert_eq!(state.range_shown(), (-0.5, 0.5));
+        assert_eq!(state.scale(), Scale::Diverging);
+        let (state, notices) = ViewState::from_query("derive=sigma&t=24&season=fall&pol=vh");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(
+            state.derived,
+            Some(Derived::DeformationError {
+                days: 24,
+                looks: derived::DEFAULT_LOOKS
+            })
+        );
+        assert_eq!(state.shown_variable(), Variable::Rho);
+        assert_eq!(
+            state.shown_layer(),
+            Some(Layer::Seasonal(Season::Fall, Polarization::Vh))
+        );
+        assert_eq!(
+            state.to_query(),
+            "var=COH&season=fall&pol=vh&days=12&derive=sigma&t=24&looks=20"
+        );
+        // Problems are named, and the stored layer shows.
+        for (query, parameter) in [
+            ("derive=ndvi", "derive"),
+            ("derive=gamma&t=0", "t"),
+            ("derive=gamma&t=400", "t"),
+            ("derive=sigma&looks=0", "looks"),
+            ("derive=difference", "derive"),
+            ("derive=difference&minus=winter_vv", "minus"),
+            ("var=inc&derive=range", "derive"),
+            ("t=12", "t"),
+            ("minus=winter_vv_12", "minus"),
+            ("derive=gamma&looks=4", "looks"),
+        ] {
+            let (_, notices) = ViewState::from_query(query);
+            assert_eq!(notices.len(), 1, "{query}: {notices:?}");
+            assert_eq!(notices[0].parameter, parameter, "{query}");
+        }
+        let (state, _) = ViewState::from_query("derive=gamma&t=0");
+        assert_eq!(
+            state.derived,
+            Some(Derived::Coherence {
+                days: derived::DEFAULT_DAYS
+            })
+        );
+        // One-sided ranges fill in from the derived map's default.
+        let (state, _) = ViewState::from_query("derive=sigma&min=1");
+        assert_eq!(state.range, Some((1.0, 100.0)));
+    }
+
+    #[test]
     fn markup_in_values_is_kept_as_text() {
         let (state, _) = ViewState::from_query("refs=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E");
         assert_eq!(state.refs.as_deref(), Some("<img src=x onerror=alert(1)>"));
@@ -512,10 +734,16 @@ mod tests {
                 1u32..=MAX_BUDGET,
                 proptest::option::of("[ -~]{1,40}"),
                 proptest::option::of((-90.0f64..=90.0, -180.0f64..=180.0)),
+                (0usize..5, 1u16..=365, 1u16..=10_000, 0usize..1000),
             ),
         )
             .prop_map(
-                |((v, s, p, i, o, d), (lat, lon, zoom), (c, r), (budget, refs, pin))| {
+                |(
+                    (v, s, p, i, o, d),
+                    (lat, lon, zoom),
+                    (c, r),
+                    (budget, refs, pin, (k, days, looks, m)),
+                )| {
                     let variable = Variable::ALL[v];
                     let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
                     let refs = refs.filter(|r| !r.trim().is_empty());
@@ -538,6 +766,18 @@ mod tests {
                         range: r.map(|(lo, span)| (lo, lo + span)),
                         budget,
                         pin,
+                        derived: match k {
+                            1 => Some(Derived::Coherence { days }),
+                            2 => Some(Derived::DeformationError { days, looks }),
+                            3 => {
+                                let layers = Layer::all(variable);
+                                Some(Derived::Difference {
+                                    minus: layers[m % layers.len()],
+                                })
+                            }
+                            4 if !orbital => Some(Derived::SeasonalRange),
+                            _ => None,
+                        },
                     }
                 },
             )
@@ -556,6 +796,7 @@ mod tests {
             prop_assert_eq!(back.refs, state.refs);
             prop_assert_eq!(back.pin, state.pin);
             prop_assert_eq!(back.overviews, state.overviews);
+            prop_assert_eq!(back.derived, state.derived);
         }
     }
 }

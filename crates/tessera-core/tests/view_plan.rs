@@ -369,3 +369,72 @@ proptest! {
         prop_assert_eq!(&again, &p);
     }
 }
+
+/// A derived map's plan lists, per tile, the file of every input, and
+/// counts them all against the budget.
+#[test]
+fn derived_maps_load_every_input_per_tile() {
+    use tessera_core::derived::Derived;
+    let tiles = ["N36W121", "N36W120", "N35W121"].map(|t| Tile::parse(t).unwrap());
+    let winter = Layer::Seasonal(Season::Winter, Polarization::Vv);
+    let mut keys = Vec::new();
+    for &tile in &tiles {
+        keys.push(ChunkKey::new(Variable::Rho, winter, tile).unwrap());
+        // No tau in the third tile.
+        if tile != tiles[2] {
+            keys.push(ChunkKey::new(Variable::Tau, winter, tile).unwrap());
+        }
+    }
+    let refs = refs_of(&keys);
+    let selection = ViewState {
+        derived: Some(Derived::Coherence { days: 24 }),
+        ..seed_selection()
+    };
+    let p = plan(
+        &selection,
+        canvas(1200.0, 700.0),
+        ReferenceIndex::Document(&refs),
+    );
+    assert_eq!(p.variable, Variable::Rho);
+    assert_eq!(p.layer, Some(winter));
+    let derived = p.derived.as_ref().expect("a derived plan");
+    assert_eq!(derived.inputs.len(), 2);
+    let mut planned = p.keys.clone();
+    planned.sort();
+    let mut listed = keys.clone();
+    listed.sort();
+    assert_eq!(planned, listed);
+    // A tile's inputs are next to each other in the load order.
+    assert_eq!(p.keys[0].tile, p.keys[1].tile);
+    assert_eq!(p.sources.len(), 5);
+    assert!(p.prefetch.is_empty());
+    assert_eq!(
+        derived.key(1, tiles[0]),
+        ChunkKey::new(Variable::Tau, winter, tiles[0]).ok()
+    );
+    // Five files: over a budget of four.
+    let tight = ViewState {
+        budget: 4,
+        ..selection.clone()
+    };
+    assert!(
+        plan(
+            &tight,
+            canvas(1200.0, 700.0),
+            ReferenceIndex::Document(&refs)
+        )
+        .over_budget
+    );
+    // The stored layer of the same selection: rho alone? No: COH.
+    let stored = ViewState {
+        derived: None,
+        ..selection
+    };
+    let p = plan(
+        &stored,
+        canvas(1200.0, 700.0),
+        ReferenceIndex::Document(&refs),
+    );
+    assert_eq!(p.variable, Variable::Coh);
+    assert!(p.keys.is_empty() && p.derived.is_none());
+}

@@ -1,0 +1,731 @@
+//! Maps the bucket does not store, computed per pixel from layers it does:
+//! the coherence the decay model expects after any repeat interval, the
+//! line-of-sight deformation error that coherence implies, the difference
+//! of two layers of a variable, and a variable's range over the seasons.
+//!
+//! [`Derived::evaluate`] is the scalar definition (the readout and the
+//! pixel card use it, tests hold the fast path to it); [`Evaluator`] is the
+//! same arithmetic with the per-DN work in tables, and [`paint`] runs it on
+//! the decoded tiles where the view's files already are, one screen pixel
+//! at a time: no screen-sized copy of any input is made.
+
+use std::fmt;
+
+use crate::colormap::{Colormap, Scale, ValuePalette};
+use crate::dataset::{
+    FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile, Variable, FILL_VALUE,
+};
+use crate::mosaic::{ScreenGrid, TileSamples};
+use crate::physical;
+use crate::viewport::Viewport;
+
+/// Sentinel-1's C-band wavelength, in millimetres.
+pub const C_BAND_WAVELENGTH_MM: f64 = 55.465763;
+/// The effective number of looks the deformation error assumes unless the
+/// URL says otherwise. It belongs to the interferogram a user plans, not to
+/// the data set; 20 is a common multilook of Sentinel-1 IW pairs (e.g. 5 by
+/// 4 or 20 by 1 in range by azimuth).
+pub const DEFAULT_LOOKS: u16 = 20;
+/// The repeat interval a derived coherence opens with.
+pub const DEFAULT_DAYS: u16 = 12;
+/// Most layers one derived map reads per tile.
+pub const MAX_INPUTS: usize = 4;
+
+/// A derived map. See the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Derived {
+    /// γ(t) = (1 − ρ)·exp(−t/τ) + ρ for `days` (1 to 365), from the
+    /// selection's season and polarization.
+    Coherence { days: u16 },
+    /// σ = λ/(4π) · 1/√(2·N_L) · √((1 − γ²)/γ²) in millimetres, with γ
+    /// the modelled γ(days) and N_L = `looks` (Kellndorfer et al. 2022,
+    /// Eq. 1).
+    DeformationError { days: u16, looks: u16 },
+    /// The selection's layer minus `minus`, a layer of the same variable.
+    Difference { minus: Layer },
+    /// Largest minus smallest value over the seasons with a file, for the
+    /// selection's polarization (and repeat interval for COH).
+    SeasonalRange,
+}
+
+/// The kinds of derived maps, as the URL's `derive` names them.
+pub const KINDS: [&str; 4] = ["gamma", "sigma", "difference", "range"];
+
+/// One layer a derived map reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Input {
+    pub variable: Variable,
+    pub layer: Layer,
+}
+
+/// Why a derived map cannot be made from a selection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DerivedError {
+    #[error("{0} has no seasons: a seasonal range needs COH, AMP, tau, rho or rmse")]
+    NoSeasons(Variable),
+    #[error("the layer subtracted ({minus}) is not a layer of {variable}")]
+    MinusNotOfVariable { minus: String, variable: Variable },
+    #[error("{0} has no layer selected yet")]
+    NoLayer(Variable),
+}
+
+/// What a derived map reads at one pixel of one input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sample {
+    /// The physical value there.
+    Value(f64),
+    /// The file is there but has no data at the pixel, or could not be
+    /// read: the map has no value there either.
+    NoData,
+    /// The references list no file of this input for the tile.
+    NoFile,
+}
+
+impl Derived {
+    /// The name in the URL's `derive`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Derived::Coherence { .. } => "gamma",
+            Derived::DeformationError { .. } => "sigma",
+            Derived::Difference { .. } => "difference",
+            Derived::SeasonalRange => "range",
+        }
+    }
+
+    /// The variable whose selectors (season, polarization, ...) choose the
+    /// inputs: rho for the decay model's maps, the selection's otherwise.
+    pub fn variable(&self, selected: Variable) -> Variable {
+        match self {
+            Derived::Coherence { .. } | Derived::DeformationError { .. } => Variable::Rho,
+            _ => selected,
+        }
+    }
+
+    /// The layers read, given the variable and layer the selection shows
+    /// (see [`Derived::variable`]).
+    pub fn inputs(
+        &self,
+        variable: Variable,
+        layer: Option<Layer>,
+    ) -> Result<Vec<Input>, DerivedError> {
+        let layer = layer.ok_or(DerivedError::NoLayer(variable))?;
+        let input = |variable, layer| Input { variable, layer };
+        Ok(match *self {
+            Derived::Coherence { .. } | Derived::DeformationError { .. } => {
+                let (season, pol) =
+                    season_and_polarization(layer).unwrap_or((Season::Winter, Polarization::Vv));
+                vec![
+                    input(Variable::Rho, Layer::Seasonal(season, pol)),
+                    input(Variable::Tau, Layer::Seasonal(season, pol)),
+                ]
+            }
+            Derived::Difference { minus } => {
+                if !minus.fits(variable) {
+                    return Err(DerivedError::MinusNotOfVariable {
+                        minus: layer_name(minus),
+                        variable,
+                    });
+                }
+                vec![input(variable, layer), input(variable, minus)]
+            }
+            Derived::SeasonalRange => match layer {
+                Layer::Coherence(_, pol, interval) => Season::ALL
+                    .iter()
+                    .map(|&s| input(variable, Layer::Coherence(s, pol, interval)))
+                    .collect(),
+                Layer::Seasonal(_, pol) => Season::ALL
+                    .iter()
+                    .map(|&s| input(variable, Layer::Seasonal(s, pol)))
+                    .collect(),
+                Layer::Orbital(..) => return Err(DerivedError::NoSeasons(variable)),
+            },
+        })
+    }
+
+    /// The map's value from its inputs' samples (in [`Derived::inputs`]'
+    /// order); `None` for no data. The definition the fast path is held to.
+    pub fn evaluate(&self, samples: &[Sample]) -> Option<f64> {
+        self.combine(samples, |tau, days| (-f64::from(days) / tau).exp())
+    }
+
+    /// [`Derived::evaluate`] with exp(−t/τ) given by `decay(τ, t)`.
+    fn combine(&self, samples: &[Sample], decay: impl Fn(f64, u16) -> f64) -> Option<f64> {
+        let value = |i: usize| match samples.get(i) {
+            Some(Sample::Value(v)) => Some(*v),
+            _ => None,
+        };
+        match *self {
+            Derived::Coherence { days } => {
+                let (rho, tau) = (value(0)?, value(1)?);
+                Some(modelled_coherence(rho, decay(tau, days)))
+            }
+            Derived::DeformationError { days, looks } => {
+                let (rho, tau) = (value(0)?, value(1)?);
+                deformation_error(modelled_coherence(rho, decay(tau, days)), looks)
+            }
+            Derived::Difference { .. } => Some(value(0)? - value(1)?),
+            Derived::SeasonalRange => {
+                let mut present = 0;
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                for sample in samples {
+                    match *sample {
+                        Sample::Value(v) => {
+                            present += 1;
+                            lo = lo.min(v);
+                            hi = hi.max(v);
+                        }
+                        Sample::NoData => return None,
+                        Sample::NoFile => {}
+                    }
+                }
+                (present >= 2).then_some(hi - lo)
+            }
+        }
+    }
+
+    /// What the map shows, for menus, legends and files' metadata.
+    pub fn title(&self, variable: Variable) -> String {
+        match *self {
+            Derived::Coherence { days } => {
+                format!("γ({days} d): coherence the decay model expects after {days} days")
+            }
+            Derived::DeformationError { days, looks } => format!(
+                "σ LOS ({days} d, N_L {looks}): deformation error from the modelled coherence"
+            ),
+            Derived::Difference { minus } => {
+                format!(
+                    "{} difference: selected layer − {}",
+                    variable.name(),
+                    layer_name(minus)
+                )
+            }
+            Derived::SeasonalRange => format!(
+                "{} seasonal range: max − min over the seasons",
+                variable.name()
+            ),
+        }
+    }
+
+    /// The unit of the values ("" when unitless).
+    pub fn unit(&self, variable: Variable) -> &'static str {
+        match self {
+            Derived::Coherence { .. } => "",
+            Derived::DeformationError { .. } => "mm",
+            Derived::Difference { .. } | Derived::SeasonalRange => physical::unit(variable),
+        }
+    }
+
+    /// The colour range a map opens with.
+    pub fn default_range(&self, variable: Variable) -> (f64, f64) {
+        let (lo, hi) = physical::default_range(variable);
+        match self {
+            Derived::Coherence { .. } => (0.0, 1.0),
+            Derived::DeformationError { .. } => (0.1, 100.0),
+            Derived::Difference { .. } => {
+                let half = (hi - lo) / 2.0;
+                (-half, half)
+            }
+            Derived::SeasonalRange => (0.0, (hi - lo) / 2.0),
+        }
+    }
+
+    pub fn default_colormap(&self) -> Colormap {
+        match self {
+            Derived::Coherence { .. } => Colormap::Viridis,
+            Derived::DeformationError { .. } | Derived::SeasonalRange => Colormap::Magma,
+            Derived::Difference { .. } => Colormap::RedBlue,
+        }
+    }
+
+    pub fn scale(&self) -> Scale {
+        match self {
+            Derived::DeformationError { .. } => Scale::Log,
+            Derived::Difference { .. } => Scale::Diverging,
+            Derived::Coherence { .. } | Derived::SeasonalRange => Scale::Linear,
+        }
+    }
+
+    /// A value as the readout shows it, with its unit.
+    pub fn format(&self, variable: Variable, value: Option<f64>) -> String {
+        let Some(v) = value else {
+            return "no data".into();
+        };
+        let text = match self {
+            Derived::Coherence { .. } => format!("{v:.3}"),
+            Derived::DeformationError { .. } => format!("{v:.2}"),
+            Derived::Difference { .. } | Derived::SeasonalRange => match variable {
+                Variable::Coh => format!("{v:.2}"),
+                Variable::Amp => format!("{v:.2}"),
+                Variable::Inc | Variable::Lsmap => format!("{v:.0}"),
+                _ => format!("{v:.3}"),
+            },
+        };
+        match self.unit(variable) {
+            "" => text,
+            "°" => format!("{text}°"),
+            unit => format!("{text} {unit}"),
+        }
+    }
+}
+
+/// γ(t) = (1 − ρ)·exp(−t/τ) + ρ, given exp(−t/τ).
+fn modelled_coherence(rho: f64, decay: f64) -> f64 {
+    (1.0 - rho) * decay + rho
+}
+
+/// Kellndorfer et al. 2022, Eq. 1, in millimetres; `None` where γ is not
+/// above 0 (no phase to measure).
+pub fn deformation_error(gamma: f64, looks: u16) -> Option<f64> {
+    if gamma <= 0.0 || gamma.is_nan() {
+        return None;
+    }
+    let g2 = gamma * gamma;
+    let factor =
+        C_BAND_WAVELENGTH_MM / (4.0 * std::f64::consts::PI) / (2.0 * f64::from(looks)).sqrt();
+    Some(factor * ((1.0 - g2).max(0.0) / g2).sqrt())
+}
+
+fn season_and_polarization(layer: Layer) -> Option<(Season, Polarization)> {
+    match layer {
+        Layer::Coherence(s, p, _) | Layer::Seasonal(s, p) => Some((s, p)),
+        Layer::Orbital(..) => None,
+    }
+}
+
+/// A layer as the URL and titles write it, in the file names' words:
+/// `winter_vv_12` (COH), `winter_vv`, `64A`.
+pub fn layer_name(layer: Layer) -> String {
+    match layer {
+        Layer::Coherence(s, p, i) => format!("{s}_{p}_{}", i.days()),
+        Layer::Seasonal(s, p) => format!("{s}_{p}"),
+        Layer::Orbital(o, d) => format!("{}{d}", o.number()),
+    }
+}
+
+/// Reads [`layer_name`]'s form for `variable`.
+pub fn parse_layer_name(variable: Variable, text: &str) -> Option<Layer> {
+    let parts: Vec<&str> = text.split('_').collect();
+    let layer = match parts.as_slice() {
+        [s, p, days] => Layer::Coherence(
+            Season::from_name(s)?,
+            Polarization::from_name(p)?,
+            RepeatInterval::from_days(days.parse().ok()?)?,
+        ),
+        [s, p] => Layer::Seasonal(Season::from_name(s)?, Polarization::from_name(p)?),
+        [orbit] => {
+            let split = orbit.len().checked_sub(1)?;
+            let (number, dir) = (orbit.get(..split)?, orbit.get(split..)?);
+            Layer::Orbital(
+                Orbit::new(number.parse().ok()?)?,
+                FlightDirection::from_name(dir)?,
+            )
+        }
+        _ => return None,
+    };
+    layer.fits(variable).then_some(layer)
+}
+
+impl fmt::Display for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+/// A derived map's arithmetic with each input's DN-to-value conversion,
+/// and the decay exp(−t/τ), looked up in tables built once: the same
+/// numbers as [`Derived::evaluate`], bit for bit.
+pub struct Evaluator {
+    derived: Derived,
+    /// Per input, the physical value of every DN (NaN for no data).
+    values: Vec<Vec<f64>>,
+    /// exp(−t/τ) per tau DN, for the decay model's maps.
+    decay: Vec<f64>,
+}
+
+impl Evaluator {
+    pub fn new(derived: Derived, inputs: &[Input]) -> Evaluator {
+        let table = |variable: Variable| -> Vec<f64> {
+            let len = match variable.dtype() {
+                crate::DType::U8 => 1 << 8,
+                crate::DType::U16 => 1 << 16,
+            };
+            (0..len)
+                .map(|dn| physical::value(variable, dn as u16).unwrap_or(f64::NAN))
+                .collect()
+        };
+        let decay = match derived {
+            Derived::Coherence { days } | Derived::DeformationError { days, .. } => {
+                table(Variable::Tau)
+                    .into_iter()
+                    .map(|tau| (-f64::from(days) / tau).exp())
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Evaluator {
+            derived,
+            values: inputs.iter().map(|i| table(i.variable)).collect(),
+            decay,
+        }
+    }
+
+    pub fn derived(&self) -> Derived {
+        self.derived
+    }
+
+    /// Inputs read per pixel.
+    pub fn inputs(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The sample of input `i` for a DN (`None`: no file).
+    fn sample(&self, i: usize, dn: Option<u16>) -> Sample {
+        match dn {
+            None => Sample::NoFile,
+            Some(dn) => match self.values.get(i).and_then(|t| t.get(usize::from(dn))) {
+                Some(v) if !v.is_nan() => Sample::Value(*v),
+                _ => Sample::NoData,
+            },
+        }
+    }
+
+    /// The map's value from each input's DN at a pixel (`None`: that
+    /// input has no file in the tile).
+    pub fn at(&self, dns: &[Option<u16>]) -> Option<f64> {
+        let mut samples = [Sample::NoFile; MAX_INPUTS];
+        for (i, (slot, dn)) in samples.iter_mut().zip(dns).enumerate() {
+            *slot = self.sample(i, *dn);
+        }
+        let samples = &samples[..dns.len().min(MAX_INPUTS)];
+        match self.derived {
+            Derived::Coherence { .. } | Derived::DeformationError { .. } => {
+                // exp(−t/τ) by tau's DN: the one transcendental per pixel.
+                let tau_dn = dns.get(1).copied().flatten().unwrap_or(FILL_VALUE);
+                let decay = self.decay.get(usize::from(tau_dn)).copied();
+                self.derived
+                    .combine(samples, |_, _| decay.unwrap_or(f64::NAN))
+            }
+            _ => self.derived.combine(samples, |_, _| f64::NAN),
+        }
+    }
+}
+
+/// One input's tile, as [`paint`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum InputTile<'a> {
+    /// Decoded.
+    Samples(TileSamples<'a>),
+    /// The references list no file of the input for the tile.
+    NoFile,
+    /// Listed but not in: loading, failed, or evicted. The map has no
+    /// value there (never a value made from the other inputs alone).
+    Missing,
+}
+
+/// Calls `f(screen index, value)` for every screen pixel of `view` over a
+/// tile whose inputs are all in (or listed as having no file).
+fn for_each_value<'a>(
+    view: &Viewport,
+    evaluator: &Evaluator,
+    tile: impl Fn(usize, Tile) -> InputTile<'a>,
+    mut f: impl FnMut(usize, Option<f64>),
+) {
+    let grid = ScreenGrid::new(view);
+    let n = evaluator.inputs().min(MAX_INPUTS);
+    let mut dns = [None; MAX_INPUTS];
+    grid.for_each_tile_run(|y, start, tile_id, base, columns| {
+        let mut inputs: [Option<TileSamples>; MAX_INPUTS] = [None; MAX_INPUTS];
+        for (i, slot) in inputs.iter_mut().enumerate().take(n) {
+            match tile(i, tile_id) {
+                InputTile::Samples(s) => *slot = Some(s),
+                InputTile::NoFile => {}
+                InputTile::Missing => return,
+            }
+        }
+        if inputs[..n].iter().all(Option::is_none) {
+            return;
+        }
+        for (x, column) in columns.iter().enumerate() {
+            let Some(c) = column else { continue };
+            for (dn, samples) in dns.iter_mut().zip(&inputs).take(n) {
+                *dn = samples.map(|s| s.get(base + *c as usize));
+            }
+            f(y * grid.width + start + x, evaluator.at(&dns[..n]));
+        }
+    });
+}
+
+/// The derived map's value under each screen pixel of `view`, row-major,
+/// NaN for no data (for the histogram, the auto-range and exports).
+pub fn values<'a>(
+    view: &Viewport,
+    evaluator: &Evaluator,
+    tile: impl Fn(usize, Tile) -> InputTile<'a>,
+) -> Vec<f64> {
+    let (width, height) = view.size();
+    let mut out = vec![f64::NAN; width as usize * height as usize];
+    for_each_value(view, evaluator, tile, |i, v| {
+        if let (Some(slot), Some(v)) = (out.get_mut(i), v) {
+            *slot = v;
+        }
+    });
+    out
+}
+
+/// The derived map of `view` in `palette`'s colours, RGBA as
+/// [`crate::mosaic::paint`] gives it (no data transparent).
+pub fn paint<'a>(
+    view: &Viewport,
+    evaluator: &Evaluator,
+    tile: impl Fn(usize, Tile) -> InputTile<'a>,
+    palette: &ValuePalette,
+    rgba: &mut Vec<u8>,
+) {
+    let (width, height) = view.size();
+    rgba.clear();
+    rgba.resize(width as usize * height as usize * 4, 0);
+    for_each_value(view, evaluator, tile, |i, v| {
+        if let (Some(pixel), Some(v)) = (rgba.get_mut(i * 4..i * 4 + 4), v) {
+            pixel.copy_from_slice(&palette.rgba(v));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rho_tau(rho: u16, tau: u16) -> [Sample; 2] {
+        [
+            Sample::Value(physical::value(Variable::Rho, rho).unwrap()),
+            Sample::Value(physical::value(Variable::Tau, tau).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn the_decay_model() {
+        let g = Derived::Coherence { days: 12 };
+        // ρ 0.25, τ 12 days: 0.75·e⁻¹ + 0.25.
+        let v = g.evaluate(&rho_tau(250, 12_000)).unwrap();
+        assert!((v - (0.75 * (-1.0f64).exp() + 0.25)).abs() < 1e-15, "{v}");
+        // t → long: ρ; t = 0 would be 1.
+        let long = Derived::Coherence { days: 365 }
+            .evaluate(&rho_tau(400, 1_000))
+            .unwrap();
+        assert!((long - 0.4).abs() < 1e-12);
+        assert_eq!(g.evaluate(&[Sample::NoData, rho_tau(1, 1)[1]]), None);
+        assert_eq!(g.evaluate(&[rho_tau(1, 1)[0], Sample::NoFile]), None);
+    }
+
+    #[test]
+    fn deformation_error_is_eq_1() {
+        // γ = 0.5: √(0.75/0.25) = √3; λ/(4π)/√40.
+        let s = deformation_error(0.5, 20).unwrap();
+        let expected = 55.465763 / (4.0 * std::f64::consts::PI) / 40f64.sqrt() * 3f64.sqrt();
+        assert!((s - expected).abs() < 1e-12, "{s} vs {expected}");
+        assert!((expected - 1.2088).abs() < 1e-3);
+        assert_eq!(deformation_error(1.0, 20), Some(0.0));
+        assert_eq!(deformation_error(0.0, 20), None);
+        let d = Derived::DeformationError {
+            days: 12,
+            looks: 20,
+        };
+        let v = d.evaluate(&rho_tau(250, 12_000)).unwrap();
+        let g = 0.75 * (-1.0f64).exp() + 0.25;
+        assert!((v - deformation_error(g, 20).unwrap()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn differences_and_seasonal_ranges() {
+        let d = Derived::Difference {
+            minus: Layer::Seasonal(Season::Winter, Polarization::Vv),
+        };
+        assert_eq!(
+            d.evaluate(&[Sample::Value(0.5), Sample::Value(0.75)]),
+            Some(-0.25)
+        );
+        assert_eq!(d.evaluate(&[Sample::Value(0.5), Sample::NoData]), None);
+        assert_eq!(d.evaluate(&[Sample::NoFile, Sample::Value(0.5)]), None);
+        let r = Derived::SeasonalRange;
+        let v = |x| Sample::Value(x);
+        assert_eq!(
+            r.evaluate(&[v(0.2), v(0.5), Sample::NoFile, v(0.3)]),
+            Some(0.3)
+        );
+        // A season with a file but no data: no value, never a range of
+        // the others.
+        assert_eq!(r.evaluate(&[v(0.2), Sample::NoData, v(0.9), v(0.3)]), None);
+        assert_eq!(
+            r.evaluate(&[v(0.2), Sample::NoFile, Sample::NoFile, Sample::NoFile]),
+            None
+        );
+    }
+
+    #[test]
+    fn inputs_of_each_kind() {
+        let coh = Layer::Coherence(Season::Summer, Polarization::Vh, RepeatInterval::Days24);
+        let g = Derived::Coherence { days: 30 };
+        assert_eq!(g.variable(Variable::Coh), Variable::Rho);
+        let inputs = g
+            .inputs(
+                Variable::Rho,
+                Some(Layer::Seasonal(Season::Summer, Polarization::Vh)),
+            )
+            .unwrap();
+        assert_eq!(inputs[0].variable, Variable::Rho);
+        assert_eq!(inputs[1].variable, Variable::Tau);
+        let r = Derived::SeasonalRange
+            .inputs(Variable::Coh, Some(coh))
+            .unwrap();
+        assert_eq!(r.len(), 4);
+        assert!(r.iter().all(|i| matches!(
+            i.layer,
+            Layer::Coherence(_, Polarization::Vh, RepeatInterval::Days24)
+        )));
+        assert_eq!(
+            Derived::SeasonalRange.inputs(
+                Variable::Inc,
+                Some(Layer::Orbital(
+                    Orbit::new(64).unwrap(),
+                    FlightDirection::Ascending
+                ))
+            ),
+            Err(DerivedError::NoSeasons(Variable::Inc))
+        );
+        let wrong = Derived::Difference {
+            minus: Layer::Seasonal(Season::Winter, Polarization::Vv),
+        };
+        assert!(wrong.inputs(Variable::Coh, Some(coh)).is_err());
+    }
+
+    #[test]
+    fn layer_names_round_trip() {
+        for variable in Variable::ALL {
+            for layer in Layer::all(variable) {
+                assert_eq!(parse_layer_name(variable, &layer_name(layer)), Some(layer));
+            }
+        }
+        assert_eq!(
+            layer_name(Layer::Coherence(
+                Season::Winter,
+                Polarization::Vv,
+                RepeatInterval::Days12
+            )),
+            "winter_vv_12"
+        );
+        assert_eq!(parse_layer_name(Variable::Amp, "winter_vv_12"), None);
+        assert_eq!(parse_layer_name(Variable::Inc, "176A"), None);
+        assert_eq!(parse_layer_name(Variable::Inc, ""), None);
+        assert_eq!(parse_layer_name(Variable::Inc, "A"), None);
+    }
+
+    /// Every screen pixel of a painted γ(t) map is the scalar value of
+    /// the input pixels under it, in the palette's colours; a tile with an
+    /// input missing stays transparent, never a value of the others.
+    #[test]
+    fn painting_is_the_scalar_value_under_each_pixel() {
+        use crate::coordinates::GlobalPixel;
+        use std::collections::HashMap;
+        let derived = Derived::Coherence { days: 24 };
+        let layer = Layer::Seasonal(Season::Winter, Polarization::Vv);
+        let inputs = derived.inputs(Variable::Rho, Some(layer)).unwrap();
+        let tiles = ["N36W121", "N36W120", "N35W121", "N35W120"].map(|t| Tile::parse(t).unwrap());
+        let data: HashMap<(usize, Tile), Vec<u16>> = tiles
+            .iter()
+            .enumerate()
+            .flat_map(|(n, &t)| {
+                (0..2).map(move |i| {
+                    let values = (0..1_440_000u32)
+                        .map(|p| {
+                            ((p * (7 + i as u32) + n as u32 * 13)
+                                % (if i == 0 { 1001 } else { 60_000 }))
+                                as u16
+                        })
+                        .collect();
+                    ((i, t), values)
+                })
+            })
+            .collect();
+        let missing = tiles[3];
+        let tile = |i: usize, t: Tile| {
+            if t == missing && i == 1 {
+                return InputTile::Missing;
+            }
+            match data.get(&(i, t)) {
+                Some(v) => InputTile::Samples(TileSamples::U16(v)),
+                None => InputTile::NoFile,
+            }
+        };
+        let view = Viewport::new(35.0, -120.0, 0.004, 300, 260).unwrap();
+        let palette = ValuePalette::new(Colormap::Gray, (0.0, 1.0), Scale::Linear);
+        let evaluator = Evaluator::new(derived, &inputs);
+        let mut rgba = Vec::new();
+        paint(&view, &evaluator, tile, &palette, &mut rgba);
+        let values = values(&view, &evaluator, tile);
+        for y in (0..260).step_by(7) {
+            for x in (0..300).step_by(5) {
+                let (lat, lon) = view.screen_to_lat_lon(x as f64 + 0.5, y as f64 + 0.5);
+                let (t, r, c) = GlobalPixel::containing(lat, lon)
+                    .unwrap()
+                    .tile_pixel()
+                    .unwrap();
+                let expected = if t == missing || !tiles.contains(&t) {
+                    None
+                } else {
+                    let samples: Vec<Sample> = inputs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, input)| {
+                            let dn = data[&(i, t)][(r * 1200 + c) as usize];
+                            physical::value(input.variable, dn)
+                                .map_or(Sample::NoData, Sample::Value)
+                        })
+                        .collect();
+                    derived.evaluate(&samples)
+                };
+                let at = (y * 300 + x) as usize;
+                assert_eq!(
+                    rgba[at * 4..at * 4 + 4],
+                    palette.rgba(expected.unwrap_or(f64::NAN)),
+                    "({x}, {y})"
+                );
+                assert_eq!(
+                    values[at].to_bits(),
+                    expected.unwrap_or(f64::NAN).to_bits(),
+                    "({x}, {y})"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The table-driven evaluator gives the scalar definition's
+        /// numbers, bit for bit, for every kind and any DNs.
+        #[test]
+        fn the_fast_path_is_the_scalar_definition(
+            kind in 0usize..4,
+            days in 1u16..=365,
+            looks in 1u16..100,
+            dns in proptest::collection::vec(proptest::option::of(0u16..=u16::MAX), 4),
+        ) {
+            let (derived, variable, layer) = match kind {
+                0 => (Derived::Coherence { days }, Variable::Rho, Layer::Seasonal(Season::Fall, Polarization::Vv)),
+                1 => (Derived::DeformationError { days, looks }, Variable::Rho, Layer::Seasonal(Season::Fall, Polarization::Vv)),
+                2 => (Derived::Difference { minus: Layer::Seasonal(Season::Winter, Polarization::Vh) }, Variable::Amp, Layer::Seasonal(Season::Fall, Polarization::Vv)),
+                _ => (Derived::SeasonalRange, Variable::Coh, Layer::Coherence(Season::Fall, Polarization::Vv, RepeatInterval::Days12)),
+            };
+            let inputs = derived.inputs(variable, Some(layer)).unwrap();
+            let dns: Vec<Option<u16>> = dns.iter().take(inputs.len()).enumerate().map(|(i, dn)| {
+                // uint8 inputs get uint8 DNs.
+                dn.map(|d| if inputs[i].variable.dtype() == crate::DType::U8 { d % 256 } else { d })
+            }).collect();
+            let samples: Vec<Sample> = dns.iter().zip(&inputs).map(|(dn, input)| match dn {
+                None => Sample::NoFile,
+                Some(dn) => physical::value(input.variable, *dn).map_or(Sample::NoData, Sample::Value),
+            }).collect();
+            let fast = Evaluator::new(derived, &inputs).at(&dns);
+            let scalar = derived.evaluate(&samples);
+            proptest::prop_assert_eq!(fast.map(f64::to_bits), scalar.map(f64::to_bits));
+        }
+    }
+}
