@@ -374,6 +374,11 @@ impl Session {
     /// arriving counts as a tile change (the map paints).
     pub fn want_overview(&self, plan: &ViewPlan) {
         let parts = self.parts();
+        // The overviews hold stored layers; a derived map has none yet.
+        if plan.derived.is_some() {
+            *parts.overview.borrow_mut() = OverviewStatus::Unavailable(None);
+            return;
+        }
         let Some(base) = parts
             .references
             .borrow()

@@ -9,8 +9,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use tessera_core::colormap::default_for;
-use tessera_core::physical;
 
 use crate::data::Session;
 use crate::map::painter::{Colours, Painter, Scene};
@@ -90,14 +88,10 @@ impl Frames {
     fn paint(&self) {
         self.last_draw.set(crate::time::now());
         let session = self.session;
-        let (colours, pin) = self.state.selection.with_untracked(|s| {
-            let colours = Colours {
-                variable: s.variable,
-                colormap: s.colormap.unwrap_or(default_for(s.variable)),
-                range: s.range.unwrap_or(physical::default_range(s.variable)),
-            };
-            (colours, s.pin)
-        });
+        let (colours, pin) = self
+            .state
+            .selection
+            .with_untracked(|s| (Colours::of(s), s.pin));
         let coastlines = session.coastlines.get_untracked();
         let references = session.has_references();
         let report = session.plan.with_untracked(|plan| {

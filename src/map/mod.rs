@@ -83,7 +83,7 @@ pub fn Map() -> impl IntoView {
     let colours = Memo::new(move |_| {
         state
             .selection
-            .with(|s| (s.variable, s.colormap, s.range, s.pin))
+            .with(|s| (s.variable, s.colormap, s.range, s.pin, s.derived))
     });
     // Whether loading the references failed (the map says so), not their
     // download's progress: a paint for each step of a 151 MB download took

@@ -7,7 +7,10 @@
 //! each redrew the unchanged view: 53 frames and 291 ms of the page's
 //! thread in a traced load).
 
-use tessera_core::colormap::{Colormap, Palette};
+use std::collections::HashSet;
+
+use tessera_core::colormap::{Colormap, Palette, Scale, ValuePalette};
+use tessera_core::derived::{self, Derived, Evaluator, InputTile};
 use tessera_core::mosaic;
 use tessera_core::overview_view;
 use tessera_core::tile_requests::TileRequests;
@@ -22,13 +25,37 @@ use crate::map::canvas::{
     clear, draw_coverage, draw_overlay, fit_backing_store, put_rgba, TileMarks,
 };
 
-/// The colours asked for: a variable's colormap over a range of physical
-/// values.
+/// The colours asked for: a variable's (or a derived map's) colormap over
+/// a range of physical values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Colours {
     pub variable: Variable,
     pub colormap: Colormap,
     pub range: (f64, f64),
+    pub scale: Scale,
+    pub derived: Option<Derived>,
+}
+
+impl Colours {
+    /// The colours of `selection`'s map.
+    pub fn of(selection: &tessera_core::view_state::ViewState) -> Colours {
+        Colours {
+            variable: selection.variable,
+            colormap: selection.colormap_shown(),
+            range: selection.range_shown(),
+            scale: selection.scale(),
+            derived: selection.derived,
+        }
+    }
+}
+
+/// A derived map's colours and arithmetic, made again only when they
+/// change.
+struct DerivedPalette {
+    colours: Colours,
+    inputs: Vec<derived::Input>,
+    palette: ValuePalette,
+    evaluator: Evaluator,
 }
 
 /// What to paint.
@@ -85,6 +112,8 @@ enum Content {
     /// under them, the overview tiles already in.
     Mosaic {
         layer: Option<Layer>,
+        /// A derived map of the layer's inputs (in the plan).
+        derived: bool,
         colours: Colours,
         under: Option<OverviewPicture>,
     },
@@ -96,6 +125,7 @@ pub struct Painter {
     /// The mosaic's RGBA pixels, kept between paints.
     rgba: Vec<u8>,
     palette: Option<(Colours, Palette)>,
+    derived: Option<DerivedPalette>,
     painted: Option<Picture>,
 }
 
@@ -106,6 +136,7 @@ impl Painter {
             overlay,
             rgba: Vec::new(),
             palette: None,
+            derived: None,
             painted: None,
         }
     }
@@ -140,6 +171,7 @@ impl Painter {
             (true, true, None) => Content::Coverage(plan.tiles().collect()),
             (true, false, under) => Content::Mosaic {
                 layer: plan.layer,
+                derived: plan.derived.is_some(),
                 colours: scene.colours,
                 // Once every file is in, nothing shows under them.
                 under: under.filter(|_| plan.keys.iter().any(|k| scene.tiles.tile(k).is_none())),
@@ -157,6 +189,10 @@ impl Painter {
                     marks.loading.push(key.tile);
                 }
             }
+            // A derived map lists a tile once per input.
+            marks.failed.dedup();
+            marks.loading.dedup();
+            marks.loading.retain(|t| !marks.failed.contains(t));
         }
         let picture = Picture {
             viewport: plan.viewport,
@@ -178,6 +214,48 @@ impl Painter {
                 draw_coverage(&self.map, view, tiles);
                 Ok(())
             }
+            Content::Mosaic {
+                derived: true,
+                colours,
+                ..
+            } => match &plan.derived {
+                Some(of) => {
+                    let fresh = self
+                        .derived
+                        .as_ref()
+                        .is_some_and(|d| d.colours == *colours && d.inputs == of.inputs);
+                    if !fresh {
+                        self.derived = Some(DerivedPalette {
+                            colours: *colours,
+                            inputs: of.inputs.clone(),
+                            palette: ValuePalette::new(
+                                colours.colormap,
+                                colours.range,
+                                colours.scale,
+                            ),
+                            evaluator: Evaluator::new(of.derived, &of.inputs),
+                        });
+                    }
+                    match &self.derived {
+                        Some(d) => {
+                            let listed: HashSet<_> = plan.keys.iter().collect();
+                            let tiles = scene.tiles;
+                            let input = |i: usize, tile| match of.key(i, tile) {
+                                Some(key) => match tiles.tile(&key) {
+                                    Some(t) => InputTile::Samples(t.samples()),
+                                    None if listed.contains(&key) => InputTile::Missing,
+                                    None => InputTile::NoFile,
+                                },
+                                None => InputTile::NoFile,
+                            };
+                            derived::paint(view, &d.evaluator, input, &d.palette, &mut self.rgba);
+                            put_rgba(&self.map, view, &mut self.rgba)
+                        }
+                        None => Ok(()),
+                    }
+                }
+                None => Ok(()),
+            },
             Content::Overview { colours, .. }
             | Content::Mosaic { colours, .. }
             | Content::Waiting { colours, .. } => {

@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use tessera_core::camera::lat_lon_at;
 use tessera_core::coordinates::GlobalPixel;
 use tessera_core::dataset::FILL_VALUE;
+use tessera_core::derived::Sample;
 use tessera_core::overview_view::{level_scale, value_at};
-use tessera_core::{physical, ChunkKey};
+use tessera_core::{physical, ChunkKey, FileName, Tile};
 
 use crate::data::overviews::overview_tile;
 use crate::data::Session;
@@ -23,6 +24,9 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         .plan
         .with_untracked(|p| p.as_ref().map(|p| (p.variable, p.layer)))?;
     let pixel = GlobalPixel::containing(lat, lon).and_then(|p| p.tile_pixel());
+    if let Some(readout) = derived_readout(state, session, lat, lon, pixel) {
+        return Some(readout);
+    }
     let (tile, dn) = match (pixel, layer) {
         (Some((tile, row, col)), Some(layer)) => {
             let dn = ChunkKey::new(variable, layer, tile).ok().and_then(|key| {
@@ -67,6 +71,84 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         tile,
         dn,
         value,
+        number: None,
+        inputs: Vec::new(),
         source,
+    })
+}
+
+/// A derived map's readout: its value (by the scalar definition) and each
+/// input file's value there; `None` when the view is not a derived map.
+fn derived_readout(
+    state: AppState,
+    session: Session,
+    lat: f64,
+    lon: f64,
+    pixel: Option<(Tile, u32, u32)>,
+) -> Option<Readout> {
+    let selected = state.selection.with_untracked(|s| s.variable);
+    session.plan.with_untracked(|plan| {
+        let plan = plan.as_ref()?;
+        let of = plan.derived.as_ref()?;
+        let Some((tile, row, col)) = pixel else {
+            return Some(Readout {
+                lat,
+                lon,
+                tile: None,
+                dn: None,
+                value: "—".into(),
+                number: None,
+                inputs: Vec::new(),
+                source: None,
+            });
+        };
+        let mut samples = Vec::new();
+        let mut inputs = Vec::new();
+        let mut waiting = false;
+        for (i, input) in of.inputs.iter().enumerate() {
+            let Some(key) = of.key(i, tile) else { continue };
+            let name = FileName(key).to_string();
+            let listed = plan.keys.contains(&key);
+            let dn = session
+                .tiles()
+                .with(|t| t.tile(&key).map(|t| t.get(row, col)));
+            let (sample, text) = match (listed, dn) {
+                (false, _) => (Sample::NoFile, "no file".to_string()),
+                (true, Some(dn)) => (
+                    physical::value(input.variable, dn).map_or(Sample::NoData, Sample::Value),
+                    physical::format_value(input.variable, dn),
+                ),
+                (true, None) => {
+                    let failed = session.tiles().with(|t| t.failure(&key).is_some());
+                    waiting |= !failed;
+                    (
+                        Sample::NoData,
+                        if failed { "failed" } else { "…" }.to_string(),
+                    )
+                }
+            };
+            samples.push(sample);
+            inputs.push((name, text));
+        }
+        let number = of.derived.evaluate(&samples);
+        let value = if waiting {
+            "—".to_string()
+        } else {
+            of.derived.format(selected, number)
+        };
+        Some(Readout {
+            lat,
+            lon,
+            tile: Some(tile.to_string()),
+            dn: None,
+            value,
+            number: number.filter(|_| !waiting),
+            inputs,
+            source: Some(format!(
+                "{} of {} files",
+                of.derived.kind(),
+                of.inputs.len()
+            )),
+        })
     })
 }

@@ -144,6 +144,10 @@ pub struct Readout {
     pub tile: Option<String>,
     pub dn: Option<u16>,
     pub value: String,
+    /// A derived map's value unrounded (for scripts and tests).
+    pub number: Option<f64>,
+    /// A derived map's inputs there: each file's name and value.
+    pub inputs: Vec<(String, String)>,
     /// Where the value is read: `None` for the file, else the overview
     /// level ("overview 1:96").
     pub source: Option<String>,

@@ -6,6 +6,7 @@
 
 use leptos::ev;
 use leptos::prelude::*;
+use tessera_core::derived::Sample;
 use tessera_core::pixel::{python_snippet, PixelCard, Reading, CARD_VARIABLES};
 use tessera_core::{physical, ChunkKey, FileName, Layer, RepeatInterval, Season, Variable};
 
@@ -77,6 +78,7 @@ fn Card(report: PixelReport) -> impl IntoView {
         <section id="pixel-card" aria-label="The pinned pixel">
             <Place card=card.clone()/>
             <p id="pixel-status" class="hint">{status}</p>
+            <DerivedHere card=card.clone()/>
             <Charts card=card.clone()/>
             <CoherenceTable card=card.clone()/>
             <ModelTable card=card.clone()/>
@@ -102,6 +104,46 @@ fn Place(card: PixelCard) -> impl IntoView {
         </p>
     }
     .into_any()
+}
+
+/// The derived map's value at the pixel, beside the files it came from.
+#[component]
+fn DerivedHere(card: PixelCard) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let (derived, variable, layer) = state
+            .selection
+            .with(|s| (s.derived, s.variable, s.shown_layer()));
+        let derived = derived?;
+        let inputs = derived.inputs(derived.variable(variable), layer).ok()?;
+        let mut samples = Vec::new();
+        let rows = inputs
+            .iter()
+            .map(|input| {
+                let key = ChunkKey::new(input.variable, input.layer, card.place.tile).ok();
+                let (sample, text) = match key.as_ref().and_then(|k| card.reading(k)) {
+                    None => (Sample::NoFile, "no file".to_string()),
+                    Some(Reading::Dn(dn)) => (
+                        physical::value(input.variable, *dn).map_or(Sample::NoData, Sample::Value),
+                        physical::format_value(input.variable, *dn),
+                    ),
+                    Some(Reading::Loading) => (Sample::NoData, "…".to_string()),
+                    Some(Reading::Failed(_)) => (Sample::NoData, "failed".to_string()),
+                };
+                samples.push(sample);
+                let file = key.map(|k| FileName(k).to_string()).unwrap_or_default();
+                view! { <li data-file=file.clone()>{format!("{file}: {text}")}</li> }
+            })
+            .collect_view();
+        let value = derived.evaluate(&samples);
+        Some(view! {
+            <div id="pixel-derived">
+                <p><strong>{derived.title(variable, layer)}</strong>": "
+                    <span data-number=value.map(|v| v.to_string())>{derived.format(variable, value)}</span></p>
+                <ul class="inputs">{rows}</ul>
+            </div>
+        })
+    }
 }
 
 #[component]

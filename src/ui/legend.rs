@@ -2,7 +2,7 @@
 //! categories.
 
 use leptos::prelude::*;
-use tessera_core::colormap::{default_for, Colormap, Palette};
+use tessera_core::colormap::{Colormap, Palette, Scale};
 use tessera_core::physical;
 
 use crate::state::AppState;
@@ -13,15 +13,24 @@ use crate::ui::format_bound;
 pub fn Legend() -> impl IntoView {
     let state = expect_context::<AppState>();
     move || {
-        let (variable, colormap, range) = state.selection.with(|s| {
+        let (variable, layer, colormap, range, scale, derived) = state.selection.with(|s| {
             (
                 s.variable,
-                s.colormap.unwrap_or(default_for(s.variable)),
-                s.range.unwrap_or(physical::default_range(s.variable)),
+                s.layer(),
+                s.colormap_shown(),
+                s.range_shown(),
+                s.scale(),
+                s.derived,
             )
         });
-        let title = format!("{} — {}", variable.name(), physical::quantity(variable));
-        if physical::is_categorical(variable) && colormap == Colormap::Categories {
+        let title = match derived {
+            Some(d) => d.title(variable, layer),
+            None => format!("{} — {}", variable.name(), physical::quantity(variable)),
+        };
+        if derived.is_none()
+            && physical::is_categorical(variable)
+            && colormap == Colormap::Categories
+        {
             let palette = Palette::new(variable, colormap, range);
             let rows = [1u16, 5, 17, 21]
                 .into_iter()
@@ -49,8 +58,21 @@ pub fn Legend() -> impl IntoView {
                 "background: linear-gradient(to right, {})",
                 stops.join(", ")
             );
-            let unit = physical::unit(variable);
-            let mid = (range.0 + range.1) / 2.0;
+            let unit = match derived {
+                Some(d) => d.unit(variable),
+                None => physical::unit(variable),
+            };
+            // The middle tick at the middle of the bar: the geometric mean
+            // on a log scale, 0 on a diverging one.
+            let mid = match scale {
+                Scale::Log if range.0 > 0.0 => (range.0 * range.1).sqrt(),
+                Scale::Diverging if range.0 < 0.0 && range.1 > 0.0 => 0.0,
+                _ => (range.0 + range.1) / 2.0,
+            };
+            let scale_note = match scale {
+                Scale::Log => " (log scale)",
+                _ => "",
+            };
             view! {
                 <section id="legend">
                     <h2>{title}</h2>
@@ -58,7 +80,7 @@ pub fn Legend() -> impl IntoView {
                     <div class="ticks">
                         <span>{format_bound(range.0)}</span>
                         <span>{format_bound(mid)}</span>
-                        <span>{format!("{} {unit}", format_bound(range.1))}</span>
+                        <span>{format!("{} {unit}{scale_note}", format_bound(range.1))}</span>
                     </div>
                     <p class="hint">"Transparent: no data (0) or no file."</p>
                 </section>

@@ -138,7 +138,15 @@ pub fn ReadoutPanel() -> impl IntoView {
                 <dt>"Longitude"</dt><dd><span data-field="lon">{field(|r| format!("{:.5}", r.lon))}</span></dd>
                 <dt>"Tile"</dt><dd><span data-field="tile">{field(|r| r.tile.clone().unwrap_or_else(|| "outside the grid".into()))}</span></dd>
                 <dt>"DN"</dt><dd><span data-field="dn">{field(|r| r.dn.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</span></dd>
-                <dt>"Value"</dt><dd><span data-field="value">{field(|r| r.value.clone())}</span></dd>
+                <dt>"Value"</dt><dd><span data-field="value"
+                    data-number=move || state.readout.with(|r| r.as_ref().and_then(|r| r.number).map(|n| n.to_string()))>
+                    {field(|r| r.value.clone())}</span></dd>
+                {move || state.readout.with(|r| r.as_ref().filter(|r| !r.inputs.is_empty()).map(|r| {
+                    let items = r.inputs.iter().map(|(file, value)| view! {
+                        <li data-file=file.clone()>{format!("{file}: {value}")}</li>
+                    }).collect_view();
+                    view! { <dt>"From"</dt><dd><ul data-field="inputs">{items}</ul></dd> }
+                }))}
                 <dt>"Read from"</dt><dd><span data-field="source">{field(|r| r.source.clone().unwrap_or_else(|| "the file".into()))}</span></dd>
             </dl>
         </section>

@@ -4,9 +4,10 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use tessera_core::colormap::{default_for, Colormap};
+use tessera_core::colormap::Colormap;
+use tessera_core::derived::{self, Derived};
 use tessera_core::{
-    physical, FlightDirection, Orbit, Polarization, RepeatInterval, Season, Variable,
+    physical, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
 };
 
 use crate::state::url::write_page_url;
@@ -88,6 +89,9 @@ pub fn Toolbar() -> impl IntoView {
     let sel = state.selection;
     let available = Memo::new(move |_| state.report.with(|r| r.available.clone()));
     let variable = Memo::new(move |_| sel.with(|s| s.variable));
+    // The variable whose selectors choose the files (rho for γ(t) and σ).
+    let shown = Memo::new(move |_| sel.with(|s| s.shown_variable()));
+    let derived = Memo::new(move |_| sel.with(|s| s.derived));
 
     let variables = Signal::derive(move || {
         let listed: Vec<Variable> = state.references.with(|r| {
@@ -117,6 +121,20 @@ pub fn Toolbar() -> impl IntoView {
                     s.variable = v;
                     s.colormap = None;
                     s.range = None;
+                    // A derived map the new variable cannot have goes.
+                    s.derived = match s.derived {
+                        Some(Derived::Difference { minus }) if !minus.fits(v) => {
+                            s.layer().map(|l| Derived::Difference {
+                                minus: other_season(l),
+                            })
+                        }
+                        Some(Derived::SeasonalRange)
+                            if matches!(v, Variable::Inc | Variable::Lsmap) =>
+                        {
+                            None
+                        }
+                        d => d,
+                    };
                 }
             });
         }
@@ -190,19 +208,11 @@ pub fn Toolbar() -> impl IntoView {
             .map(|c| (c.name().to_string(), c.name().to_string()))
             .collect()
     });
-    let colormap = Signal::derive(move || {
-        sel.with(|s| {
-            s.colormap
-                .unwrap_or(default_for(s.variable))
-                .name()
-                .to_string()
-        })
-    });
-    let range =
-        Memo::new(move |_| sel.with(|s| s.range.unwrap_or(physical::default_range(s.variable))));
+    let colormap = Signal::derive(move || sel.with(|s| s.colormap_shown().name().to_string()));
+    let range = Memo::new(move |_| sel.with(|s| s.range_shown()));
 
     let dims = move || {
-        let v = variable.get();
+        let v = shown.get();
         match v {
             Variable::Coh | Variable::Amp | Variable::Rho | Variable::Tau | Variable::Rmse => {
                 let season = Signal::derive(move || sel.with(|s| s.season.name().to_string()));
@@ -278,10 +288,17 @@ pub fn Toolbar() -> impl IntoView {
                 selected=Signal::derive(move || variable.get().name().to_string())
                 on_pick=pick_variable/>
             {dims}
+            <DerivedChoice/>
             <Choice id="colormap" label="Colours" options=colormaps selected=colormap
                 on_pick=move |v: String| if let Some(c) = Colormap::from_name(&v) { sel.update(|s| s.colormap = Some(c)) }/>
             <label class="choice range">
-                <span>{move || format!("Range ({})", unit_or_value(variable.get()))}</span>
+                <span>{move || {
+                    let unit = match derived.get() {
+                        Some(d) => d.unit(variable.get()),
+                        None => physical::unit(variable.get()),
+                    };
+                    format!("Range ({})", if unit.is_empty() { "value" } else { unit })
+                }}</span>
                 <span class="range-inputs">
                     <input id="range-min" type="number" step="any" aria-label="minimum"
                         prop:value=move || format_bound(range.get().0)
@@ -300,9 +317,175 @@ pub fn Toolbar() -> impl IntoView {
     }
 }
 
-fn unit_or_value(variable: Variable) -> &'static str {
-    match physical::unit(variable) {
-        "" => "value",
-        unit => unit,
+/// The map shown: the stored layer, or one derived from stored layers,
+/// with its parameters (repeat interval, looks, the layer subtracted).
+#[component]
+fn DerivedChoice() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sel = state.selection;
+    let derived = Memo::new(move |_| sel.with(|s| s.derived));
+    let kinds = Signal::derive(move || {
+        let seasonal = !matches!(sel.with(|s| s.variable), Variable::Inc | Variable::Lsmap);
+        [
+            ("stored", "the stored layer"),
+            ("gamma", "γ(t): modelled coherence"),
+            ("sigma", "σ LOS: deformation error"),
+            ("difference", "difference of two layers"),
+            ("range", "seasonal range"),
+        ]
+        .into_iter()
+        .filter(|(k, _)| *k != "range" || seasonal)
+        .map(|(k, label)| (k.to_string(), label.to_string()))
+        .collect()
+    });
+    let kind = Signal::derive(move || derived.get().map_or("stored", |d| d.kind()).to_string());
+    let pick = move |k: String| {
+        sel.update(|s| {
+            let days = match s.derived {
+                Some(Derived::Coherence { days } | Derived::DeformationError { days, .. }) => days,
+                _ => derived::DEFAULT_DAYS,
+            };
+            let new = match k.as_str() {
+                "gamma" => Some(Derived::Coherence { days }),
+                "sigma" => Some(Derived::DeformationError {
+                    days,
+                    looks: derived::DEFAULT_LOOKS,
+                }),
+                // The selected layer minus the same layer in winter (or,
+                // in winter, in summer): the seasonal contrast.
+                "difference" => s.layer().map(|layer| Derived::Difference {
+                    minus: other_season(layer),
+                }),
+                "range" => Some(Derived::SeasonalRange),
+                _ => None,
+            };
+            if new.map(|d| d.kind()) != s.derived.map(|d| d.kind()) {
+                s.derived = new;
+                s.colormap = None;
+                s.range = None;
+            }
+        })
+    };
+    let number = move |id: &'static str,
+                       label: &'static str,
+                       get: fn(Derived) -> Option<u16>,
+                       set: fn(&mut Derived, u16),
+                       max: u16| {
+        let value = move || {
+            derived
+                .get()
+                .and_then(get)
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        };
+        view! {
+            <label class="choice">
+                <span>{label}</span>
+                <input id=id type="number" min="1" max=max.to_string() step="1" prop:value=value
+                    on:change=move |e: ev::Event| {
+                        if let Ok(n) = event_target_value(&e).trim().parse::<u16>() {
+                            if (1..=max).contains(&n) {
+                                sel.update(|s| if let Some(d) = s.derived.as_mut() { set(d, n) });
+                            }
+                        }
+                    }/>
+            </label>
+        }
+    };
+    let parameters = move || match derived.get() {
+        Some(Derived::Coherence { .. }) => {
+            number("derive-days", "t (days)", days_of, set_days, 365).into_any()
+        }
+        Some(Derived::DeformationError { .. }) => view! {
+            {number("derive-days", "t (days)", days_of, set_days, 365)}
+            {number("derive-looks", "Looks N_L", looks_of, set_looks, 10_000)}
+        }
+        .into_any(),
+        Some(Derived::Difference { minus }) => {
+            let options = Signal::derive(move || {
+                let v = sel.with(|s| s.variable);
+                let a = state.report.with(|r| r.available.clone());
+                let mut layers: Vec<Layer> = Layer::all(v)
+                    .into_iter()
+                    .filter(|l| match *l {
+                        Layer::Coherence(s, p, i) => {
+                            a.seasons.contains(&s)
+                                && a.polarizations.contains(&p)
+                                && a.intervals.contains(&i)
+                        }
+                        Layer::Seasonal(s, p) => {
+                            a.seasons.contains(&s) && a.polarizations.contains(&p)
+                        }
+                        Layer::Orbital(o, d) => a.orbits.contains(&(o, d)),
+                    })
+                    .collect();
+                if !layers.contains(&minus) {
+                    layers.push(minus);
+                }
+                layers
+                    .into_iter()
+                    .map(|l| (derived::layer_name(l), derived::layer_name(l)))
+                    .collect()
+            });
+            view! {
+                <Choice id="minus" label="Minus" options=options
+                    selected=Signal::derive(move || derived::layer_name(minus))
+                    on_pick=move |name: String| {
+                        let v = sel.with_untracked(|s| s.variable);
+                        if let Some(minus) = derived::parse_layer_name(v, &name) {
+                            sel.update(|s| s.derived = Some(Derived::Difference { minus }));
+                        }
+                    }/>
+            }
+            .into_any()
+        }
+        _ => ().into_any(),
+    };
+    view! {
+        <Choice id="derive" label="Map" options=kinds selected=kind on_pick=pick/>
+        {parameters}
+    }
+}
+
+fn days_of(d: Derived) -> Option<u16> {
+    match d {
+        Derived::Coherence { days } | Derived::DeformationError { days, .. } => Some(days),
+        _ => None,
+    }
+}
+
+fn set_days(d: &mut Derived, n: u16) {
+    if let Derived::Coherence { days } | Derived::DeformationError { days, .. } = d {
+        *days = n;
+    }
+}
+
+fn looks_of(d: Derived) -> Option<u16> {
+    match d {
+        Derived::DeformationError { looks, .. } => Some(looks),
+        _ => None,
+    }
+}
+
+fn set_looks(d: &mut Derived, n: u16) {
+    if let Derived::DeformationError { looks, .. } = d {
+        *looks = n;
+    }
+}
+
+/// The same layer in winter, or in summer when it is winter's; an orbital
+/// layer itself.
+fn other_season(layer: Layer) -> Layer {
+    let other = |s: Season| {
+        if s == Season::Winter {
+            Season::Summer
+        } else {
+            Season::Winter
+        }
+    };
+    match layer {
+        Layer::Coherence(s, p, i) => Layer::Coherence(other(s), p, i),
+        Layer::Seasonal(s, p) => Layer::Seasonal(other(s), p),
+        orbital => orbital,
     }
 }

@@ -183,8 +183,9 @@ impl Derived {
         }
     }
 
-    /// What the map shows, for menus, legends and files' metadata.
-    pub fn title(&self, variable: Variable) -> String {
+    /// What the map shows, for menus, legends and files' metadata
+    /// (`layer`: the selection's, which a difference subtracts from).
+    pub fn title(&self, variable: Variable, layer: Option<Layer>) -> String {
         match *self {
             Derived::Coherence { days } => {
                 format!("γ({days} d): coherence the decay model expects after {days} days")
@@ -193,8 +194,9 @@ impl Derived {
                 "σ LOS ({days} d, N_L {looks}): deformation error from the modelled coherence"
             ),
             Derived::Difference { minus } => {
+                let of = layer.map_or_else(|| "selected layer".into(), layer_name);
                 format!(
-                    "{} difference: selected layer − {}",
+                    "{} difference: {of} − {}",
                     variable.name(),
                     layer_name(minus)
                 )
