@@ -10,6 +10,7 @@ pub mod frame;
 pub mod gestures;
 pub mod painter;
 pub mod readout;
+pub mod stretch;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -110,6 +111,8 @@ pub fn Map() -> impl IntoView {
             }
         });
     }
+
+    crate::map::stretch::keep_histogram(state, session);
 
     // Where the pointer rests, so that the readout follows data that
     // arrives (or a selection that changes) under a still pointer.

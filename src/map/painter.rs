@@ -12,11 +12,13 @@ use std::collections::HashSet;
 use tessera_core::colormap::{Colormap, Palette, Scale, ValuePalette};
 use tessera_core::derived::{self, Derived, Evaluator, InputTile};
 use tessera_core::mosaic;
+use tessera_core::mosaic::TileSamples;
 use tessera_core::overview_view;
 use tessera_core::tile_requests::TileRequests;
 use tessera_core::topojson::Coastlines;
-use tessera_core::view_plan::ViewPlan;
+use tessera_core::view_plan::{DerivedPlan, ViewPlan};
 use tessera_core::viewport::Viewport;
+use tessera_core::ChunkKey;
 use tessera_core::{Layer, Tile, Variable};
 use web_sys::HtmlCanvasElement;
 
@@ -117,6 +119,35 @@ enum Content {
         colours: Colours,
         under: Option<OverviewPicture>,
     },
+}
+
+/// The decoded tile of `plan`'s layer, for stitching.
+pub fn stored_tile<'a>(
+    plan: &'a ViewPlan,
+    tiles: &'a TileRequests,
+) -> impl Fn(Tile) -> Option<TileSamples<'a>> + Copy {
+    move |tile| {
+        plan.key_of(tile)
+            .and_then(|k| tiles.tile(&k))
+            .map(|t| t.samples())
+    }
+}
+
+/// Input `i`'s tile of a derived map: decoded, not listed, or missing
+/// (`listed`: the plan's keys).
+pub fn derived_input<'a>(
+    of: &'a DerivedPlan,
+    listed: &'a HashSet<&ChunkKey>,
+    tiles: &'a TileRequests,
+) -> impl Fn(usize, Tile) -> InputTile<'a> + Copy {
+    move |i, tile| match of.key(i, tile) {
+        Some(key) => match tiles.tile(&key) {
+            Some(t) => InputTile::Samples(t.samples()),
+            None if listed.contains(&key) => InputTile::Missing,
+            None => InputTile::NoFile,
+        },
+        None => InputTile::NoFile,
+    }
 }
 
 pub struct Painter {
@@ -238,16 +269,8 @@ impl Painter {
                     }
                     match &self.derived {
                         Some(d) => {
-                            let listed: HashSet<_> = plan.keys.iter().collect();
-                            let tiles = scene.tiles;
-                            let input = |i: usize, tile| match of.key(i, tile) {
-                                Some(key) => match tiles.tile(&key) {
-                                    Some(t) => InputTile::Samples(t.samples()),
-                                    None if listed.contains(&key) => InputTile::Missing,
-                                    None => InputTile::NoFile,
-                                },
-                                None => InputTile::NoFile,
-                            };
+                            let listed: HashSet<&ChunkKey> = plan.keys.iter().collect();
+                            let input = derived_input(of, &listed, scene.tiles);
                             derived::paint(view, &d.evaluator, input, &d.palette, &mut self.rgba);
                             put_rgba(&self.map, view, &mut self.rgba)
                         }
@@ -270,11 +293,7 @@ impl Painter {
                         // The overview first: alone over the budget, under
                         // the files within it.
                         let tiles = scene.tiles;
-                        let files = |tile| {
-                            plan.key_of(tile)
-                                .and_then(|k| tiles.tile(&k))
-                                .map(|t| t.samples())
-                        };
+                        let files = stored_tile(plan, tiles);
                         match (&picture.content, scene.overview) {
                             // Over the budget: the files already in (the
                             // view before a zoom out) show until the

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use tessera_core::camera::{fit_seed, CanvasSize};
 use tessera_core::view_state::ViewState;
 
-use report::{PixelReport, Readout, ReferencesSummary, RefsLoad, ViewReport};
+use report::{PixelReport, Readout, ReferencesSummary, RefsLoad, ViewHistogram, ViewReport};
 
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -27,6 +27,8 @@ pub struct AppState {
     pub readout: RwSignal<Option<Readout>>,
     /// The pinned pixel's card, while a pixel is pinned.
     pub pixel: RwSignal<Option<PixelReport>>,
+    /// The complete view's histogram in the colour range.
+    pub histogram: RwSignal<Option<ViewHistogram>>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             report: RwSignal::new(ViewReport::default()),
             readout: RwSignal::new(None),
             pixel: RwSignal::new(None),
+            histogram: RwSignal::new(None),
         }
     }
 

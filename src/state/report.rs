@@ -153,6 +153,14 @@ pub struct Readout {
     pub source: Option<String>,
 }
 
+/// The histogram of the complete view's values beside the legend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewHistogram {
+    /// Over the colour range (its logarithms, when `log`).
+    pub histogram: tessera_core::stretch::Histogram,
+    pub log: bool,
+}
+
 /// The pinned pixel's card.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PixelReport {
