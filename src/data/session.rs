@@ -375,7 +375,7 @@ impl Session {
     pub fn want_overview(&self, plan: &ViewPlan) {
         let parts = self.parts();
         // The overviews hold stored layers; a derived map has none yet.
-        if plan.derived.is_some() {
+        if plan.derived.is_some() || plan.composite.is_some() {
             *parts.overview.borrow_mut() = OverviewStatus::Unavailable(None);
             return;
         }

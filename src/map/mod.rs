@@ -82,9 +82,16 @@ pub fn Map() -> impl IntoView {
     // Paint whenever anything the picture depends on changes: at once for
     // the view, paced for tiles arriving while it loads.
     let colours = Memo::new(move |_| {
-        state
-            .selection
-            .with(|s| (s.variable, s.colormap, s.range, s.pin, s.derived))
+        state.selection.with(|s| {
+            (
+                s.variable,
+                s.colormap,
+                s.range,
+                s.pin,
+                s.derived,
+                s.composite,
+            )
+        })
     });
     // Whether loading the references failed (the map says so), not their
     // download's progress: a paint for each step of a 151 MB download took

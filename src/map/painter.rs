@@ -10,13 +10,15 @@
 use std::collections::HashSet;
 
 use tessera_core::colormap::{Colormap, Palette, Scale, ValuePalette};
+use tessera_core::composite::{self, Composite, CompositePalette};
+use tessera_core::derived::Input;
 use tessera_core::derived::{self, Derived, Evaluator, InputTile};
 use tessera_core::mosaic;
 use tessera_core::mosaic::TileSamples;
 use tessera_core::overview_view;
 use tessera_core::tile_requests::TileRequests;
 use tessera_core::topojson::Coastlines;
-use tessera_core::view_plan::{DerivedPlan, ViewPlan};
+use tessera_core::view_plan::ViewPlan;
 use tessera_core::viewport::Viewport;
 use tessera_core::ChunkKey;
 use tessera_core::{Layer, Tile, Variable};
@@ -36,6 +38,7 @@ pub struct Colours {
     pub range: (f64, f64),
     pub scale: Scale,
     pub derived: Option<Derived>,
+    pub composite: Option<Composite>,
 }
 
 impl Colours {
@@ -47,6 +50,7 @@ impl Colours {
             range: selection.range_shown(),
             scale: selection.scale(),
             derived: selection.derived,
+            composite: selection.composite,
         }
     }
 }
@@ -116,6 +120,8 @@ enum Content {
         layer: Option<Layer>,
         /// A derived map of the layer's inputs (in the plan).
         derived: bool,
+        /// An RGB composite (in the plan), shown instead.
+        composite: bool,
         colours: Colours,
         under: Option<OverviewPicture>,
     },
@@ -133,14 +139,17 @@ pub fn stored_tile<'a>(
     }
 }
 
-/// Input `i`'s tile of a derived map: decoded, not listed, or missing
-/// (`listed`: the plan's keys).
-pub fn derived_input<'a>(
-    of: &'a DerivedPlan,
+/// Input `i`'s tile of a derived map or composite: decoded, not listed,
+/// or missing (`listed`: the plan's keys).
+pub fn input_tile<'a>(
+    inputs: &'a [Input],
     listed: &'a HashSet<&ChunkKey>,
     tiles: &'a TileRequests,
 ) -> impl Fn(usize, Tile) -> InputTile<'a> + Copy {
-    move |i, tile| match of.key(i, tile) {
+    move |i, tile| match inputs
+        .get(i)
+        .and_then(|input| ChunkKey::new(input.variable, input.layer, tile).ok())
+    {
         Some(key) => match tiles.tile(&key) {
             Some(t) => InputTile::Samples(t.samples()),
             None if listed.contains(&key) => InputTile::Missing,
@@ -157,6 +166,7 @@ pub struct Painter {
     rgba: Vec<u8>,
     palette: Option<(Colours, Palette)>,
     derived: Option<DerivedPalette>,
+    composite: Option<(Composite, CompositePalette)>,
     painted: Option<Picture>,
 }
 
@@ -168,6 +178,7 @@ impl Painter {
             rgba: Vec::new(),
             palette: None,
             derived: None,
+            composite: None,
             painted: None,
         }
     }
@@ -203,6 +214,7 @@ impl Painter {
             (true, false, under) => Content::Mosaic {
                 layer: plan.layer,
                 derived: plan.derived.is_some(),
+                composite: plan.composite.is_some(),
                 colours: scene.colours,
                 // Once every file is in, nothing shows under them.
                 under: under.filter(|_| plan.keys.iter().any(|k| scene.tiles.tile(k).is_none())),
@@ -246,6 +258,26 @@ impl Painter {
                 Ok(())
             }
             Content::Mosaic {
+                composite: true, ..
+            } => match &plan.composite {
+                Some(of) => {
+                    if self.composite.as_ref().map(|(c, _)| c) != Some(&of.composite) {
+                        let palette = CompositePalette::new(&of.composite);
+                        self.composite = Some((of.composite, palette));
+                    }
+                    match &self.composite {
+                        Some((_, palette)) => {
+                            let listed: HashSet<&ChunkKey> = plan.keys.iter().collect();
+                            let input = input_tile(&of.inputs, &listed, scene.tiles);
+                            composite::paint(view, palette, input, &mut self.rgba);
+                            put_rgba(&self.map, view, &mut self.rgba)
+                        }
+                        None => Ok(()),
+                    }
+                }
+                None => Ok(()),
+            },
+            Content::Mosaic {
                 derived: true,
                 colours,
                 ..
@@ -270,7 +302,7 @@ impl Painter {
                     match &self.derived {
                         Some(d) => {
                             let listed: HashSet<&ChunkKey> = plan.keys.iter().collect();
-                            let input = derived_input(of, &listed, scene.tiles);
+                            let input = input_tile(&of.inputs, &listed, scene.tiles);
                             derived::paint(view, &d.evaluator, input, &d.palette, &mut self.rgba);
                             put_rgba(&self.map, view, &mut self.rgba)
                         }

@@ -77,8 +77,9 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
     })
 }
 
-/// A derived map's readout: its value (by the scalar definition) and each
-/// input file's value there; `None` when the view is not a derived map.
+/// A derived map's or composite's readout: its value (by the scalar
+/// definition; a composite's three) and each input file's value there;
+/// `None` when the view shows a stored layer.
 fn derived_readout(
     state: AppState,
     session: Session,
@@ -89,7 +90,11 @@ fn derived_readout(
     let selected = state.selection.with_untracked(|s| s.variable);
     session.plan.with_untracked(|plan| {
         let plan = plan.as_ref()?;
-        let of = plan.derived.as_ref()?;
+        let (inputs_of, derived) = match (&plan.composite, &plan.derived) {
+            (Some(c), _) => (&c.inputs, None),
+            (None, Some(d)) => (&d.inputs, Some(d.derived)),
+            (None, None) => return None,
+        };
         let Some((tile, row, col)) = pixel else {
             return Some(Readout {
                 lat,
@@ -105,8 +110,10 @@ fn derived_readout(
         let mut samples = Vec::new();
         let mut inputs = Vec::new();
         let mut waiting = false;
-        for (i, input) in of.inputs.iter().enumerate() {
-            let Some(key) = of.key(i, tile) else { continue };
+        for input in inputs_of {
+            let Ok(key) = ChunkKey::new(input.variable, input.layer, tile) else {
+                continue;
+            };
             let name = FileName(key).to_string();
             let listed = plan.keys.contains(&key);
             let dn = session
@@ -130,11 +137,30 @@ fn derived_readout(
             samples.push(sample);
             inputs.push((name, text));
         }
-        let number = of.derived.evaluate(&samples);
+        let Some(derived) = derived else {
+            // A composite: its three values, red first.
+            let value = inputs
+                .iter()
+                .zip(["R", "G", "B"])
+                .map(|((_, text), channel)| format!("{channel} {text}"))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            return Some(Readout {
+                lat,
+                lon,
+                tile: Some(tile.to_string()),
+                dn: None,
+                value,
+                number: None,
+                inputs,
+                source: Some("RGB composite of 3 files".into()),
+            });
+        };
+        let number = derived.evaluate(&samples);
         let value = if waiting {
             "—".to_string()
         } else {
-            of.derived.format(selected, number)
+            derived.format(selected, number)
         };
         Some(Readout {
             lat,
@@ -144,11 +170,7 @@ fn derived_readout(
             value,
             number: number.filter(|_| !waiting),
             inputs,
-            source: Some(format!(
-                "{} of {} files",
-                of.derived.kind(),
-                of.inputs.len()
-            )),
+            source: Some(format!("{} of {} files", derived.kind(), inputs_of.len())),
         })
     })
 }

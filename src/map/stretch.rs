@@ -14,7 +14,7 @@ use tessera_core::view_plan::ViewPlan;
 use tessera_core::{mosaic, physical, ChunkKey};
 
 use crate::data::Session;
-use crate::map::painter::{derived_input, stored_tile};
+use crate::map::painter::{input_tile, stored_tile};
 use crate::state::report::{ViewHistogram, ViewMode};
 use crate::state::AppState;
 
@@ -28,7 +28,7 @@ fn view_values(plan: &ViewPlan, tiles: &TileRequests) -> Vec<f64> {
             derived::values(
                 &plan.viewport,
                 &evaluator,
-                derived_input(of, &listed, tiles),
+                input_tile(&of.inputs, &listed, tiles),
             )
         }
         None => mosaic::stitch(&plan.viewport, stored_tile(plan, tiles))
@@ -70,7 +70,9 @@ pub fn keep_histogram(state: AppState, session: Session) {
         });
         let histogram = if ready && !categorical {
             session.plan.with_untracked(|plan| {
-                let plan = plan.as_ref().filter(|p| !p.over_budget)?;
+                let plan = plan
+                    .as_ref()
+                    .filter(|p| !p.over_budget && p.composite.is_none())?;
                 let values = session.tiles().with(|t| view_values(plan, t));
                 histogram(&values, range, scale)
             })
@@ -85,7 +87,9 @@ pub fn keep_histogram(state: AppState, session: Session) {
 /// view; false when the view has none.
 pub fn set_auto_range(state: AppState, session: Session) -> bool {
     let range = session.plan.with_untracked(|plan| {
-        let plan = plan.as_ref().filter(|p| !p.over_budget)?;
+        let plan = plan
+            .as_ref()
+            .filter(|p| !p.over_budget && p.composite.is_none())?;
         let values = session.tiles().with(|t| view_values(plan, t));
         auto_range(values)
     });

@@ -1,9 +1,13 @@
 //! The legend: the colour bar with its range and unit, or lsmap's
 //! categories.
 
+use leptos::ev;
 use leptos::prelude::*;
 use tessera_core::colormap::{Colormap, Palette, Scale};
+use tessera_core::composite::{Channel, Composite, CHANNEL_NAMES};
+use tessera_core::derived::layer_name;
 use tessera_core::physical;
+use tessera_core::{Layer, Variable};
 
 use crate::data::Session;
 use crate::map::stretch::set_auto_range;
@@ -25,6 +29,9 @@ pub fn Legend() -> impl IntoView {
                 s.derived,
             )
         });
+        if state.selection.with(|s| s.composite.is_some()) {
+            return view! { <CompositeLegend/> }.into_any();
+        }
         let title = match derived {
             Some(d) => d.title(variable, layer),
             None => format!("{} — {}", variable.name(), physical::quantity(variable)),
@@ -162,5 +169,132 @@ fn StretchControls() -> impl IntoView {
             "Auto range (2–98 %)"
         </button>
         {move || failed.get().then(|| view! { <span class="hint">" no values in view"</span> })}
+    }
+}
+
+/// An RGB composite's legend, which is also where it is edited: a preset,
+/// and per channel its layer and range.
+#[component]
+fn CompositeLegend() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sel = state.selection;
+    let presets = move || {
+        let (season, pol) = sel.with(|s| (s.season, s.polarization));
+        Composite::presets(season, pol)
+    };
+    let preset_options = move || {
+        let current = sel.with(|s| s.composite);
+        let presets = presets();
+        let chosen = presets.iter().position(|(_, c)| Some(*c) == current);
+        let mut options: Vec<_> = presets
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| view! { <option value=i.to_string() selected=chosen == Some(i)>{name.to_string()}</option> })
+            .collect();
+        if chosen.is_none() {
+            options.insert(0, view! { <option value=String::new() selected=true>{"(your own)".to_string()}</option> });
+        }
+        options
+    };
+    let pick_preset = move |e: ev::Event| {
+        if let Ok(i) = event_target_value(&e).parse::<usize>() {
+            if let Some((_, c)) = presets().get(i) {
+                let c = *c;
+                sel.update(|s| s.composite = Some(c));
+            }
+        }
+    };
+    // Every layer a channel can show (the stored quantities).
+    let layers: Vec<(Variable, Layer)> = [
+        Variable::Coh,
+        Variable::Amp,
+        Variable::Rho,
+        Variable::Tau,
+        Variable::Rmse,
+    ]
+    .into_iter()
+    .flat_map(|v| Layer::all(v).into_iter().map(move |l| (v, l)))
+    .collect();
+    let rows = CHANNEL_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let channel = move || sel.with(|s| s.composite.map(|c| c.channels[i]));
+            let layers = layers.clone();
+            let options = move || {
+                let current = channel();
+                layers
+                    .iter()
+                    .map(|&(v, l)| {
+                        let value = format!("{}:{}", v.name(), layer_name(l));
+                        let selected = current.is_some_and(|c| c.variable == v && c.layer == l);
+                        let text = value.clone();
+                        view! { <option value=value selected=selected>{text}</option> }
+                    })
+                    .collect_view()
+            };
+            let set = move |f: &dyn Fn(&mut Channel)| {
+                sel.update(|s| {
+                    if let Some(c) = s.composite.as_mut() {
+                        f(&mut c.channels[i]);
+                    }
+                })
+            };
+            let pick_layer = move |e: ev::Event| {
+                let text = event_target_value(&e);
+                if let Ok(picked) = Channel::parse(&text) {
+                    set(&|c: &mut Channel| {
+                        // A new variable brings its own default range.
+                        if c.variable != picked.variable {
+                            c.range = picked.range;
+                        }
+                        c.variable = picked.variable;
+                        c.layer = picked.layer;
+                    });
+                }
+            };
+            let set_bound = move |which: usize, text: String| {
+                let Ok(v) = text.trim().parse::<f64>() else { return };
+                if !v.is_finite() {
+                    return;
+                }
+                set(&|c: &mut Channel| {
+                    let mut r = c.range;
+                    if which == 0 { r.0 = v } else { r.1 = v }
+                    if r.0 != r.1 {
+                        c.range = r;
+                    }
+                });
+            };
+            let swatch = ["rgb(255, 0, 0)", "rgb(0, 255, 0)", "rgb(0, 96, 255)"][i];
+            let unit = move || channel().map(|c| physical::unit(c.variable)).unwrap_or("");
+            view! {
+                <li class="channel" data-channel=*name>
+                    <span class="swatch" style=format!("background: {swatch}")></span>
+                    <select id=format!("rgb-{name}-layer") aria-label=format!("{name} layer") on:change=pick_layer>{options}</select>
+                    <span class="range-inputs">
+                        <input id=format!("rgb-{name}-min") type="number" step="any" aria-label=format!("{name} minimum")
+                            prop:value=move || channel().map(|c| format_bound(c.range.0)).unwrap_or_default()
+                            on:change=move |e: ev::Event| set_bound(0, event_target_value(&e))/>
+                        "–"
+                        <input id=format!("rgb-{name}-max") type="number" step="any" aria-label=format!("{name} maximum")
+                            prop:value=move || channel().map(|c| format_bound(c.range.1)).unwrap_or_default()
+                            on:change=move |e: ev::Event| set_bound(1, event_target_value(&e))/>
+                        {unit}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section id="legend" class="composite">
+            <h2>"RGB composite"</h2>
+            <label class="choice">
+                <span>"Preset"</span>
+                <select id="rgb-preset" on:change=pick_preset>{preset_options}</select>
+            </label>
+            <ul class="channels">{rows}</ul>
+            <p class="hint">"Each channel's range is stretched over 0–255. Transparent: no data in any channel, or a file missing."</p>
+        </section>
     }
 }

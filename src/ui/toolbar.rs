@@ -5,6 +5,7 @@
 use leptos::ev;
 use leptos::prelude::*;
 use tessera_core::colormap::Colormap;
+use tessera_core::composite::Composite;
 use tessera_core::derived::{self, Derived};
 use tessera_core::{
     physical, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
@@ -332,15 +333,31 @@ fn DerivedChoice() -> impl IntoView {
             ("sigma", "σ LOS: deformation error"),
             ("difference", "difference of two layers"),
             ("range", "seasonal range"),
+            ("rgb", "RGB composite"),
         ]
         .into_iter()
         .filter(|(k, _)| *k != "range" || seasonal)
         .map(|(k, label)| (k.to_string(), label.to_string()))
         .collect()
     });
-    let kind = Signal::derive(move || derived.get().map_or("stored", |d| d.kind()).to_string());
+    let composite = Memo::new(move |_| sel.with(|s| s.composite.is_some()));
+    let kind = Signal::derive(move || {
+        if composite.get() {
+            return "rgb".to_string();
+        }
+        derived.get().map_or("stored", |d| d.kind()).to_string()
+    });
     let pick = move |k: String| {
         sel.update(|s| {
+            if k == "rgb" {
+                if s.composite.is_none() {
+                    s.composite = Composite::presets(s.season, s.polarization)
+                        .first()
+                        .map(|(_, c)| *c);
+                }
+                return;
+            }
+            s.composite = None;
             let days = match s.derived {
                 Some(Derived::Coherence { days } | Derived::DeformationError { days, .. }) => days,
                 _ => derived::DEFAULT_DAYS,
@@ -392,7 +409,7 @@ fn DerivedChoice() -> impl IntoView {
             </label>
         }
     };
-    let parameters = move || match derived.get() {
+    let parameters = move || match derived.get().filter(|_| !composite.get()) {
         Some(Derived::Coherence { .. }) => {
             number("derive-days", "t (days)", days_of, set_days, 365).into_any()
         }

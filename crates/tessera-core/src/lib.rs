@@ -19,6 +19,7 @@
 //! * [`pixel`]: one pixel across every file: its card (coherence against
 //!   repeat interval, the decay model), CSV and the xarray code.
 //! * [`colormap`]: colormaps and the colours of a mosaic.
+//! * [`composite`]: RGB composites of three stored layers.
 //! * [`derived`]: maps computed per pixel from stored layers (the decay
 //!   model's coherence and deformation error, differences, seasonal ranges).
 //! * [`tile_cache`]: decoded tiles kept in memory, bounded in bytes.
@@ -37,6 +38,7 @@ pub mod blosc;
 pub mod camera;
 pub mod cog;
 pub mod colormap;
+pub mod composite;
 pub mod coordinates;
 pub mod dataset;
 pub mod derived;

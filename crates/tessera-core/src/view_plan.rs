@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::camera::{viewport, CanvasSize};
+use crate::composite::Composite;
 use crate::dataset::{
     ChunkKey, DType, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile,
     Variable,
@@ -175,9 +176,27 @@ pub struct DerivedPlan {
 impl DerivedPlan {
     /// The chunk key of input `i` in `tile`.
     pub fn key(&self, i: usize, tile: Tile) -> Option<ChunkKey> {
-        let input = self.inputs.get(i)?;
-        ChunkKey::new(input.variable, input.layer, tile).ok()
+        input_key(&self.inputs, i, tile)
     }
+}
+
+/// An RGB composite a view shows, and its three layers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompositePlan {
+    pub composite: Composite,
+    pub inputs: Vec<Input>,
+}
+
+impl CompositePlan {
+    /// The chunk key of channel `i` in `tile`.
+    pub fn key(&self, i: usize, tile: Tile) -> Option<ChunkKey> {
+        input_key(&self.inputs, i, tile)
+    }
+}
+
+fn input_key(inputs: &[Input], i: usize, tile: Tile) -> Option<ChunkKey> {
+    let input = inputs.get(i)?;
+    ChunkKey::new(input.variable, input.layer, tile).ok()
 }
 
 /// Tile rows and columns of the grid a view shows.
@@ -210,6 +229,9 @@ pub struct ViewPlan {
     /// A derived map's arithmetic and the layers it reads (whose files are
     /// `keys`, per tile every input's); `None` for a stored layer.
     pub derived: Option<DerivedPlan>,
+    /// An RGB composite's layers (whose files are `keys`, per tile every
+    /// channel's); shown instead of a derived map.
+    pub composite: Option<CompositePlan>,
     /// The orbit and flight direction picked because the selection names
     /// none (inc, lsmap); the selection itself is left as it is.
     pub picked: Option<(Orbit, FlightDirection)>,
@@ -268,12 +290,19 @@ impl ViewPlan {
                 None => (None, None),
             },
         };
+        // A composite shows instead of a derived map.
+        let composite = selection.composite.map(|c| (c, c.inputs()));
         let derived = selection
             .derived
+            .filter(|_| composite.is_none())
             .and_then(|d| Some((d, d.inputs(variable, layer).ok()?)));
-        let keys = match (layer, &derived) {
+        let inputs = composite
+            .as_ref()
+            .map(|(_, i)| i)
+            .or(derived.as_ref().map(|(_, i)| i));
+        let keys = match (layer, inputs) {
             // Per tile, every input's file: a tile's inputs arrive together.
-            (_, Some((_, inputs))) => viewport
+            (_, Some(inputs)) => viewport
                 .tiles()
                 .into_iter()
                 .flat_map(|tile| {
@@ -310,7 +339,7 @@ impl ViewPlan {
         };
         // A derived map's inputs' record files come first too.
         let mut records = per_tiles.records.clone();
-        if let (Some((_, inputs)), Some((rows, columns))) = (&derived, ranges.clone()) {
+        if let (Some(inputs), Some((rows, columns))) = (inputs, ranges.clone()) {
             for i in inputs {
                 for record in
                     index.records_needed(i.variable, &[i.layer], rows.clone(), columns.clone())
@@ -331,7 +360,7 @@ impl ViewPlan {
         let (sources, prefetch) = match (over_budget, layer, ranges.clone()) {
             // A derived map's files are of several variables; nothing
             // around it is prefetched yet.
-            (false, _, _) if derived.is_some() => (
+            (false, _, _) if inputs.is_some() => (
                 keys.iter()
                     .filter_map(|&key| source(refs, key, dtype_of(key.variable)))
                     .collect(),
@@ -362,6 +391,7 @@ impl ViewPlan {
             variable,
             layer,
             derived: derived.map(|(derived, inputs)| DerivedPlan { derived, inputs }),
+            composite: composite.map(|(composite, inputs)| CompositePlan { composite, inputs }),
             picked,
             keys,
             over_budget,
@@ -388,6 +418,7 @@ impl ViewPlan {
             variable: selection.shown_variable(),
             layer,
             derived: None,
+            composite: None,
             picked: None,
             keys: Vec::new(),
             over_budget: false,

@@ -7,13 +7,15 @@
 //! (a manifest's URL, a URL template with `{layer}` and the like, or
 //! `none`; see `overview_view::OverviewSource`), and for a derived map
 //! `derive` (`gamma`, `sigma`, `difference`, `range`) with `t` (days),
-//! `looks` and `minus` (a layer such as `winter_vv_12`). Reading never
+//! `looks` and `minus` (a layer such as `winter_vv_12`), and for an RGB
+//! composite `red`, `green` and `blue` (each `VAR:layer:min:max`). Reading never
 //! fails: a parameter that cannot be used is dropped with a [`Notice`]
 //! saying which and why, and the rest still applies.
 
 use std::fmt;
 
 use crate::colormap::{Colormap, Scale};
+use crate::composite::{Channel, Composite, CHANNEL_NAMES};
 use crate::dataset::{
     Bounds, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
 };
@@ -70,6 +72,8 @@ pub struct ViewState {
     pub overviews: Option<String>,
     /// A map derived from stored layers instead of one of them.
     pub derived: Option<Derived>,
+    /// An RGB composite of three stored layers, shown instead of either.
+    pub composite: Option<Composite>,
 }
 
 impl Default for ViewState {
@@ -90,6 +94,7 @@ impl Default for ViewState {
             pin: None,
             overviews: None,
             derived: None,
+            composite: None,
         }
     }
 }
@@ -189,6 +194,7 @@ impl ViewState {
         // derive, t, looks, minus: combined once the variable is known.
         let mut derive: (Option<String>, Option<u16>, Option<u16>, Option<String>) =
             (None, None, None, None);
+        let mut channels: [Option<Channel>; 3] = [None; 3];
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut seen: Vec<String> = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -294,6 +300,13 @@ impl ViewState {
                     _ => notice(&format!("not a number of looks from 1 to 10000; using {}", derived::DEFAULT_LOOKS)),
                 },
                 "minus" => derive.3 = Some(v.to_string()),
+                "red" | "green" | "blue" => match Channel::parse(v) {
+                    Ok(c) => {
+                        let i = CHANNEL_NAMES.iter().position(|n| *n == name).unwrap_or(0);
+                        channels[i] = Some(c);
+                    }
+                    Err(e) => notice(&format!("{e}; no composite")),
+                },
                 "budget" => match v.parse::<u32>() {
                     Ok(n) if (1..=MAX_BUDGET).contains(&n) => state.budget = n,
                     _ => notice(&format!(
@@ -313,6 +326,19 @@ impl ViewState {
             }),
         }
         state.derived = derived_of(&state, derive, &mut notices);
+        match channels {
+            [Some(r), Some(g), Some(b)] => {
+                state.composite = Some(Composite {
+                    channels: [r, g, b],
+                })
+            }
+            [None, None, None] => {}
+            _ => notices.push(Notice {
+                parameter: "red, green, blue".into(),
+                value: String::new(),
+                problem: "a composite needs all three channels valid; showing the layer".into(),
+            }),
+        }
         let default = state.default_range();
         match range {
             (None, None) => {}
@@ -374,6 +400,11 @@ impl ViewState {
             }
             Some(d @ Derived::SeasonalRange) => out.push(("derive", d.kind().into())),
             None => {}
+        }
+        if let Some(composite) = &self.composite {
+            for (name, channel) in CHANNEL_NAMES.iter().zip(&composite.channels) {
+                out.push((name, encode_component(&channel.to_param())));
+            }
         }
         if let Some(c) = self.camera {
             out.push(("lat", c.lat.to_string()));
@@ -688,6 +719,30 @@ mod tests {
     }
 
     #[test]
+    fn composites_in_the_url() {
+        let (state, notices) = ViewState::from_query(
+            "red=COH:winter_vv_12:0:1&green=COH:summer_vv_12&blue=AMP:winter_vv:-25:0",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        let c = state.composite.expect("a composite");
+        assert_eq!(c.channels[2].range, (-25.0, 0.0));
+        assert_eq!(
+            ViewState::from_query(&state.to_query()).0.composite,
+            Some(c)
+        );
+        let (state, notices) = ViewState::from_query("red=COH:winter_vv_12&green=COH:summer_vv_12");
+        assert_eq!(state.composite, None);
+        assert_eq!(notices[0].parameter, "red, green, blue");
+        let (_, notices) =
+            ViewState::from_query("red=COH:winter&green=COH:summer_vv_12&blue=AMP:winter_vv");
+        assert_eq!(notices[0].parameter, "red");
+        assert!(
+            notices[0].problem.contains("not a layer of COH"),
+            "{notices:?}"
+        );
+    }
+
+    #[test]
     fn markup_in_values_is_kept_as_text() {
         let (state, _) = ViewState::from_query("refs=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E");
         assert_eq!(state.refs.as_deref(), Some("<img src=x onerror=alert(1)>"));
@@ -735,6 +790,7 @@ mod tests {
                 proptest::option::of("[ -~]{1,40}"),
                 proptest::option::of((-90.0f64..=90.0, -180.0f64..=180.0)),
                 (0usize..5, 1u16..=365, 1u16..=10_000, 0usize..1000),
+                proptest::option::of((0usize..3, 0usize..2, -1e3f64..1e3, 1e-3f64..1e3)),
             ),
         )
             .prop_map(
@@ -742,7 +798,7 @@ mod tests {
                     (v, s, p, i, o, d),
                     (lat, lon, zoom),
                     (c, r),
-                    (budget, refs, pin, (k, days, looks, m)),
+                    (budget, refs, pin, (k, days, looks, m), rgb),
                 )| {
                     let variable = Variable::ALL[v];
                     let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
@@ -778,6 +834,12 @@ mod tests {
                             4 if !orbital => Some(Derived::SeasonalRange),
                             _ => None,
                         },
+                        composite: rgb.map(|(preset, second, lo, span)| {
+                            let mut c =
+                                Composite::presets(Season::ALL[s], Polarization::ALL[p])[preset].1;
+                            c.channels[second].range = (lo, lo + span);
+                            c
+                        }),
                     }
                 },
             )
@@ -797,6 +859,7 @@ mod tests {
             prop_assert_eq!(back.pin, state.pin);
             prop_assert_eq!(back.overviews, state.overviews);
             prop_assert_eq!(back.derived, state.derived);
+            prop_assert_eq!(back.composite, state.composite);
         }
     }
 }
