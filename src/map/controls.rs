@@ -1,6 +1,8 @@
-//! Widgets over the map: the scale bar and the note shown beyond the file
-//! budget.
+//! Widgets over the map: the scale bar, the note shown beyond the file
+//! budget, and the swipe's divider.
 
+use leptos::ev;
+use leptos::html;
 use leptos::prelude::*;
 use tessera_core::camera::viewport;
 
@@ -69,6 +71,71 @@ pub fn ScaleBar() -> impl IntoView {
                 <div class="bar" style=style></div>
                 <span>{label}</span>
                 <span class="detail">{detail}</span>
+            </div>
+        })
+    }
+}
+
+/// The swipe's divider: dragged (or moved with the arrow keys) it moves
+/// where the compared layer starts; its place is in the URL.
+#[component]
+pub fn SwipeDivider(wrap: NodeRef<html::Main>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sel = state.selection;
+    let dragging = RwSignal::new(false);
+    let set_position = move |p: f64| {
+        let p = (p.clamp(0.0, 1.0) * 1000.0).round() / 1000.0;
+        sel.update(|s| {
+            if let Some(w) = s.swipe.as_mut() {
+                w.position = p;
+            }
+        });
+    };
+    let at_pointer = move |e: &ev::PointerEvent| {
+        if let Some(wrap) = wrap.get_untracked() {
+            let rect = wrap.get_bounding_client_rect();
+            if rect.width() > 0.0 {
+                set_position((f64::from(e.client_x()) - rect.left()) / rect.width());
+            }
+        }
+    };
+    move || {
+        let swipe = sel.with(|s| s.swipe)?;
+        let label = format!("Left: the map; right of the divider: {}", swipe.to_param());
+        Some(view! {
+            <div id="swipe-divider" role="slider" tabindex="0" aria-label=label.clone() title=label
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{:.0}", swipe.position * 100.0)
+                style=format!("left: {:.3}%", swipe.position * 100.0)
+                on:pointerdown=move |e: ev::PointerEvent| {
+                    e.stop_propagation();
+                    if let Some(t) = e.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()) {
+                        let _ = t.set_pointer_capture(e.pointer_id());
+                    }
+                    dragging.set(true);
+                }
+                on:pointermove=move |e: ev::PointerEvent| {
+                    if dragging.get_untracked() {
+                        e.stop_propagation();
+                        at_pointer(&e);
+                    }
+                }
+                on:pointerup=move |e: ev::PointerEvent| {
+                    e.stop_propagation();
+                    dragging.set(false);
+                }
+                on:keydown=move |e: ev::KeyboardEvent| {
+                    let step = match e.key().as_str() {
+                        "ArrowLeft" => -0.05,
+                        "ArrowRight" => 0.05,
+                        _ => return,
+                    };
+                    e.prevent_default();
+                    e.stop_propagation();
+                    set_position(swipe.position + step);
+                }
+            >
+                <span class="handle">"⇆"</span>
+                <span class="swipe-label">{swipe.to_param()}</span>
             </div>
         })
     }

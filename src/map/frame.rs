@@ -88,10 +88,10 @@ impl Frames {
     fn paint(&self) {
         self.last_draw.set(crate::time::now());
         let session = self.session;
-        let (colours, pin) = self
+        let (colours, pin, divide) = self
             .state
             .selection
-            .with_untracked(|s| (Colours::of(s), s.pin));
+            .with_untracked(|s| (Colours::of(s), s.pin, s.swipe.map(|w| w.position)));
         let coastlines = session.coastlines.get_untracked();
         let references = session.has_references();
         let report = session.plan.with_untracked(|plan| {
@@ -106,6 +106,7 @@ impl Frames {
                     tiles,
                     coastlines: coastlines.as_deref(),
                     pin,
+                    divide,
                     overview: overview.as_ref().map(|v| (v, generation)),
                     overview_pending: session.overview_pending(),
                 })

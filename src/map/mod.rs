@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::data::Session;
-use crate::map::controls::{BudgetNote, ScaleBar};
+use crate::map::controls::{BudgetNote, ScaleBar, SwipeDivider};
 use crate::map::frame::Frames;
 use crate::map::gestures::Gestures;
 use crate::map::painter::Painter;
@@ -196,6 +196,7 @@ pub fn Map() -> impl IntoView {
             </div>
             <BudgetNote/>
             <ScaleBar/>
+            <SwipeDivider wrap=wrap_ref/>
         </main>
     }
 }

@@ -74,6 +74,8 @@ pub struct Scene<'a> {
     pub coastlines: Option<&'a Coastlines>,
     /// The pinned pixel's centre.
     pub pin: Option<(f64, f64)>,
+    /// Where the swipe's divider is, a fraction of the map's width.
+    pub divide: Option<f64>,
     /// The layer's overview, and the overviews' tile generation (a new
     /// tile changes the picture); its tiles are in `tiles`' cache.
     pub overview: Option<(&'a OverviewView, u64)>,
@@ -122,6 +124,9 @@ enum Content {
         derived: bool,
         /// An RGB composite (in the plan), shown instead.
         composite: bool,
+        /// The swipe's layer right of the divider (device pixels from the
+        /// left), and its colours.
+        swipe: Option<(Input, u32, Colours)>,
         colours: Colours,
         under: Option<OverviewPicture>,
     },
@@ -167,6 +172,10 @@ pub struct Painter {
     palette: Option<(Colours, Palette)>,
     derived: Option<DerivedPalette>,
     composite: Option<(Composite, CompositePalette)>,
+    /// The swipe layer's palette, and its pixels before they are copied
+    /// right of the divider.
+    swipe_palette: Option<(Colours, Palette)>,
+    scratch: Vec<u8>,
     painted: Option<Picture>,
 }
 
@@ -179,6 +188,8 @@ impl Painter {
             palette: None,
             derived: None,
             composite: None,
+            swipe_palette: None,
+            scratch: Vec::new(),
             painted: None,
         }
     }
@@ -215,6 +226,15 @@ impl Painter {
                 layer: plan.layer,
                 derived: plan.derived.is_some(),
                 composite: plan.composite.is_some(),
+                swipe: plan.swipe.map(|other| {
+                    let width = plan.viewport.size().0;
+                    let x = (scene.divide.unwrap_or(0.5) * f64::from(width)).round() as u32;
+                    (
+                        other,
+                        x.min(width),
+                        swipe_colours(&scene.colours, other, plan),
+                    )
+                }),
                 colours: scene.colours,
                 // Once every file is in, nothing shows under them.
                 under: under.filter(|_| plan.keys.iter().any(|k| scene.tiles.tile(k).is_none())),
@@ -248,7 +268,43 @@ impl Painter {
         }
         let view = &plan.viewport;
         let pixel_ratio = plan.canvas.pixel_ratio;
-        let painted = match &picture.content {
+        let painted = self.paint_content(&picture.content, &scene);
+        // The swipe's layer over the right of the divider.
+        let painted = match (&picture.content, painted) {
+            (
+                Content::Mosaic {
+                    swipe: Some((other, x, colours)),
+                    ..
+                },
+                Ok(()),
+            ) => self.paint_swipe(plan, scene.tiles, *other, *x, colours),
+            (_, painted) => painted,
+        };
+        draw_overlay(
+            &self.overlay,
+            view,
+            scene.coastlines,
+            &picture.marks,
+            pixel_ratio,
+        );
+        match painted {
+            Ok(()) => self.painted = Some(picture),
+            Err(e) => {
+                self.painted = None;
+                leptos::logging::warn!("drawing the mosaic failed: {e:?}");
+            }
+        }
+    }
+
+    /// Paints the picture's content on the map canvas.
+    fn paint_content(
+        &mut self,
+        content: &Content,
+        scene: &Scene,
+    ) -> Result<(), wasm_bindgen::JsValue> {
+        let plan = scene.plan;
+        let view = &plan.viewport;
+        match content {
             Content::Nothing => {
                 clear(&self.map);
                 Ok(())
@@ -326,7 +382,7 @@ impl Painter {
                         // the files within it.
                         let tiles = scene.tiles;
                         let files = stored_tile(plan, tiles);
-                        match (&picture.content, scene.overview) {
+                        match (content, scene.overview) {
                             // Over the budget: the files already in (the
                             // view before a zoom out) show until the
                             // overview's tiles cover them.
@@ -361,20 +417,60 @@ impl Painter {
                     None => Ok(()),
                 }
             }
-        };
-        draw_overlay(
-            &self.overlay,
-            view,
-            scene.coastlines,
-            &picture.marks,
-            pixel_ratio,
-        );
-        match painted {
-            Ok(()) => self.painted = Some(picture),
-            Err(e) => {
-                self.painted = None;
-                leptos::logging::warn!("drawing the mosaic failed: {e:?}");
-            }
         }
+    }
+
+    /// Paints `other` (a stored layer) over the columns from `x` on.
+    fn paint_swipe(
+        &mut self,
+        plan: &ViewPlan,
+        tiles: &TileRequests,
+        other: Input,
+        x: u32,
+        colours: &Colours,
+    ) -> Result<(), wasm_bindgen::JsValue> {
+        if self.swipe_palette.as_ref().map(|(c, _)| c) != Some(colours) {
+            let palette = Palette::new(colours.variable, colours.colormap, colours.range);
+            self.swipe_palette = Some((*colours, palette));
+        }
+        let Some((_, palette)) = &self.swipe_palette else {
+            return Ok(());
+        };
+        let view = &plan.viewport;
+        let files = move |tile| {
+            ChunkKey::new(other.variable, other.layer, tile)
+                .ok()
+                .and_then(|k| tiles.tile(&k))
+                .map(|t| t.samples())
+        };
+        mosaic::paint(view, files, palette, &mut self.scratch);
+        let width = view.size().0 as usize;
+        let x = (x as usize).min(width);
+        for (row, from) in self
+            .rgba
+            .chunks_exact_mut(width * 4)
+            .zip(self.scratch.chunks_exact(width * 4))
+        {
+            row[x * 4..].copy_from_slice(&from[x * 4..]);
+        }
+        put_rgba(&self.map, view, &mut self.rgba)
+    }
+}
+
+/// The colours of the swipe's layer: the map's own when it is a layer of
+/// the stored variable shown (so that two seasons compare colour for
+/// colour), else its variable's defaults.
+fn swipe_colours(main: &Colours, other: Input, plan: &ViewPlan) -> Colours {
+    let stored = main.derived.is_none() && main.composite.is_none();
+    if stored && other.variable == plan.variable {
+        return *main;
+    }
+    Colours {
+        variable: other.variable,
+        colormap: tessera_core::colormap::default_for(other.variable),
+        range: tessera_core::physical::default_range(other.variable),
+        scale: Scale::Linear,
+        derived: None,
+        composite: None,
     }
 }

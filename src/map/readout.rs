@@ -24,9 +24,21 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         .plan
         .with_untracked(|p| p.as_ref().map(|p| (p.variable, p.layer)))?;
     let pixel = GlobalPixel::containing(lat, lon).and_then(|p| p.tile_pixel());
-    if let Some(readout) = derived_readout(state, session, lat, lon, pixel) {
-        return Some(readout);
-    }
+    // Right of the swipe's divider: the layer shown there.
+    let right_of_divider = state.selection.with_untracked(|s| {
+        s.swipe
+            .filter(|w| x >= w.position * size.css_width)
+            .map(|w| (w.variable, Some(w.layer)))
+    });
+    let (variable, layer) = match right_of_divider {
+        Some(other) => other,
+        None => {
+            if let Some(readout) = derived_readout(state, session, lat, lon, pixel) {
+                return Some(readout);
+            }
+            (variable, layer)
+        }
+    };
     let (tile, dn) = match (pixel, layer) {
         (Some((tile, row, col)), Some(layer)) => {
             let dn = ChunkKey::new(variable, layer, tile).ok().and_then(|key| {
@@ -43,7 +55,10 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
     let over_budget = session
         .plan
         .with_untracked(|p| p.as_ref().is_some_and(|p| p.over_budget));
-    let (dn, source) = match (over_budget, session.overview()) {
+    let (dn, source) = match (
+        over_budget && right_of_divider.is_none(),
+        session.overview(),
+    ) {
         (true, Some(view)) => {
             let read = session.tiles().with(|tiles| {
                 value_at(&view.header, view.need.level, lat, lon, |l, t| {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use tessera_core::colormap::Colormap;
 use tessera_core::composite::Composite;
 use tessera_core::derived::{self, Derived};
+use tessera_core::view_state::Swipe;
 use tessera_core::{
     physical, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
 };
@@ -290,6 +291,7 @@ pub fn Toolbar() -> impl IntoView {
                 on_pick=pick_variable/>
             {dims}
             <DerivedChoice/>
+            <CompareChoice/>
             <Choice id="colormap" label="Colours" options=colormaps selected=colormap
                 on_pick=move |v: String| if let Some(c) = Colormap::from_name(&v) { sel.update(|s| s.colormap = Some(c)) }/>
             <label class="choice range">
@@ -422,20 +424,7 @@ fn DerivedChoice() -> impl IntoView {
             let options = Signal::derive(move || {
                 let v = sel.with(|s| s.variable);
                 let a = state.report.with(|r| r.available.clone());
-                let mut layers: Vec<Layer> = Layer::all(v)
-                    .into_iter()
-                    .filter(|l| match *l {
-                        Layer::Coherence(s, p, i) => {
-                            a.seasons.contains(&s)
-                                && a.polarizations.contains(&p)
-                                && a.intervals.contains(&i)
-                        }
-                        Layer::Seasonal(s, p) => {
-                            a.seasons.contains(&s) && a.polarizations.contains(&p)
-                        }
-                        Layer::Orbital(o, d) => a.orbits.contains(&(o, d)),
-                    })
-                    .collect();
+                let mut layers = layers_here(v, &a);
                 if !layers.contains(&minus) {
                     layers.push(minus);
                 }
@@ -488,6 +477,62 @@ fn set_looks(d: &mut Derived, n: u16) {
     if let Derived::DeformationError { looks, .. } = d {
         *looks = n;
     }
+}
+
+/// The layers of `variable` whose dimension values have files in view.
+fn layers_here(variable: Variable, a: &tessera_core::view_plan::Available) -> Vec<Layer> {
+    Layer::all(variable)
+        .into_iter()
+        .filter(|l| match *l {
+            Layer::Coherence(s, p, i) => {
+                a.seasons.contains(&s) && a.polarizations.contains(&p) && a.intervals.contains(&i)
+            }
+            Layer::Seasonal(s, p) => a.seasons.contains(&s) && a.polarizations.contains(&p),
+            Layer::Orbital(o, d) => a.orbits.contains(&(o, d)),
+        })
+        .collect()
+}
+
+/// Compare: off, or another layer of the variable shown right of a
+/// divider (swipe).
+#[component]
+fn CompareChoice() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sel = state.selection;
+    let options = Signal::derive(move || {
+        let (v, current) = sel.with(|s| (s.shown_variable(), s.swipe));
+        let a = state.report.with(|r| r.available.clone());
+        let mut layers = layers_here(v, &a);
+        let mut out = vec![("off".to_string(), "off".to_string())];
+        if let Some(w) = current {
+            if w.variable != v || !layers.contains(&w.layer) {
+                out.push((w.to_param(), format!("swipe: {}", w.to_param())));
+                layers.retain(|l| *l != w.layer || w.variable != v);
+            }
+        }
+        out.extend(layers.into_iter().map(|l| {
+            let value = format!("{}:{}", v.name(), derived::layer_name(l));
+            (value.clone(), format!("swipe: {value}"))
+        }));
+        out
+    });
+    let selected = Signal::derive(move || {
+        sel.with(|s| s.swipe.map_or_else(|| "off".to_string(), |w| w.to_param()))
+    });
+    let pick = move |value: String| {
+        let parsed = value.split_once(':').and_then(|(v, l)| {
+            let variable = Variable::from_name(v)?;
+            Some((variable, derived::parse_layer_name(variable, l)?))
+        });
+        sel.update(|s| {
+            s.swipe = parsed.map(|(variable, layer)| Swipe {
+                variable,
+                layer,
+                position: s.swipe.map_or(0.5, |w| w.position),
+            })
+        });
+    };
+    view! { <Choice id="compare" label="Compare" options=options selected=selected on_pick=pick/> }
 }
 
 /// The same layer in winter, or in summer when it is winter's; an orbital

@@ -232,6 +232,9 @@ pub struct ViewPlan {
     /// An RGB composite's layers (whose files are `keys`, per tile every
     /// channel's); shown instead of a derived map.
     pub composite: Option<CompositePlan>,
+    /// The stored layer shown right of the swipe's divider (its files are
+    /// in `keys` too).
+    pub swipe: Option<Input>,
     /// The orbit and flight direction picked because the selection names
     /// none (inc, lsmap); the selection itself is left as it is.
     pub picked: Option<(Orbit, FlightDirection)>,
@@ -300,6 +303,18 @@ impl ViewPlan {
             .as_ref()
             .map(|(_, i)| i)
             .or(derived.as_ref().map(|(_, i)| i));
+        let swipe = selection.swipe.map(|s| Input {
+            variable: s.variable,
+            layer: s.layer,
+        });
+        // A swipe's layer is one more input per tile.
+        let with_swipe: Option<Vec<Input>> = match (swipe, inputs, layer) {
+            (None, _, _) => None,
+            (Some(other), Some(inputs), _) => Some(inputs.iter().copied().chain([other]).collect()),
+            (Some(other), None, Some(layer)) => Some(vec![Input { variable, layer }, other]),
+            (Some(other), None, None) => Some(vec![other]),
+        };
+        let inputs = with_swipe.as_ref().or(inputs);
         let keys = match (layer, inputs) {
             // Per tile, every input's file: a tile's inputs arrive together.
             (_, Some(inputs)) => viewport
@@ -392,6 +407,7 @@ impl ViewPlan {
             layer,
             derived: derived.map(|(derived, inputs)| DerivedPlan { derived, inputs }),
             composite: composite.map(|(composite, inputs)| CompositePlan { composite, inputs }),
+            swipe,
             picked,
             keys,
             over_budget,
@@ -419,6 +435,7 @@ impl ViewPlan {
             layer,
             derived: None,
             composite: None,
+            swipe: None,
             picked: None,
             keys: Vec::new(),
             over_budget: false,

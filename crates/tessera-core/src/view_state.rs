@@ -8,7 +8,9 @@
 //! `none`; see `overview_view::OverviewSource`), and for a derived map
 //! `derive` (`gamma`, `sigma`, `difference`, `range`) with `t` (days),
 //! `looks` and `minus` (a layer such as `winter_vv_12`), and for an RGB
-//! composite `red`, `green` and `blue` (each `VAR:layer:min:max`). Reading never
+//! composite `red`, `green` and `blue` (each `VAR:layer:min:max`), and to
+//! compare, `swipe` (`VAR:layer`, shown right of a divider at `divide`, a
+//! fraction of the map's width). Reading never
 //! fails: a parameter that cannot be used is dropped with a [`Notice`]
 //! saying which and why, and the rest still applies.
 
@@ -74,6 +76,28 @@ pub struct ViewState {
     pub derived: Option<Derived>,
     /// An RGB composite of three stored layers, shown instead of either.
     pub composite: Option<Composite>,
+    /// Another stored layer right of a divider, to compare.
+    pub swipe: Option<Swipe>,
+}
+
+/// A stored layer shown right of a divider over the map.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Swipe {
+    pub variable: Variable,
+    pub layer: Layer,
+    /// Where the divider is, as a fraction of the map's width (0..1).
+    pub position: f64,
+}
+
+impl Swipe {
+    /// `VAR:layer` as the URL writes it.
+    pub fn to_param(&self) -> String {
+        format!(
+            "{}:{}",
+            self.variable.name(),
+            derived::layer_name(self.layer)
+        )
+    }
 }
 
 impl Default for ViewState {
@@ -95,6 +119,7 @@ impl Default for ViewState {
             overviews: None,
             derived: None,
             composite: None,
+            swipe: None,
         }
     }
 }
@@ -195,6 +220,7 @@ impl ViewState {
         let mut derive: (Option<String>, Option<u16>, Option<u16>, Option<String>) =
             (None, None, None, None);
         let mut channels: [Option<Channel>; 3] = [None; 3];
+        let mut swipe: (Option<String>, Option<f64>) = (None, None);
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut seen: Vec<String> = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -300,6 +326,10 @@ impl ViewState {
                     _ => notice(&format!("not a number of looks from 1 to 10000; using {}", derived::DEFAULT_LOOKS)),
                 },
                 "minus" => derive.3 = Some(v.to_string()),
+                "swipe" => swipe.0 = Some(v.to_string()),
+                "divide" => {
+                    swipe.1 = number_in(v, 0.0, 1.0).map_err(|e| notice(&e)).ok();
+                }
                 "red" | "green" | "blue" => match Channel::parse(v) {
                     Ok(c) => {
                         let i = CHANNEL_NAMES.iter().position(|n| *n == name).unwrap_or(0);
@@ -326,6 +356,31 @@ impl ViewState {
             }),
         }
         state.derived = derived_of(&state, derive, &mut notices);
+        match swipe {
+            (Some(text), position) => match text.split_once(':').and_then(|(v, l)| {
+                let variable = Variable::from_name(v)?;
+                Some((variable, derived::parse_layer_name(variable, l)?))
+            }) {
+                Some((variable, layer)) => {
+                    state.swipe = Some(Swipe {
+                        variable,
+                        layer,
+                        position: position.unwrap_or(0.5),
+                    })
+                }
+                None => notices.push(Notice {
+                    parameter: "swipe".into(),
+                    value: text,
+                    problem: "not VARIABLE:LAYER (e.g. COH:summer_vv_12); no comparison".into(),
+                }),
+            },
+            (None, Some(p)) => notices.push(Notice {
+                parameter: "divide".into(),
+                value: p.to_string(),
+                problem: "only swipe= uses it; ignored".into(),
+            }),
+            (None, None) => {}
+        }
         match channels {
             [Some(r), Some(g), Some(b)] => {
                 state.composite = Some(Composite {
@@ -405,6 +460,10 @@ impl ViewState {
             for (name, channel) in CHANNEL_NAMES.iter().zip(&composite.channels) {
                 out.push((name, encode_component(&channel.to_param())));
             }
+        }
+        if let Some(swipe) = &self.swipe {
+            out.push(("swipe", encode_component(&swipe.to_param())));
+            out.push(("divide", swipe.position.to_string()));
         }
         if let Some(c) = self.camera {
             out.push(("lat", c.lat.to_string()));
@@ -719,6 +778,38 @@ mod tests {
     }
 
     #[test]
+    fn swipes_in_the_url() {
+        let (state, notices) = ViewState::from_query("swipe=COH:summer_vv_12&divide=0.25");
+        assert!(notices.is_empty(), "{notices:?}");
+        let swipe = state.swipe.expect("a swipe");
+        assert_eq!(
+            swipe.layer,
+            Layer::Coherence(Season::Summer, Polarization::Vv, RepeatInterval::Days12)
+        );
+        assert_eq!(swipe.position, 0.25);
+        assert_eq!(
+            ViewState::from_query(&state.to_query()).0.swipe,
+            Some(swipe)
+        );
+        assert_eq!(
+            ViewState::from_query("swipe=AMP:fall_vh")
+                .0
+                .swipe
+                .map(|s| s.position),
+            Some(0.5)
+        );
+        for (query, parameter) in [
+            ("swipe=COH:summer", "swipe"),
+            ("divide=0.5", "divide"),
+            ("swipe=AMP:fall_vh&divide=2", "divide"),
+        ] {
+            let (_, notices) = ViewState::from_query(query);
+            assert_eq!(notices.len(), 1, "{query}: {notices:?}");
+            assert_eq!(notices[0].parameter, parameter, "{query}");
+        }
+    }
+
+    #[test]
     fn composites_in_the_url() {
         let (state, notices) = ViewState::from_query(
             "red=COH:winter_vv_12:0:1&green=COH:summer_vv_12&blue=AMP:winter_vv:-25:0",
@@ -791,6 +882,7 @@ mod tests {
                 proptest::option::of((-90.0f64..=90.0, -180.0f64..=180.0)),
                 (0usize..5, 1u16..=365, 1u16..=10_000, 0usize..1000),
                 proptest::option::of((0usize..3, 0usize..2, -1e3f64..1e3, 1e-3f64..1e3)),
+                proptest::option::of((0usize..1000, 0.0f64..=1.0)),
             ),
         )
             .prop_map(
@@ -798,7 +890,7 @@ mod tests {
                     (v, s, p, i, o, d),
                     (lat, lon, zoom),
                     (c, r),
-                    (budget, refs, pin, (k, days, looks, m), rgb),
+                    (budget, refs, pin, (k, days, looks, m), rgb, swipe),
                 )| {
                     let variable = Variable::ALL[v];
                     let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
@@ -834,6 +926,14 @@ mod tests {
                             4 if !orbital => Some(Derived::SeasonalRange),
                             _ => None,
                         },
+                        swipe: swipe.map(|(m, position)| {
+                            let layers = Layer::all(variable);
+                            Swipe {
+                                variable,
+                                layer: layers[m % layers.len()],
+                                position,
+                            }
+                        }),
                         composite: rgb.map(|(preset, second, lo, span)| {
                             let mut c =
                                 Composite::presets(Season::ALL[s], Polarization::ALL[p])[preset].1;
@@ -860,6 +960,7 @@ mod tests {
             prop_assert_eq!(back.overviews, state.overviews);
             prop_assert_eq!(back.derived, state.derived);
             prop_assert_eq!(back.composite, state.composite);
+            prop_assert_eq!(back.swipe, state.swipe);
         }
     }
 }
