@@ -48,6 +48,8 @@ pub const PIXEL_CARD: &str = "tessera:pixel-card";
 /// The map's coastlines are read: `lines`, `inWorker` (1 when a decoder
 /// worker read them, 0 when the page did).
 pub const COASTLINES: &str = "tessera:coastlines";
+/// Paints of the map that drew: count, total and longest time in ms.
+pub const PAINTS: &str = "tessera:paints";
 
 /// Bytes of wasm linear memory (it only grows, so this is the peak so far).
 pub fn wasm_memory_bytes() -> f64 {

@@ -32,6 +32,9 @@ pub struct Frames {
     progress_pending: Cell<bool>,
     /// The last report sent to the panels.
     reported: RefCell<Option<ViewReport>>,
+    /// Paints that drew: how many, their total and longest time (ms), for
+    /// the benchmark (`tessera:paints`).
+    paints: Cell<(u32, f64, f64)>,
 }
 
 impl Frames {
@@ -44,6 +47,7 @@ impl Frames {
             last_draw: Cell::new(f64::NEG_INFINITY),
             progress_pending: Cell::new(false),
             reported: RefCell::new(None),
+            paints: Cell::new((0, 0.0, 0.0)),
         })
     }
 
@@ -98,7 +102,8 @@ impl Frames {
             let plan = plan.as_ref()?;
             let overview = session.overview();
             let generation = session.with_overviews(|o| o.generation);
-            session.tiles().with(|tiles| {
+            let started = crate::time::now();
+            let drew = session.tiles().with(|tiles| {
                 self.painter.borrow_mut().paint(Scene {
                     plan,
                     references,
@@ -111,6 +116,20 @@ impl Frames {
                     overview_pending: session.overview_pending(),
                 })
             });
+            if drew {
+                let ms = crate::time::now() - started;
+                let (n, total, max) = self.paints.get();
+                let paints = (n + 1, total + ms, max.max(ms));
+                self.paints.set(paints);
+                crate::perf::record(
+                    crate::perf::PAINTS,
+                    &[
+                        ("count", f64::from(paints.0)),
+                        ("totalMs", paints.1),
+                        ("maxMs", paints.2),
+                    ],
+                );
+            }
             Some(session.view_report(plan))
         });
         if let Some(report) = report {
@@ -167,6 +186,7 @@ fn record_session(report: &ViewReport) {
             ("cacheBudget", t.cache_budget as f64),
             ("cachedTiles", t.cached_tiles as f64),
             ("requests", t.requests as f64),
+            ("bytesFetched", t.bytes_fetched as f64),
             ("cancelled", t.cancelled as f64),
             ("decoded", s.decoded as f64),
             ("workerMs", s.decode_ms),

@@ -194,8 +194,9 @@ impl Painter {
         }
     }
 
-    /// Paints `scene`, unless the canvases show it already.
-    pub fn paint(&mut self, scene: Scene) {
+    /// Paints `scene`, unless the canvases show it already: whether it
+    /// drew.
+    pub fn paint(&mut self, scene: Scene) -> bool {
         let plan = scene.plan;
         let (width, height) = plan.canvas.device();
         fit_backing_store(&self.map, width, height);
@@ -264,7 +265,7 @@ impl Painter {
             coastlines: scene.coastlines.map(|c| c as *const Coastlines as usize),
         };
         if self.painted.as_ref() == Some(&picture) {
-            return;
+            return false;
         }
         let view = &plan.viewport;
         let pixel_ratio = plan.canvas.pixel_ratio;
@@ -294,6 +295,7 @@ impl Painter {
                 leptos::logging::warn!("drawing the mosaic failed: {e:?}");
             }
         }
+        true
     }
 
     /// Paints the picture's content on the map canvas.

@@ -164,6 +164,20 @@ pub struct ValuePalette {
     table: Vec<[u8; 4]>,
     range: (f64, f64),
     scale: Scale,
+    /// The step of a value: `(v − lo)·slope` for linear scales (and each
+    /// side of a diverging one), or, on a log scale, the count of
+    /// `bounds` at or below it (no logarithm per pixel).
+    slope: f64,
+    negative_slope: f64,
+    bounds: Vec<f64>,
+}
+
+/// The step nearest `s` (in steps from the bottom), clamped.
+fn step_of(s: f64) -> usize {
+    if s.is_nan() {
+        return 0;
+    }
+    (s.round().clamp(0.0, (VALUE_STEPS - 1) as f64)) as usize
 }
 
 /// Steps of a [`ValuePalette`].
@@ -177,10 +191,30 @@ impl ValuePalette {
                 [r, g, b, 255]
             })
             .collect();
+        let (lo, hi) = range;
+        let last = (VALUE_STEPS - 1) as f64;
+        let bounds = match scale {
+            // The value at each half step: t·255 = j + 0.5.
+            Scale::Log => {
+                let lo = if lo > 0.0 { lo } else { hi * 1e-3 };
+                (0..VALUE_STEPS - 1)
+                    .map(|j| (lo.ln() + (j as f64 + 0.5) / last * (hi.ln() - lo.ln())).exp())
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let diverging = scale == Scale::Diverging && lo < 0.0 && hi > 0.0;
         ValuePalette {
             table,
             range,
             scale,
+            slope: if diverging {
+                0.5 * last / hi
+            } else {
+                last / (hi - lo)
+            },
+            negative_slope: if diverging { 0.5 * last / -lo } else { 0.0 },
+            bounds,
         }
     }
 
@@ -212,21 +246,61 @@ impl ValuePalette {
         Some(if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) })
     }
 
-    /// The colour of `value`: the step nearest its position.
+    /// The colour of `value`: the step nearest its position (as
+    /// [`ValuePalette::position`] gives it, to rounding at half steps).
     pub fn rgba(&self, value: f64) -> [u8; 4] {
-        match self.position(value) {
-            Some(t) => {
-                let i = (t * (VALUE_STEPS - 1) as f64).round() as usize;
-                self.table[i.min(VALUE_STEPS - 1)]
-            }
-            None => [0; 4],
+        if value.is_nan() {
+            return [0; 4];
         }
+        let (lo, hi) = self.range;
+        let last = (VALUE_STEPS - 1) as f64;
+        let step = match self.scale {
+            Scale::Log if !self.bounds.is_empty() => {
+                self.table[self.bounds.partition_point(|b| *b <= value)]
+            }
+            Scale::Diverging if self.negative_slope > 0.0 => {
+                let s = if value < 0.0 {
+                    (value - lo) * self.negative_slope
+                } else {
+                    0.5 * last + value * self.slope
+                };
+                self.table[step_of(s)]
+            }
+            _ => self.table[step_of((value - lo) * self.slope)],
+        };
+        // A range of zero width: everything at or above it is the top.
+        if lo == hi {
+            return self.table[if value >= hi { VALUE_STEPS - 1 } else { 0 }];
+        }
+        step
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The colour is the step nearest the value's position, except
+        /// within a hair of a half step (where rounding may go either
+        /// way).
+        #[test]
+        fn value_colours_are_the_nearest_step(
+            v in -1e3f64..1e3,
+            lo in -100f64..100.0,
+            span in 1e-3f64..1e3,
+            scale in 0usize..3,
+        ) {
+            let scale = [Scale::Linear, Scale::Log, Scale::Diverging][scale];
+            let (lo, hi) = if scale == Scale::Log { (lo.abs() + 1e-3, lo.abs() + 1e-3 + span) } else { (lo, lo + span) };
+            let p = ValuePalette::new(Colormap::Gray, (lo, hi), scale);
+            let t = p.position(v).unwrap() * 255.0;
+            let near_half = (t - t.floor() - 0.5).abs() < 1e-6;
+            let expected = t.round() as u8;
+            let got = p.rgba(v)[0];
+            proptest::prop_assert!(got == expected || near_half, "{} vs {} (t·255 = {})", got, expected, t);
+        }
+    }
 
     #[test]
     fn value_palettes_by_scale() {

@@ -282,9 +282,12 @@ pub fn deformation_error(gamma: f64, looks: u16) -> Option<f64> {
         return None;
     }
     let g2 = gamma * gamma;
-    let factor =
-        C_BAND_WAVELENGTH_MM / (4.0 * std::f64::consts::PI) / (2.0 * f64::from(looks)).sqrt();
-    Some(factor * ((1.0 - g2).max(0.0) / g2).sqrt())
+    Some(error_factor(looks) * ((1.0 - g2).max(0.0) / g2).sqrt())
+}
+
+/// λ/(4π) · 1/√(2·N_L), in millimetres.
+fn error_factor(looks: u16) -> f64 {
+    C_BAND_WAVELENGTH_MM / (4.0 * std::f64::consts::PI) / (2.0 * f64::from(looks)).sqrt()
 }
 
 fn season_and_polarization(layer: Layer) -> Option<(Season, Polarization)> {
@@ -342,6 +345,8 @@ pub struct Evaluator {
     values: Vec<Vec<f64>>,
     /// exp(−t/τ) per tau DN, for the decay model's maps.
     decay: Vec<f64>,
+    /// λ/(4π)/√(2·N_L), for the deformation error.
+    error_factor: f64,
 }
 
 impl Evaluator {
@@ -364,10 +369,15 @@ impl Evaluator {
             }
             _ => Vec::new(),
         };
+        let looks = match derived {
+            Derived::DeformationError { looks, .. } => looks,
+            _ => DEFAULT_LOOKS,
+        };
         Evaluator {
             derived,
             values: inputs.iter().map(|i| table(i.variable)).collect(),
             decay,
+            error_factor: error_factor(looks),
         }
     }
 
@@ -394,21 +404,44 @@ impl Evaluator {
     /// The map's value from each input's DN at a pixel (`None`: that
     /// input has no file in the tile).
     pub fn at(&self, dns: &[Option<u16>]) -> Option<f64> {
-        let mut samples = [Sample::NoFile; MAX_INPUTS];
-        for (i, (slot, dn)) in samples.iter_mut().zip(dns).enumerate() {
-            *slot = self.sample(i, *dn);
-        }
-        let samples = &samples[..dns.len().min(MAX_INPUTS)];
-        match self.derived {
-            Derived::Coherence { .. } | Derived::DeformationError { .. } => {
-                // exp(−t/τ) by tau's DN: the one transcendental per pixel.
-                let tau_dn = dns.get(1).copied().flatten().unwrap_or(FILL_VALUE);
-                let decay = self.decay.get(usize::from(tau_dn)).copied();
-                self.derived
-                    .combine(samples, |_, _| decay.unwrap_or(f64::NAN))
+        // Each kind's arithmetic written out, the ops in the scalar
+        // definition's order (so the same bits), without building
+        // samples: painting calls this for every screen pixel.
+        let value = |i: usize| match dns.get(i).copied().flatten() {
+            Some(dn) => self
+                .values
+                .get(i)
+                .and_then(|t| t.get(usize::from(dn)))
+                .copied()
+                .unwrap_or(f64::NAN),
+            None => f64::NAN,
+        };
+        let decay = || match dns.get(1).copied().flatten() {
+            Some(dn) => self.decay.get(usize::from(dn)).copied().unwrap_or(f64::NAN),
+            None => f64::NAN,
+        };
+        let v = match self.derived {
+            Derived::Coherence { .. } => modelled_coherence(value(0), decay()),
+            Derived::DeformationError { .. } => {
+                let gamma = modelled_coherence(value(0), decay());
+                if gamma > 0.0 {
+                    let g2 = gamma * gamma;
+                    self.error_factor * ((1.0 - g2).max(0.0) / g2).sqrt()
+                } else {
+                    f64::NAN
+                }
             }
-            _ => self.derived.combine(samples, |_, _| f64::NAN),
-        }
+            Derived::Difference { .. } => value(0) - value(1),
+            Derived::SeasonalRange => {
+                let mut samples = [Sample::NoFile; MAX_INPUTS];
+                for (i, (slot, dn)) in samples.iter_mut().zip(dns).enumerate() {
+                    *slot = self.sample(i, *dn);
+                }
+                let samples = &samples[..dns.len().min(MAX_INPUTS)];
+                return self.derived.combine(samples, |_, _| f64::NAN);
+            }
+        };
+        (!v.is_nan()).then_some(v)
     }
 }
 
