@@ -90,6 +90,7 @@ pub fn Map() -> impl IntoView {
                 s.pin,
                 s.derived,
                 s.composite,
+                s.swipe,
             )
         })
     });

@@ -75,6 +75,14 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         }
         _ => (dn, None),
     };
+    // Right of the divider, which file the value is from.
+    let source = match (right_of_divider, pixel, layer) {
+        (Some(_), Some((tile, _, _)), Some(layer)) => ChunkKey::new(variable, layer, tile)
+            .ok()
+            .map(|k| format!("{} (right of the divider)", FileName(k)))
+            .or(source),
+        _ => source,
+    };
     let value = match dn {
         Some(dn) if dn != FILL_VALUE => physical::format_value(variable, dn),
         Some(_) => "no data".to_string(),

@@ -172,6 +172,22 @@ pub struct ValuePalette {
     bounds: Vec<f64>,
 }
 
+/// ln(v) to about 5·10⁻⁴ for positive finite `v`: the exponent, and the
+/// logarithm of the mantissa's top 10 bits from a table.
+fn fast_ln(v: f64) -> f64 {
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..1024)
+            .map(|m| (1.0 + (f64::from(m) + 0.5) / 1024.0).ln())
+            .collect()
+    });
+    let bits = v.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mantissa = ((bits >> 42) & 0x3ff) as usize;
+    exponent as f64 * std::f64::consts::LN_2 + table[mantissa]
+}
+
 /// The step nearest `s` (in steps from the bottom), clamped.
 fn step_of(s: f64) -> usize {
     if s.is_nan() {
@@ -246,6 +262,32 @@ impl ValuePalette {
         Some(if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) })
     }
 
+    /// A value's step on a log scale: the number of half-step bounds at or
+    /// below it. A logarithm from the float's exponent and a table of
+    /// its mantissa's top bits guesses within a step; the bounds settle
+    /// it (a binary search cost as much as the rest of a pixel).
+    fn log_step(&self, value: f64) -> usize {
+        if value.is_nan() || value <= self.bounds[0] {
+            return 0;
+        }
+        let last = self.bounds.len();
+        let (lo, hi) = (self.bounds[0], self.bounds[last - 1]);
+        // The bounds are evenly spaced in ln: step j + 1 starts at bound j.
+        let guess = 1.0 + (fast_ln(value) - lo.ln()) / (hi.ln() - lo.ln()) * (last - 1) as f64;
+        let mut i = if guess.is_nan() {
+            0
+        } else {
+            guess.round().clamp(0.0, last as f64) as usize
+        };
+        while i > 0 && self.bounds[i - 1] > value {
+            i -= 1;
+        }
+        while i < last && self.bounds[i] <= value {
+            i += 1;
+        }
+        i
+    }
+
     /// The colour of `value`: the step nearest its position (as
     /// [`ValuePalette::position`] gives it, to rounding at half steps).
     pub fn rgba(&self, value: f64) -> [u8; 4] {
@@ -255,9 +297,7 @@ impl ValuePalette {
         let (lo, hi) = self.range;
         let last = (VALUE_STEPS - 1) as f64;
         let step = match self.scale {
-            Scale::Log if !self.bounds.is_empty() => {
-                self.table[self.bounds.partition_point(|b| *b <= value)]
-            }
+            Scale::Log if !self.bounds.is_empty() => self.table[self.log_step(value)],
             Scale::Diverging if self.negative_slope > 0.0 => {
                 let s = if value < 0.0 {
                     (value - lo) * self.negative_slope
@@ -299,6 +339,17 @@ mod tests {
             let expected = t.round() as u8;
             let got = p.rgba(v)[0];
             proptest::prop_assert!(got == expected || near_half, "{} vs {} (t·255 = {})", got, expected, t);
+        }
+    }
+
+    proptest::proptest! {
+        /// The log scale's fast step is the count of bounds at or below
+        /// the value, for values across many decades.
+        #[test]
+        fn log_steps_count_the_bounds(exp in -12f64..12.0, lo in 1e-3f64..10.0, decades in 0.1f64..8.0) {
+            let v = 10f64.powf(exp);
+            let p = ValuePalette::new(Colormap::Gray, (lo, lo * 10f64.powf(decades)), Scale::Log);
+            proptest::prop_assert_eq!(p.log_step(v), p.bounds.partition_point(|b| *b <= v));
         }
     }
 

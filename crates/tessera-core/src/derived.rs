@@ -13,7 +13,7 @@ use std::fmt;
 
 use crate::colormap::{Colormap, Scale, ValuePalette};
 use crate::dataset::{
-    FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile, Variable, FILL_VALUE,
+    FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile, Variable,
 };
 use crate::mosaic::{ScreenGrid, TileSamples};
 use crate::physical;
@@ -390,17 +390,6 @@ impl Evaluator {
         self.values.len()
     }
 
-    /// The sample of input `i` for a DN (`None`: no file).
-    fn sample(&self, i: usize, dn: Option<u16>) -> Sample {
-        match dn {
-            None => Sample::NoFile,
-            Some(dn) => match self.values.get(i).and_then(|t| t.get(usize::from(dn))) {
-                Some(v) if !v.is_nan() => Sample::Value(*v),
-                _ => Sample::NoData,
-            },
-        }
-    }
-
     /// The map's value from each input's DN at a pixel (`None`: that
     /// input has no file in the tile).
     pub fn at(&self, dns: &[Option<u16>]) -> Option<f64> {
@@ -433,12 +422,24 @@ impl Evaluator {
             }
             Derived::Difference { .. } => value(0) - value(1),
             Derived::SeasonalRange => {
-                let mut samples = [Sample::NoFile; MAX_INPUTS];
-                for (i, (slot, dn)) in samples.iter_mut().zip(dns).enumerate() {
-                    *slot = self.sample(i, *dn);
+                let (mut lo, mut hi, mut present) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+                for (i, dn) in dns.iter().enumerate() {
+                    if dn.is_none() {
+                        continue;
+                    }
+                    let v = value(i);
+                    if v.is_nan() {
+                        return None;
+                    }
+                    present += 1;
+                    lo = lo.min(v);
+                    hi = hi.max(v);
                 }
-                let samples = &samples[..dns.len().min(MAX_INPUTS)];
-                return self.derived.combine(samples, |_, _| f64::NAN);
+                if present >= 2 {
+                    hi - lo
+                } else {
+                    f64::NAN
+                }
             }
         };
         (!v.is_nan()).then_some(v)
