@@ -95,8 +95,69 @@ pub fn draw_overlay(
         return;
     };
     let (width, height) = view.size();
+    ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
+    draw_overlay_on(&ctx, view, coastlines, marks, pixel_ratio);
+}
+
+/// Small multiples: each panel's overlay (clipped to it) and its season's
+/// name, and the lines between the panels. `view` is the whole canvas's.
+pub fn draw_overlay_panels(
+    canvas: &HtmlCanvasElement,
+    view: &Viewport,
+    panels: &[(Viewport, (u32, u32), &str)],
+    coastlines: Option<&Coastlines>,
+    marks: &TileMarks,
+    pixel_ratio: f64,
+) {
+    let Some(ctx) = context_2d(canvas) else {
+        return;
+    };
+    let (width, height) = view.size();
+    ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
+    for (panel, (x, y), name) in panels {
+        let (pw, ph) = panel.size();
+        ctx.save();
+        ctx.begin_path();
+        ctx.rect(f64::from(*x), f64::from(*y), f64::from(pw), f64::from(ph));
+        ctx.clip();
+        let _ = ctx.translate(f64::from(*x), f64::from(*y));
+        draw_overlay_on(&ctx, panel, coastlines, marks, pixel_ratio);
+        ctx.set_font(&format!(
+            "bold {}px system-ui, sans-serif",
+            (13.0 * pixel_ratio).round()
+        ));
+        ctx.set_fill_style_str("rgba(255, 255, 255, 0.95)");
+        ctx.set_stroke_style_str("rgba(0, 0, 0, 0.8)");
+        ctx.set_line_width(3.0 * pixel_ratio);
+        // At the top's middle, clear of the graticule's labels.
+        ctx.set_text_align("center");
+        let middle = f64::from(pw) / 2.0;
+        let _ = ctx.stroke_text(name, middle, 18.0 * pixel_ratio);
+        let _ = ctx.fill_text(name, middle, 18.0 * pixel_ratio);
+        ctx.restore();
+    }
+    // The lines between the panels.
+    ctx.set_stroke_style_str("rgba(255, 255, 255, 0.9)");
+    ctx.set_line_width(2.0 * pixel_ratio);
+    ctx.begin_path();
+    for (panel, (x, y), _) in panels {
+        let (pw, ph) = panel.size();
+        ctx.rect(f64::from(*x), f64::from(*y), f64::from(pw), f64::from(ph));
+    }
+    ctx.stroke();
+}
+
+/// [`draw_overlay`]'s drawing, on a context already cleared (and perhaps
+/// clipped and moved to a panel).
+fn draw_overlay_on(
+    ctx: &CanvasRenderingContext2d,
+    view: &Viewport,
+    coastlines: Option<&Coastlines>,
+    marks: &TileMarks,
+    pixel_ratio: f64,
+) {
+    let (width, height) = view.size();
     let (w, h) = (f64::from(width), f64::from(height));
-    ctx.clear_rect(0.0, 0.0, w, h);
     let bounds = view.bounds();
 
     if let Some(coastlines) = coastlines {
@@ -187,7 +248,7 @@ pub fn draw_overlay(
         ctx.stroke();
     }
     if let Some((lat, lon)) = marks.pin {
-        draw_pin(&ctx, view, lat, lon, pixel_ratio);
+        draw_pin(ctx, view, lat, lon, pixel_ratio);
     }
 }
 

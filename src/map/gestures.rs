@@ -50,6 +50,21 @@ impl Gestures {
         )
     }
 
+    /// Where (x, y) CSS pixels are for the camera: with the four seasons
+    /// side by side, the same place in the whole map as in the panel
+    /// under the pointer (each panel is centred on the camera).
+    fn anchor(&self, x: f64, y: f64) -> (f64, f64) {
+        let multiples = self.state.selection.with_untracked(|s| s.shows_multiples());
+        match self.state.canvas.get_untracked() {
+            Some(size) if multiples => {
+                let (pw, ph) = (size.css_width / 2.0, size.css_height / 2.0);
+                let (lx, ly) = (x % pw, y % ph);
+                (lx + pw / 2.0, ly + ph / 2.0)
+            }
+            _ => (x, y),
+        }
+    }
+
     fn move_camera(&self, f: &dyn Fn(Camera, CanvasSize) -> Camera) {
         let Some(size) = self.state.canvas.get_untracked() else {
             return;
@@ -109,6 +124,7 @@ impl Gestures {
                     if before > 1.0 && after > 1.0 {
                         let (mx, my) = ((x + ox) / 2.0, (y + oy) / 2.0);
                         let factor = after / before;
+                        let (mx, my) = self.anchor(mx, my);
                         self.move_camera(&|c, size| {
                             let c = panned(c, size, (x - px) / 2.0, (y - py) / 2.0);
                             zoomed_at(c, size, factor, mx, my)
@@ -148,6 +164,7 @@ impl Gestures {
         ) else {
             return;
         };
+        let (x, y) = self.anchor(x, y);
         let Some((lat, lon)) = lat_lon_at(camera, size, x, y) else {
             return;
         };
@@ -169,6 +186,7 @@ impl Gestures {
             _ => e.delta_y(),
         };
         let factor = (-pixels / 300.0).exp2();
+        let (x, y) = self.anchor(x, y);
         self.move_camera(&|c, size| zoomed_at(c, size, factor, x, y));
     }
 

@@ -26,7 +26,7 @@ use web_sys::HtmlCanvasElement;
 
 use crate::data::overviews::{overview_tile, OverviewView};
 use crate::map::canvas::{
-    clear, draw_coverage, draw_overlay, fit_backing_store, put_rgba, TileMarks,
+    clear, draw_coverage, draw_overlay, draw_overlay_panels, fit_backing_store, put_rgba, TileMarks,
 };
 
 /// The colours asked for: a variable's (or a derived map's) colormap over
@@ -65,6 +65,7 @@ struct DerivedPalette {
 }
 
 /// What to paint.
+#[derive(Clone, Copy)]
 pub struct Scene<'a> {
     pub plan: &'a ViewPlan,
     /// Whether the references are read (else the map shows no data yet).
@@ -118,6 +119,8 @@ enum Content {
     /// The view's files: which are loaded, loading or failed is in the
     /// marks (a file the pixel inspector reads changes nothing here);
     /// under them, the overview tiles already in.
+    /// Small multiples: each panel's content and its top left corner.
+    Multiples(Vec<(Content, (u32, u32))>),
     Mosaic {
         layer: Option<Layer>,
         /// A derived map of the layer's inputs (in the plan).
@@ -176,6 +179,8 @@ pub struct Painter {
     /// right of the divider.
     swipe_palette: Option<(Colours, Palette)>,
     scratch: Vec<u8>,
+    /// Small multiples: the composed picture being made.
+    panels_rgba: Vec<u8>,
     painted: Option<Picture>,
 }
 
@@ -190,6 +195,7 @@ impl Painter {
             composite: None,
             swipe_palette: None,
             scratch: Vec::new(),
+            panels_rgba: Vec::new(),
             painted: None,
         }
     }
@@ -223,6 +229,22 @@ impl Painter {
                     .count(),
             },
             (true, true, None) => Content::Coverage(plan.tiles().collect()),
+            (true, false, _) if !plan.panels.is_empty() => Content::Multiples(
+                plan.panels
+                    .iter()
+                    .map(|panel| {
+                        let content = Content::Mosaic {
+                            layer: panel.plan.layer,
+                            derived: panel.plan.derived.is_some(),
+                            composite: false,
+                            swipe: None,
+                            colours: scene.colours,
+                            under: None,
+                        };
+                        (content, panel.origin)
+                    })
+                    .collect(),
+            ),
             (true, false, under) => Content::Mosaic {
                 layer: plan.layer,
                 derived: plan.derived.is_some(),
@@ -245,7 +267,7 @@ impl Painter {
             pin: scene.pin,
             ..TileMarks::default()
         };
-        if let Content::Mosaic { .. } = content {
+        if let Content::Mosaic { .. } | Content::Multiples(_) = content {
             for key in &plan.keys {
                 if scene.tiles.failure(key).is_some() {
                     marks.failed.push(key.tile);
@@ -271,23 +293,44 @@ impl Painter {
         let pixel_ratio = plan.canvas.pixel_ratio;
         let painted = self.paint_content(&picture.content, &scene);
         // The swipe's layer over the right of the divider.
-        let painted = match (&picture.content, painted) {
-            (
-                Content::Mosaic {
-                    swipe: Some((other, x, colours)),
-                    ..
-                },
-                Ok(()),
-            ) => self.paint_swipe(plan, scene.tiles, *other, *x, colours),
-            (_, painted) => painted,
+        if let (
+            Content::Mosaic {
+                swipe: Some((other, x, colours)),
+                ..
+            },
+            Ok(true),
+        ) = (&picture.content, &painted)
+        {
+            self.paint_swipe(plan, scene.tiles, *other, *x, colours);
+        }
+        let painted = match painted {
+            Ok(true) => put_rgba(&self.map, view, &mut self.rgba),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
         };
-        draw_overlay(
-            &self.overlay,
-            view,
-            scene.coastlines,
-            &picture.marks,
-            pixel_ratio,
-        );
+        if plan.panels.is_empty() {
+            draw_overlay(
+                &self.overlay,
+                view,
+                scene.coastlines,
+                &picture.marks,
+                pixel_ratio,
+            );
+        } else {
+            let panels: Vec<(Viewport, (u32, u32), &str)> = plan
+                .panels
+                .iter()
+                .map(|p| (p.plan.viewport, p.origin, p.season.name()))
+                .collect();
+            draw_overlay_panels(
+                &self.overlay,
+                view,
+                &panels,
+                scene.coastlines,
+                &picture.marks,
+                pixel_ratio,
+            );
+        }
         match painted {
             Ok(()) => self.painted = Some(picture),
             Err(e) => {
@@ -298,22 +341,52 @@ impl Painter {
         true
     }
 
-    /// Paints the picture's content on the map canvas.
+    /// Paints the picture's content: on the map canvas (`false`), or into
+    /// `self.rgba` (`true`: to be put on the canvas).
     fn paint_content(
         &mut self,
         content: &Content,
         scene: &Scene,
-    ) -> Result<(), wasm_bindgen::JsValue> {
+    ) -> Result<bool, wasm_bindgen::JsValue> {
         let plan = scene.plan;
         let view = &plan.viewport;
         match content {
+            Content::Multiples(panels) => {
+                let (width, height) = view.size();
+                let (width, height) = (width as usize, height as usize);
+                let mut out = std::mem::take(&mut self.panels_rgba);
+                out.clear();
+                out.resize(width * height * 4, 0);
+                for (panel, (content, origin)) in plan.panels.iter().zip(panels) {
+                    let sub = Scene {
+                        plan: &panel.plan,
+                        overview: None,
+                        ..*scene
+                    };
+                    if let Ok(true) = self.paint_content(content, &sub) {
+                        let (pw, _) = panel.plan.viewport.size();
+                        let pw = pw as usize;
+                        let (ox, oy) = (origin.0 as usize, origin.1 as usize);
+                        for (row, from) in self.rgba.chunks_exact(pw * 4).enumerate() {
+                            let at = ((oy + row) * width + ox) * 4;
+                            if let Some(to) = out.get_mut(at..at + pw * 4) {
+                                to.copy_from_slice(from);
+                            }
+                        }
+                    }
+                }
+                // The composed picture is the one to put; the buffers
+                // swap, so both are kept for the next paint.
+                self.panels_rgba = std::mem::replace(&mut self.rgba, out);
+                Ok(true)
+            }
             Content::Nothing => {
                 clear(&self.map);
-                Ok(())
+                Ok(false)
             }
             Content::Coverage(tiles) => {
                 draw_coverage(&self.map, view, tiles);
-                Ok(())
+                Ok(false)
             }
             Content::Mosaic {
                 composite: true, ..
@@ -328,12 +401,12 @@ impl Painter {
                             let listed: HashSet<&ChunkKey> = plan.keys.iter().collect();
                             let input = input_tile(&of.inputs, &listed, scene.tiles);
                             composite::paint(view, palette, input, &mut self.rgba);
-                            put_rgba(&self.map, view, &mut self.rgba)
+                            Ok(true)
                         }
-                        None => Ok(()),
+                        None => Ok(false),
                     }
                 }
-                None => Ok(()),
+                None => Ok(false),
             },
             Content::Mosaic {
                 derived: true,
@@ -362,12 +435,12 @@ impl Painter {
                             let listed: HashSet<&ChunkKey> = plan.keys.iter().collect();
                             let input = input_tile(&of.inputs, &listed, scene.tiles);
                             derived::paint(view, &d.evaluator, input, &d.palette, &mut self.rgba);
-                            put_rgba(&self.map, view, &mut self.rgba)
+                            Ok(true)
                         }
-                        None => Ok(()),
+                        None => Ok(false),
                     }
                 }
-                None => Ok(()),
+                None => Ok(false),
             },
             Content::Overview { colours, .. }
             | Content::Mosaic { colours, .. }
@@ -414,9 +487,9 @@ impl Painter {
                             }
                             _ => mosaic::paint(view, files, palette, rgba),
                         }
-                        put_rgba(&self.map, view, rgba)
+                        Ok(true)
                     }
-                    None => Ok(()),
+                    None => Ok(false),
                 }
             }
         }
@@ -430,13 +503,13 @@ impl Painter {
         other: Input,
         x: u32,
         colours: &Colours,
-    ) -> Result<(), wasm_bindgen::JsValue> {
+    ) {
         if self.swipe_palette.as_ref().map(|(c, _)| c) != Some(colours) {
             let palette = Palette::new(colours.variable, colours.colormap, colours.range);
             self.swipe_palette = Some((*colours, palette));
         }
         let Some((_, palette)) = &self.swipe_palette else {
-            return Ok(());
+            return;
         };
         let view = &plan.viewport;
         let files = move |tile| {
@@ -455,7 +528,6 @@ impl Painter {
         {
             row[x * 4..].copy_from_slice(&from[x * 4..]);
         }
-        put_rgba(&self.map, view, &mut self.rgba)
     }
 }
 

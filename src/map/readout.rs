@@ -8,6 +8,7 @@ use tessera_core::coordinates::GlobalPixel;
 use tessera_core::dataset::FILL_VALUE;
 use tessera_core::derived::Sample;
 use tessera_core::overview_view::{level_scale, value_at};
+use tessera_core::view_plan::ViewPlan;
 use tessera_core::{physical, ChunkKey, FileName, Tile};
 
 use crate::data::overviews::overview_tile;
@@ -19,10 +20,30 @@ use crate::state::AppState;
 pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<Readout> {
     let size = state.canvas.get_untracked()?;
     let camera = state.selection.with_untracked(|s| s.camera)?;
-    let (lat, lon) = lat_lon_at(camera, size, x, y)?;
-    let (variable, layer) = session
-        .plan
-        .with_untracked(|p| p.as_ref().map(|p| (p.variable, p.layer)))?;
+    // Small multiples: the panel under the pointer, where in it, and its
+    // plan (its season's layer).
+    let panel = session.plan.with_untracked(|p| {
+        let (dx, dy) = size.to_device(x, y);
+        p.as_ref()?.panels.iter().find_map(|panel| {
+            let (w, h) = panel.plan.viewport.size();
+            let (ox, oy) = (f64::from(panel.origin.0), f64::from(panel.origin.1));
+            let inside = dx >= ox && dx < ox + f64::from(w) && dy >= oy && dy < oy + f64::from(h);
+            inside.then(|| {
+                let (lat, lon) = panel.plan.viewport.screen_to_lat_lon(dx - ox, dy - oy);
+                (lat, lon, panel.plan.clone())
+            })
+        })
+    });
+    let (lat, lon) = match &panel {
+        Some((lat, lon, _)) => (*lat, *lon),
+        None => lat_lon_at(camera, size, x, y)?,
+    };
+    let (variable, layer) = match &panel {
+        Some((_, _, plan)) => (plan.variable, plan.layer),
+        None => session
+            .plan
+            .with_untracked(|p| p.as_ref().map(|p| (p.variable, p.layer)))?,
+    };
     let pixel = GlobalPixel::containing(lat, lon).and_then(|p| p.tile_pixel());
     // Right of the swipe's divider: the layer shown there.
     let right_of_divider = state.selection.with_untracked(|s| {
@@ -33,7 +54,13 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
     let (variable, layer) = match right_of_divider {
         Some(other) => other,
         None => {
-            if let Some(readout) = derived_readout(state, session, lat, lon, pixel) {
+            let derived = match &panel {
+                Some((_, _, plan)) => derived_readout(state, session, plan, lat, lon, pixel),
+                None => session.plan.with_untracked(|plan| {
+                    derived_readout(state, session, plan.as_ref()?, lat, lon, pixel)
+                }),
+            };
+            if let Some(readout) = derived {
                 return Some(readout);
             }
             (variable, layer)
@@ -76,10 +103,14 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         _ => (dn, None),
     };
     // Right of the divider, which file the value is from.
-    let source = match (right_of_divider, pixel, layer) {
-        (Some(_), Some((tile, _, _)), Some(layer)) => ChunkKey::new(variable, layer, tile)
+    let source = match (right_of_divider, &panel, pixel, layer) {
+        (Some(_), _, Some((tile, _, _)), Some(layer)) => ChunkKey::new(variable, layer, tile)
             .ok()
             .map(|k| format!("{} (right of the divider)", FileName(k)))
+            .or(source),
+        (None, Some(_), Some((tile, _, _)), Some(layer)) => ChunkKey::new(variable, layer, tile)
+            .ok()
+            .map(|k| FileName(k).to_string())
             .or(source),
         _ => source,
     };
@@ -106,13 +137,13 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
 fn derived_readout(
     state: AppState,
     session: Session,
+    plan: &ViewPlan,
     lat: f64,
     lon: f64,
     pixel: Option<(Tile, u32, u32)>,
 ) -> Option<Readout> {
     let selected = state.selection.with_untracked(|s| s.variable);
-    session.plan.with_untracked(|plan| {
-        let plan = plan.as_ref()?;
+    {
         let (inputs_of, derived) = match (&plan.composite, &plan.derived) {
             (Some(c), _) => (&c.inputs, None),
             (None, Some(d)) => (&d.inputs, Some(d.derived)),
@@ -195,5 +226,5 @@ fn derived_readout(
             inputs,
             source: Some(format!("{} of {} files", derived.kind(), inputs_of.len())),
         })
-    })
+    }
 }

@@ -493,8 +493,8 @@ fn layers_here(variable: Variable, a: &tessera_core::view_plan::Available) -> Ve
         .collect()
 }
 
-/// Compare: off, or another layer of the variable shown right of a
-/// divider (swipe).
+/// Compare: off, the four seasons side by side (linked small multiples),
+/// or another layer of the variable right of a divider (swipe).
 #[component]
 fn CompareChoice() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -503,7 +503,10 @@ fn CompareChoice() -> impl IntoView {
         let (v, current) = sel.with(|s| (s.shown_variable(), s.swipe));
         let a = state.report.with(|r| r.available.clone());
         let mut layers = layers_here(v, &a);
-        let mut out = vec![("off".to_string(), "off".to_string())];
+        let mut out = vec![
+            ("off".to_string(), "off".to_string()),
+            ("seasons".to_string(), "the four seasons".to_string()),
+        ];
         if let Some(w) = current {
             if w.variable != v || !layers.contains(&w.layer) {
                 out.push((w.to_param(), format!("swipe: {}", w.to_param())));
@@ -517,7 +520,11 @@ fn CompareChoice() -> impl IntoView {
         out
     });
     let selected = Signal::derive(move || {
-        sel.with(|s| s.swipe.map_or_else(|| "off".to_string(), |w| w.to_param()))
+        sel.with(|s| match s.swipe {
+            Some(w) => w.to_param(),
+            None if s.multiples => "seasons".to_string(),
+            None => "off".to_string(),
+        })
     });
     let pick = move |value: String| {
         let parsed = value.split_once(':').and_then(|(v, l)| {
@@ -525,6 +532,7 @@ fn CompareChoice() -> impl IntoView {
             Some((variable, derived::parse_layer_name(variable, l)?))
         });
         sel.update(|s| {
+            s.multiples = value == "seasons";
             s.swipe = parsed.map(|(variable, layer)| Swipe {
                 variable,
                 layer,

@@ -170,6 +170,8 @@ pub struct ValuePalette {
     slope: f64,
     negative_slope: f64,
     bounds: Vec<f64>,
+    /// ln of the first bound, and bounds per unit of ln.
+    log_scale: (f64, f64),
 }
 
 /// ln(v) to about 5·10⁻⁴ for positive finite `v`: the exponent, and the
@@ -220,7 +222,15 @@ impl ValuePalette {
             _ => Vec::new(),
         };
         let diverging = scale == Scale::Diverging && lo < 0.0 && hi > 0.0;
+        let log_scale = match (bounds.first(), bounds.last()) {
+            (Some(first), Some(end)) if bounds.len() > 1 => (
+                first.ln(),
+                (bounds.len() - 1) as f64 / (end.ln() - first.ln()),
+            ),
+            _ => (0.0, 0.0),
+        };
         ValuePalette {
+            log_scale,
             table,
             range,
             scale,
@@ -271,9 +281,9 @@ impl ValuePalette {
             return 0;
         }
         let last = self.bounds.len();
-        let (lo, hi) = (self.bounds[0], self.bounds[last - 1]);
         // The bounds are evenly spaced in ln: step j + 1 starts at bound j.
-        let guess = 1.0 + (fast_ln(value) - lo.ln()) / (hi.ln() - lo.ln()) * (last - 1) as f64;
+        let (ln_first, steps_per_ln) = self.log_scale;
+        let guess = 1.0 + (fast_ln(value) - ln_first) * steps_per_ln;
         let mut i = if guess.is_nan() {
             0
         } else {
@@ -286,6 +296,29 @@ impl ValuePalette {
             i += 1;
         }
         i
+    }
+
+    /// Colours `values` into `out` (4 bytes each) where `columns` has a
+    /// column; NaN stays as `out` has it (transparent). One branch on the
+    /// scale per run.
+    pub fn paint_run(&self, values: &[f64], columns: &[Option<u32>], out: &mut [u8]) {
+        let pixels = out.chunks_exact_mut(4).zip(values).zip(columns);
+        match self.scale {
+            Scale::Log if !self.bounds.is_empty() => {
+                for ((pixel, &v), column) in pixels {
+                    if column.is_some() && !v.is_nan() {
+                        pixel.copy_from_slice(&self.table[self.log_step(v)]);
+                    }
+                }
+            }
+            _ => {
+                for ((pixel, &v), column) in pixels {
+                    if column.is_some() && !v.is_nan() {
+                        pixel.copy_from_slice(&self.rgba(v));
+                    }
+                }
+            }
+        }
     }
 
     /// The colour of `value`: the step nearest its position (as

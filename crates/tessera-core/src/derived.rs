@@ -13,7 +13,7 @@ use std::fmt;
 
 use crate::colormap::{Colormap, Scale, ValuePalette};
 use crate::dataset::{
-    FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile, Variable,
+    FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Tile, Variable, FILL_VALUE,
 };
 use crate::mosaic::{ScreenGrid, TileSamples};
 use crate::physical;
@@ -393,56 +393,94 @@ impl Evaluator {
     /// The map's value from each input's DN at a pixel (`None`: that
     /// input has no file in the tile).
     pub fn at(&self, dns: &[Option<u16>]) -> Option<f64> {
-        // Each kind's arithmetic written out, the ops in the scalar
-        // definition's order (so the same bits), without building
-        // samples: painting calls this for every screen pixel.
-        let value = |i: usize| match dns.get(i).copied().flatten() {
-            Some(dn) => self
-                .values
-                .get(i)
-                .and_then(|t| t.get(usize::from(dn)))
-                .copied()
-                .unwrap_or(f64::NAN),
-            None => f64::NAN,
+        let mut columns = [[0u16; 1]; MAX_INPUTS];
+        let mut present = [false; MAX_INPUTS];
+        for (i, dn) in dns.iter().enumerate().take(MAX_INPUTS) {
+            if let Some(dn) = dn {
+                columns[i][0] = *dn;
+                present[i] = true;
+            }
+        }
+        let inputs: Vec<Option<&[u16]>> = (0..dns.len().min(MAX_INPUTS))
+            .map(|i| present[i].then_some(&columns[i][..]))
+            .collect();
+        let mut out = [f64::NAN];
+        self.run(&inputs, &mut out);
+        (!out[0].is_nan()).then_some(out[0])
+    }
+
+    /// The map's values for a run of pixels: `inputs[i]` is input `i`'s
+    /// DNs along the run, `None` where the input has no file in the
+    /// tile; `out` gets NaN for no data. Each kind's arithmetic is
+    /// written out, its ops in the scalar definition's order (so the same
+    /// bits), one kind and one loop per run: painting calls this for
+    /// every run of every screen row.
+    pub fn run(&self, inputs: &[Option<&[u16]>], out: &mut [f64]) {
+        let table = |i: usize| self.values.get(i).map_or(&[][..], Vec::as_slice);
+        let at = |t: &[f64], dn: u16| t.get(usize::from(dn)).copied().unwrap_or(f64::NAN);
+        let both = match (
+            inputs.first().copied().flatten(),
+            inputs.get(1).copied().flatten(),
+        ) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
         };
-        let decay = || match dns.get(1).copied().flatten() {
-            Some(dn) => self.decay.get(usize::from(dn)).copied().unwrap_or(f64::NAN),
-            None => f64::NAN,
-        };
-        let v = match self.derived {
-            Derived::Coherence { .. } => modelled_coherence(value(0), decay()),
-            Derived::DeformationError { .. } => {
-                let gamma = modelled_coherence(value(0), decay());
-                if gamma > 0.0 {
-                    let g2 = gamma * gamma;
-                    self.error_factor * ((1.0 - g2).max(0.0) / g2).sqrt()
-                } else {
-                    f64::NAN
+        match self.derived {
+            Derived::Coherence { .. } | Derived::DeformationError { .. } => {
+                let Some((rho, tau)) = both else {
+                    out.fill(f64::NAN);
+                    return;
+                };
+                let (rhos, decay) = (table(0), &self.decay[..]);
+                let error = matches!(self.derived, Derived::DeformationError { .. });
+                for ((v, &r), &t) in out.iter_mut().zip(rho).zip(tau) {
+                    let gamma = modelled_coherence(at(rhos, r), at(decay, t));
+                    *v = if !error {
+                        gamma
+                    } else if gamma > 0.0 {
+                        let g2 = gamma * gamma;
+                        self.error_factor * ((1.0 - g2).max(0.0) / g2).sqrt()
+                    } else {
+                        f64::NAN
+                    };
                 }
             }
-            Derived::Difference { .. } => value(0) - value(1),
+            Derived::Difference { .. } => {
+                let Some((a, b)) = both else {
+                    out.fill(f64::NAN);
+                    return;
+                };
+                let (ta, tb) = (table(0), table(1));
+                for ((v, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *v = at(ta, x) - at(tb, y);
+                }
+            }
             Derived::SeasonalRange => {
-                let (mut lo, mut hi, mut present) = (f64::INFINITY, f64::NEG_INFINITY, 0);
-                for (i, dn) in dns.iter().enumerate() {
-                    if dn.is_none() {
-                        continue;
-                    }
-                    let v = value(i);
-                    if v.is_nan() {
-                        return None;
-                    }
-                    present += 1;
-                    lo = lo.min(v);
-                    hi = hi.max(v);
+                let listed: Vec<(&[u16], &[f64])> = inputs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, dns)| Some(((*dns)?, table(i))))
+                    .collect();
+                if listed.len() < 2 {
+                    out.fill(f64::NAN);
+                    return;
                 }
-                if present >= 2 {
-                    hi - lo
-                } else {
-                    f64::NAN
+                for (x, v) in out.iter_mut().enumerate() {
+                    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                    for (dns, t) in &listed {
+                        let value = at(t, dns.get(x).copied().unwrap_or(FILL_VALUE));
+                        // A season with a file but no data: no range.
+                        lo = lo.min(value);
+                        hi = hi.max(value);
+                        if value.is_nan() {
+                            lo = f64::NAN;
+                            break;
+                        }
+                    }
+                    *v = hi - lo;
                 }
             }
-        };
-        (!v.is_nan()).then_some(v)
+        }
     }
 }
 
@@ -458,17 +496,20 @@ pub enum InputTile<'a> {
     Missing,
 }
 
-/// Calls `f(screen index, value)` for every screen pixel of `view` over a
-/// tile whose inputs are all in (or listed as having no file).
-fn for_each_value<'a>(
+/// Calls `f(first screen index, values)` for every run of a screen row
+/// over a tile whose inputs are all in (or listed as having no file),
+/// with the map's values along it (NaN: no data). The run's DNs are
+/// gathered per input first (a row's worth at most, never a screen's).
+fn for_each_run<'a>(
     view: &Viewport,
     evaluator: &Evaluator,
     tile: impl Fn(usize, Tile) -> InputTile<'a>,
-    mut f: impl FnMut(usize, Option<f64>),
+    mut f: impl FnMut(usize, &[Option<u32>], &[f64]),
 ) {
     let grid = ScreenGrid::new(view);
     let n = evaluator.inputs().min(MAX_INPUTS);
-    let mut dns = [None; MAX_INPUTS];
+    let mut gathered: Vec<Vec<u16>> = vec![Vec::new(); n];
+    let mut values: Vec<f64> = Vec::new();
     grid.for_each_tile_run(|y, start, tile_id, base, columns| {
         let mut inputs: [Option<TileSamples>; MAX_INPUTS] = [None; MAX_INPUTS];
         for (i, slot) in inputs.iter_mut().enumerate().take(n) {
@@ -481,13 +522,21 @@ fn for_each_value<'a>(
         if inputs[..n].iter().all(Option::is_none) {
             return;
         }
-        for (x, column) in columns.iter().enumerate() {
-            let Some(c) = column else { continue };
-            for (dn, samples) in dns.iter_mut().zip(&inputs).take(n) {
-                *dn = samples.map(|s| s.get(base + *c as usize));
+        for (dns, samples) in gathered.iter_mut().zip(&inputs) {
+            dns.clear();
+            if let Some(s) = samples {
+                s.gather(base, columns, dns);
             }
-            f(y * grid.width + start + x, evaluator.at(&dns[..n]));
         }
+        let runs: Vec<Option<&[u16]>> = gathered
+            .iter()
+            .zip(&inputs)
+            .map(|(dns, s)| s.map(|_| dns.as_slice()))
+            .collect();
+        values.clear();
+        values.resize(columns.len(), f64::NAN);
+        evaluator.run(&runs, &mut values);
+        f(y * grid.width + start, columns, &values);
     });
 }
 
@@ -500,9 +549,11 @@ pub fn values<'a>(
 ) -> Vec<f64> {
     let (width, height) = view.size();
     let mut out = vec![f64::NAN; width as usize * height as usize];
-    for_each_value(view, evaluator, tile, |i, v| {
-        if let (Some(slot), Some(v)) = (out.get_mut(i), v) {
-            *slot = v;
+    for_each_run(view, evaluator, tile, |at, columns, values| {
+        for ((slot, column), v) in out[at..].iter_mut().zip(columns).zip(values) {
+            if column.is_some() {
+                *slot = *v;
+            }
         }
     });
     out
@@ -520,10 +571,11 @@ pub fn paint<'a>(
     let (width, height) = view.size();
     rgba.clear();
     rgba.resize(width as usize * height as usize * 4, 0);
-    for_each_value(view, evaluator, tile, |i, v| {
-        if let (Some(pixel), Some(v)) = (rgba.get_mut(i * 4..i * 4 + 4), v) {
-            pixel.copy_from_slice(&palette.rgba(v));
-        }
+    for_each_run(view, evaluator, tile, |at, columns, values| {
+        let Some(out) = rgba.get_mut(at * 4..(at + columns.len()) * 4) else {
+            return;
+        };
+        palette.paint_run(values, columns, out);
     });
 }
 

@@ -16,6 +16,27 @@ pub enum TileSamples<'a> {
 }
 
 impl TileSamples<'_> {
+    /// Appends the values at `base` + each of `columns` (fill where a
+    /// column is `None` or past the end): one branch on the dtype per
+    /// run, not per pixel.
+    pub(crate) fn gather(&self, base: usize, columns: &[Option<u32>], out: &mut Vec<u16>) {
+        fn from<T: Copy + Into<u16>>(
+            v: &[T],
+            base: usize,
+            columns: &[Option<u32>],
+            out: &mut Vec<u16>,
+        ) {
+            out.extend(columns.iter().map(|c| match c {
+                Some(c) => v.get(base + *c as usize).map_or(FILL_VALUE, |&x| x.into()),
+                None => FILL_VALUE,
+            }));
+        }
+        match self {
+            TileSamples::U8(v) => from(v, base, columns, out),
+            TileSamples::U16(v) => from(v, base, columns, out),
+        }
+    }
+
     pub(crate) fn get(&self, index: usize) -> u16 {
         match self {
             TileSamples::U8(v) => v.get(index).map_or(FILL_VALUE, |&x| u16::from(x)),

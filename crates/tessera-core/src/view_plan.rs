@@ -180,6 +180,16 @@ impl DerivedPlan {
     }
 }
 
+/// One of the small multiples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    pub season: Season,
+    /// Its top left corner on the canvas, in device pixels.
+    pub origin: (u32, u32),
+    /// The season's plan on the panel (its viewport the panel's size).
+    pub plan: ViewPlan,
+}
+
 /// An RGB composite a view shows, and its three layers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompositePlan {
@@ -235,6 +245,9 @@ pub struct ViewPlan {
     /// The stored layer shown right of the swipe's divider (its files are
     /// in `keys` too).
     pub swipe: Option<Input>,
+    /// Small multiples: the four seasons' plans, each on a quarter of the
+    /// canvas (their files are `keys`); empty for a single map.
+    pub panels: Vec<Panel>,
     /// The orbit and flight direction picked because the selection names
     /// none (inc, lsmap); the selection itself is left as it is.
     pub picked: Option<(Orbit, FlightDirection)>,
@@ -268,6 +281,9 @@ impl ViewPlan {
     /// or the canvas cannot be viewed. `previous` (the last plan, if any)
     /// only saves work: the result is the same without it.
     pub fn new(input: &PlanInput, previous: Option<&ViewPlan>) -> Option<ViewPlan> {
+        if input.selection.shows_multiples() && input.index.is_some() {
+            return ViewPlan::multiples(input);
+        }
         let selection = input.selection;
         let viewport = viewport(selection.camera?, input.canvas)?;
         let variable = selection.shown_variable();
@@ -408,6 +424,7 @@ impl ViewPlan {
             derived: derived.map(|(derived, inputs)| DerivedPlan { derived, inputs }),
             composite: composite.map(|(composite, inputs)| CompositePlan { composite, inputs }),
             swipe,
+            panels: Vec::new(),
             picked,
             keys,
             over_budget,
@@ -418,6 +435,86 @@ impl ViewPlan {
             other_records: per_tiles.other_records.clone(),
             per_tiles,
         })
+    }
+
+    /// The four seasons side by side: a plan per season on a quarter of
+    /// the canvas, the same centre and scale; the view's files are all of
+    /// theirs, counted together against the budget.
+    fn multiples(input: &PlanInput) -> Option<ViewPlan> {
+        let single = ViewState {
+            multiples: false,
+            ..input.selection.clone()
+        };
+        let mut plan = ViewPlan::new(
+            &PlanInput {
+                selection: &single,
+                ..*input
+            },
+            None,
+        )?;
+        let (width, height) = input.canvas.device();
+        let (pw, ph) = ((width / 2).max(1), (height / 2).max(1));
+        let ratio = input.canvas.pixel_ratio;
+        let quarter = CanvasSize {
+            css_width: f64::from(pw) / ratio,
+            css_height: f64::from(ph) / ratio,
+            pixel_ratio: ratio,
+        };
+        let panels: Vec<Panel> = Season::ALL
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &season)| {
+                let selection = ViewState {
+                    season,
+                    ..single.clone()
+                };
+                let plan = ViewPlan::new(
+                    &PlanInput {
+                        selection: &selection,
+                        canvas: quarter,
+                        ..*input
+                    },
+                    None,
+                )?;
+                let origin = ((i % 2) as u32 * pw, (i / 2) as u32 * ph);
+                Some(Panel {
+                    season,
+                    origin,
+                    plan,
+                })
+            })
+            .collect();
+        let mut keys = Vec::new();
+        let mut sources = Vec::new();
+        let mut records = Vec::new();
+        for panel in &panels {
+            for key in &panel.plan.keys {
+                if !keys.contains(key) {
+                    keys.push(*key);
+                }
+            }
+            for record in &panel.plan.records {
+                if !records.contains(record) {
+                    records.push(*record);
+                }
+            }
+        }
+        plan.over_budget = keys.len() > input.selection.budget as usize;
+        if !plan.over_budget {
+            for panel in &panels {
+                for source in &panel.plan.sources {
+                    if !sources.iter().any(|s: &ChunkSource| s.key == source.key) {
+                        sources.push(source.clone());
+                    }
+                }
+            }
+        }
+        plan.keys = keys;
+        plan.sources = sources;
+        plan.records = records;
+        plan.prefetch = Vec::new();
+        plan.panels = panels;
+        Some(plan)
     }
 
     fn without_references(
@@ -436,6 +533,7 @@ impl ViewPlan {
             derived: None,
             composite: None,
             swipe: None,
+            panels: Vec::new(),
             picked: None,
             keys: Vec::new(),
             over_budget: false,

@@ -10,7 +10,8 @@
 //! `looks` and `minus` (a layer such as `winter_vv_12`), and for an RGB
 //! composite `red`, `green` and `blue` (each `VAR:layer:min:max`), and to
 //! compare, `swipe` (`VAR:layer`, shown right of a divider at `divide`, a
-//! fraction of the map's width). Reading never
+//! fraction of the map's width), or `multiples=seasons` (the four
+//! seasons of the selection side by side, linked). Reading never
 //! fails: a parameter that cannot be used is dropped with a [`Notice`]
 //! saying which and why, and the rest still applies.
 
@@ -78,6 +79,8 @@ pub struct ViewState {
     pub composite: Option<Composite>,
     /// Another stored layer right of a divider, to compare.
     pub swipe: Option<Swipe>,
+    /// The four seasons of the selection as linked small multiples.
+    pub multiples: bool,
 }
 
 /// A stored layer shown right of a divider over the map.
@@ -120,6 +123,7 @@ impl Default for ViewState {
             derived: None,
             composite: None,
             swipe: None,
+            multiples: false,
         }
     }
 }
@@ -182,6 +186,17 @@ impl ViewState {
             ..self.clone()
         }
         .layer()
+    }
+
+    /// Whether the map shows the four seasons side by side: asked for,
+    /// and the map has seasons (not inc or lsmap, a composite, a
+    /// seasonal range or a swipe).
+    pub fn shows_multiples(&self) -> bool {
+        self.multiples
+            && self.composite.is_none()
+            && self.swipe.is_none()
+            && self.derived != Some(Derived::SeasonalRange)
+            && !matches!(self.shown_variable(), Variable::Inc | Variable::Lsmap)
     }
 
     /// The colormap drawn: the one chosen, or the map's default.
@@ -326,6 +341,10 @@ impl ViewState {
                     _ => notice(&format!("not a number of looks from 1 to 10000; using {}", derived::DEFAULT_LOOKS)),
                 },
                 "minus" => derive.3 = Some(v.to_string()),
+                "multiples" => match v {
+                    "seasons" => state.multiples = true,
+                    _ => notice("not a kind of small multiples (seasons); ignored"),
+                },
                 "swipe" => swipe.0 = Some(v.to_string()),
                 "divide" => {
                     swipe.1 = number_in(v, 0.0, 1.0).map_err(|e| notice(&e)).ok();
@@ -460,6 +479,9 @@ impl ViewState {
             for (name, channel) in CHANNEL_NAMES.iter().zip(&composite.channels) {
                 out.push((name, encode_component(&channel.to_param())));
             }
+        }
+        if self.multiples {
+            out.push(("multiples", "seasons".into()));
         }
         if let Some(swipe) = &self.swipe {
             out.push(("swipe", encode_component(&swipe.to_param())));
@@ -883,6 +905,7 @@ mod tests {
                 (0usize..5, 1u16..=365, 1u16..=10_000, 0usize..1000),
                 proptest::option::of((0usize..3, 0usize..2, -1e3f64..1e3, 1e-3f64..1e3)),
                 proptest::option::of((0usize..1000, 0.0f64..=1.0)),
+                any::<bool>(),
             ),
         )
             .prop_map(
@@ -890,7 +913,7 @@ mod tests {
                     (v, s, p, i, o, d),
                     (lat, lon, zoom),
                     (c, r),
-                    (budget, refs, pin, (k, days, looks, m), rgb, swipe),
+                    (budget, refs, pin, (k, days, looks, m), rgb, swipe, multiples),
                 )| {
                     let variable = Variable::ALL[v];
                     let orbital = matches!(variable, Variable::Inc | Variable::Lsmap);
@@ -926,6 +949,7 @@ mod tests {
                             4 if !orbital => Some(Derived::SeasonalRange),
                             _ => None,
                         },
+                        multiples,
                         swipe: swipe.map(|(m, position)| {
                             let layers = Layer::all(variable);
                             Swipe {
@@ -961,6 +985,7 @@ mod tests {
             prop_assert_eq!(back.derived, state.derived);
             prop_assert_eq!(back.composite, state.composite);
             prop_assert_eq!(back.swipe, state.swipe);
+            prop_assert_eq!(back.multiples, state.multiples);
         }
     }
 }

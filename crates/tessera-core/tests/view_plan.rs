@@ -438,3 +438,85 @@ fn derived_maps_load_every_input_per_tile() {
     assert_eq!(p.variable, Variable::Coh);
     assert!(p.keys.is_empty() && p.derived.is_none());
 }
+
+/// Small multiples: a plan per season on a quarter of the canvas, the
+/// same centre and scale; the view's files are all of theirs.
+#[test]
+fn small_multiples_plan_each_season_on_a_quarter() {
+    let tiles = ["N35W119", "N35W118", "N34W119", "N34W118"].map(|t| Tile::parse(t).unwrap());
+    let keys: Vec<ChunkKey> = tiles
+        .iter()
+        .flat_map(|&t| {
+            Season::ALL.iter().map(move |&s| {
+                ChunkKey::new(
+                    Variable::Coh,
+                    Layer::Coherence(s, Polarization::Vv, RepeatInterval::Days12),
+                    t,
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let refs = refs_of(&keys);
+    let selection = ViewState {
+        multiples: true,
+        camera: Some(Camera {
+            lat: 34.0,
+            lon: -118.0,
+            zoom: 8.0,
+        }),
+        ..ViewState::default()
+    };
+    let p = plan(
+        &selection,
+        canvas(801.0, 600.0),
+        ReferenceIndex::Document(&refs),
+    );
+    assert_eq!(p.panels.len(), 4);
+    let origins: Vec<(u32, u32)> = p.panels.iter().map(|x| x.origin).collect();
+    assert_eq!(origins, [(0, 0), (400, 0), (0, 300), (400, 300)]);
+    for (panel, season) in p.panels.iter().zip(Season::ALL) {
+        assert_eq!(panel.season, *season);
+        assert_eq!(panel.plan.viewport.size(), (400, 300));
+        assert_eq!(panel.plan.viewport.centre(), p.viewport.centre());
+        assert_eq!(
+            panel.plan.viewport.degrees_per_pixel(),
+            p.viewport.degrees_per_pixel()
+        );
+        assert_eq!(
+            panel.plan.layer,
+            Some(Layer::Coherence(
+                *season,
+                Polarization::Vv,
+                RepeatInterval::Days12
+            ))
+        );
+    }
+    let mut planned = p.keys.clone();
+    planned.sort();
+    let mut listed = keys.clone();
+    listed.sort();
+    assert_eq!(planned, listed);
+    assert_eq!(p.sources.len(), 16);
+    // Sixteen files: over a budget of fifteen.
+    let tight = ViewState {
+        budget: 15,
+        ..selection.clone()
+    };
+    let q = plan(
+        &tight,
+        canvas(801.0, 600.0),
+        ReferenceIndex::Document(&refs),
+    );
+    assert!(q.over_budget && q.sources.is_empty());
+    // inc has no seasons: one map.
+    let inc = ViewState {
+        variable: Variable::Inc,
+        ..selection
+    };
+    assert!(
+        plan(&inc, canvas(801.0, 600.0), ReferenceIndex::Document(&refs))
+            .panels
+            .is_empty()
+    );
+}
