@@ -588,3 +588,330 @@ test('the URL restores the auto range, the histogram and the canvas', async () =
   assert.deepEqual(fresh.errors, []);
   await fresh.context().close();
 });
+
+// --- Small multiples --------------------------------------------------------
+//
+// `multiples=seasons` splits the canvas (W × H device pixels) into four
+// panels of floor(W/2) × floor(H/2), winter, spring, summer, fall from the
+// top left, row by row. Each panel is a map of its own size centred on the
+// camera at the same scale, so compare_reference.py's `rgb` (three
+// identical COH channels over 0..1: grey = round(DN/100 · 255)) checks a
+// panel cropped from the canvas as a map of the panel's size; probes are
+// checked with tifffile's DNs, the readout and the file it names.
+
+const MULTIPLES_SEASONS = ['winter', 'spring', 'summer', 'fall'];
+const multiplesUrl = (camera, extra = '', refs = `${data.url}/refs.json`) =>
+  `${app.url}/?refs=${encodeURIComponent(refs)}&var=COH&season=winter&pol=vv&days=12&multiples=seasons` +
+  `&${cameraQuery(camera)}&cmap=gray&min=0&max=1${extra}`;
+
+/** The four panels of a canvas `width` × `height` device pixels. */
+function panelsOf(width, height) {
+  const [pw, ph] = [Math.floor(width / 2), Math.floor(height / 2)];
+  return MULTIPLES_SEASONS.map((season, i) => ({ season, ox: (i % 2) * pw, oy: Math.floor(i / 2) * ph, width: pw, height: ph }));
+}
+
+/** Where the centre of data pixel (row, col) of `tile` is in `panel` (a map
+ * of the panel's size centred on `camera`): panel-local (lx, ly) and map
+ * (x, y, px, py), as `screenPixel`. */
+function panelPixel(camera, panel, tile, row, col) {
+  const { lat, lon } = pixelCentre(tile, row, col);
+  const { x: lx, y: ly } = screenOf(camera, panel, lat, lon);
+  const [x, y] = [panel.ox + lx, panel.oy + ly];
+  return { tile, row, col, lat, lon, lx, ly, x, y, px: Math.floor(x), py: Math.floor(y) };
+}
+
+/** Whether a panel-local position is inside the panel, `margin` from its edges. */
+const insidePanel = (p, panel, margin = 3) =>
+  p.lx >= margin && p.ly >= margin && p.lx < panel.width - margin && p.ly < panel.height - margin;
+
+/** A panel's RGBA bytes cut from a canvas `width` pixels wide. */
+function cropPanel(bytes, width, panel) {
+  const out = Buffer.alloc(panel.width * panel.height * 4);
+  for (let y = 0; y < panel.height; y++) {
+    const start = ((panel.oy + y) * width + panel.ox) * 4;
+    bytes.copy(out, y * panel.width * 4, start, start + panel.width * 4);
+  }
+  return out;
+}
+
+/** compare_reference.py's `rgb` for a COH panel (gray, 0..1, in all three
+ * channels) on the panel cut from the canvas. */
+function panelReference(bytes, width, panel, camera, demo = DEMO) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-multiples-'));
+  try {
+    const file = path.join(dir, `${panel.season}.rgba`);
+    writeFileSync(file, cropPanel(bytes, width, panel));
+    const channel = `COH:${panel.season}_vv_12:0:1`;
+    return reference(
+      'rgb', demo, '--camera', camera.lat, camera.lon, camera.zoom, '--size', panel.width, panel.height,
+      [channel, channel, channel].map((c) => ['--channel', c]), '--canvas', file,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every panel of the page's canvas against Python; returns the canvas. */
+async function assertPanels(page, camera, what) {
+  const [width, height] = await canvasSize(page);
+  const bytes = await canvasBytes(page);
+  for (const panel of panelsOf(width, height)) {
+    const ref = panelReference(bytes, width, panel, camera);
+    assertWholeCanvas(ref, `${what}: the ${panel.season} panel (${panel.width} × ${panel.height} at ${panel.ox}, ${panel.oy})`);
+    assert.ok(ref.opaque > 0.99 * panel.width * panel.height, `${what}: the ${panel.season} panel is mostly empty`);
+  }
+  return bytes;
+}
+
+/** The gray levels of a COH DN over 0..1: round(DN/100 · 255), halves away
+ * from 0, either side where within 1e-9 of a half. */
+function cohGreys(dn) {
+  const x = (dn / 100) * 255;
+  const levels = new Set();
+  for (const v of [x * (1 - 1e-9), x, x * (1 + 1e-9)]) levels.add(Math.floor(v) + (v - Math.floor(v) >= 0.5 ? 1 : 0));
+  return [...levels];
+}
+
+/**
+ * At each probe {tile, row, col} in each panel: the canvas pixel is the
+ * grey of the DN tifffile reads in that season's file, and hovering it
+ * shows that DN, its value and the file's name. Returns the DNs by season.
+ */
+async function assertPanelProbes(page, camera, probes, what) {
+  const [width, height] = await canvasSize(page);
+  const box = await page.locator('#map-wrap').boundingBox();
+  const dnsBySeason = {};
+  for (const panel of panelsOf(width, height)) {
+    const dns = (dnsBySeason[panel.season] = []);
+    // tifffile's DNs, one call per file.
+    const read = {};
+    for (const tile of new Set(probes.map((p) => p.tile))) {
+      const pixels = probes.filter((p) => p.tile === tile).map((p) => [p.row, p.col]);
+      const got = readDn(tilePath(DEMO, tile, `${panel.season}_vv_COH12`), ...pixels);
+      pixels.forEach(([row, col], i) => { read[`${tile} ${row} ${col}`] = got[i]; });
+    }
+    for (const { tile, row, col } of probes) {
+      const p = panelPixel(camera, panel, tile, row, col);
+      const where = `${what}: ${panel.season} panel, ${tile} (${row}, ${col}) at canvas (${p.px}, ${p.py})`;
+      assert.ok(insidePanel(p, panel), `${where}: outside the panel`);
+      const file = `${tile}_${panel.season}_vv_COH12.tif`;
+      const dn = read[`${tile} ${row} ${col}`];
+      assert.ok(dn > 0, `${where}: choose a pixel with data (DN ${dn})`);
+      dns.push(dn);
+      const rgba = await pixelAt(page, p.px, p.py);
+      const greys = cohGreys(dn);
+      assert.ok(
+        rgba[0] === rgba[1] && rgba[1] === rgba[2] && rgba[3] === 255 && greys.includes(rgba[0]),
+        `${where}: canvas ${rgba}, expected grey ${greys.join(' or ')} of ${file}'s DN ${dn}`,
+      );
+      const got = await hover(page, box, p);
+      assert.equal(got.tile, tile, where);
+      assert.equal(got.dn, String(dn), `${where}: the readout's DN is not ${file}'s: ${JSON.stringify(got)}`);
+      assert.equal(got.value, (dn / 100).toFixed(2), where);
+      assert.equal(got.source, file, `${where}: the readout's file`);
+    }
+  }
+  return dnsBySeason;
+}
+
+const MULTIPLES_PROBES = Object.entries(PROBES).flatMap(([tile, pixels]) => pixels.map(([row, col]) => ({ tile, row, col })));
+
+test('multiples: each panel is its season\'s file, pixel for pixel, at tile borders too; the readout reads and names that file', async () => {
+  const page = await openPage(browser, multiplesUrl(CORNER, '&budget=16'), { width: 1280, height: 900 });
+  await waitView(page);
+  assert.equal(await page.locator('li.failure').count(), 0, 'no file failed');
+  // Four seasons' files of the four tiles around the corner.
+  assert.equal(await page.evaluate(() => document.body.dataset.files), '16/16');
+  assert.equal(await page.locator('#compare').inputValue(), 'seasons');
+  const [width, height] = await canvasSize(page);
+  const panels = panelsOf(width, height);
+  // Every probe is in every panel (the corner is each panel's centre).
+  for (const panel of panels) {
+    for (const { tile, row, col } of MULTIPLES_PROBES) {
+      assert.ok(insidePanel(panelPixel(CORNER, panel, tile, row, col), panel), `${tile} (${row}, ${col}) outside ${JSON.stringify(panel)}`);
+    }
+  }
+  await assertPanels(page, CORNER, 'at the corner');
+  const dns = await assertPanelProbes(page, CORNER, MULTIPLES_PROBES, 'at the corner');
+  // Not vacuous: the seasons differ at the probes.
+  const differ = MULTIPLES_PROBES.filter((_, i) => new Set(MULTIPLES_SEASONS.map((s) => dns[s][i])).size > 1).length;
+  assert.ok(differ >= MULTIPLES_PROBES.length - 2, `the seasons are alike at ${MULTIPLES_PROBES.length - differ} probes: ${JSON.stringify(dns)}`);
+  for (const [a, b] of [['winter', 'spring'], ['spring', 'summer'], ['summer', 'fall'], ['winter', 'fall']]) {
+    assert.notDeepEqual(dns[a], dns[b], `${a} and ${b} panels`);
+  }
+  await shot(page, 'compare-multiples');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('multiples: a drag inside one panel moves all four together, each still centred on the camera', async () => {
+  const page = await openPage(browser, multiplesUrl(CORNER), { width: 1280, height: 900 });
+  await waitView(page);
+  const [width, height] = await canvasSize(page);
+  const panels = panelsOf(width, height);
+  const box = await page.locator('#map-wrap').boundingBox();
+  // In the fall panel (bottom right), 60 px left and 40 px down.
+  const fall = panels[3];
+  const start = [box.x + fall.ox + 300, box.y + fall.oy + 150];
+  await page.mouse.move(...start);
+  await page.mouse.down();
+  await page.mouse.move(start[0] - 30, start[1] + 20, { steps: 4 });
+  await page.mouse.move(start[0] - 60, start[1] + 40, { steps: 4 });
+  await page.mouse.up();
+  await waitQuery(page, (p) => p.get('lon') !== String(CORNER.lon) && p.get('lat') !== String(CORNER.lat), 'follows the drag');
+  await page.waitForTimeout(400); // the URL is written 300 ms after the last change
+  await waitView(page);
+  const camera = cameraOf(page.url());
+  const d = 2 ** -CORNER.zoom;
+  assert.equal(camera.zoom, CORNER.zoom, page.url());
+  assert.ok(Math.abs(camera.lon - (CORNER.lon + 60 * d)) < 1e-9, `lon after the drag: ${page.url()}`);
+  assert.ok(Math.abs(camera.lat - (CORNER.lat + 40 * d)) < 1e-9, `lat after the drag: ${page.url()}`);
+  assert.equal(new URL(page.url()).searchParams.get('multiples'), 'seasons');
+  // Every panel, whole, at the new camera.
+  await assertPanels(page, camera, 'after the drag');
+  // Probes still in every panel, on both sides of the borders.
+  const probes = MULTIPLES_PROBES.filter(({ tile, row, col }) => panels.every((p) => insidePanel(panelPixel(camera, p, tile, row, col), p)));
+  assert.ok(probes.length >= 4 && new Set(probes.map((p) => p.tile)).size >= 3, `probes left in view: ${JSON.stringify(probes)}`);
+  await assertPanelProbes(page, camera, probes, 'after the drag');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('multiples: the URL restores identical canvas bytes; choosing "the four seasons" in Compare writes multiples=seasons and draws the same', async () => {
+  // A view of several tiles (about 1° across): data pixels are smaller
+  // than screen pixels, each panel spans tile borders.
+  const camera = { lat: 34.6, lon: -117.4, zoom: 10 };
+  const page = await openPage(browser, multiplesUrl(camera), { width: 1280, height: 900 });
+  await waitView(page);
+  await page.waitForTimeout(400); // the URL is written 300 ms after the last change
+  const url = page.url();
+  assert.equal(new URL(url).searchParams.get('multiples'), 'seasons', url);
+  const original = await assertPanels(page, camera, 'at zoom 10');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  const fresh = await openPage(browser, url, { width: 1280, height: 900 });
+  await waitView(fresh);
+  await fresh.waitForTimeout(400);
+  assert.equal(fresh.url(), url, 'the restored page rewrites the same URL');
+  const restored = await canvasBytes(fresh);
+  assert.equal(restored.length, original.length);
+  assert.ok(restored.equals(original), `the canvas differs after restoring ${url}`);
+  assert.deepEqual(fresh.errors, []);
+  await fresh.context().close();
+
+  // The same view without multiples, then Compare → the four seasons.
+  const single = url.replace('&multiples=seasons', '');
+  assert.notEqual(single, url);
+  const chosen = await openPage(browser, single, { width: 1280, height: 900 });
+  await waitView(chosen);
+  assert.equal(await chosen.locator('#compare').inputValue(), 'off');
+  const alone = await canvasBytes(chosen);
+  assert.ok(!alone.equals(original), 'a single map draws the same as the four seasons');
+  assert.ok(
+    (await chosen.locator('#compare option').evaluateAll((os) => os.map((o) => o.value))).includes('seasons'),
+    'Compare offers the four seasons',
+  );
+  await chosen.selectOption('#compare', 'seasons');
+  await waitQuery(chosen, (p) => p.get('multiples') === 'seasons', 'gets multiples=seasons');
+  await chosen.waitForTimeout(400);
+  await waitView(chosen);
+  const q = new URL(chosen.url()).searchParams;
+  const want = new URL(url).searchParams;
+  assert.deepEqual([...q.entries()].sort(), [...want.entries()].sort(), `the chosen view's URL ${chosen.url()} vs ${url}`);
+  const picked = await canvasBytes(chosen);
+  assert.ok(picked.equals(original), `choosing the four seasons draws other pixels than opening ${url}`);
+  assert.deepEqual(chosen.errors, []);
+  await chosen.context().close();
+});
+
+test('multiples: all four panels\' files count against the budget', async () => {
+  // Without overviews (over the budget the demo's would show instead).
+  for (const [budget, mode, files] of [[16, 'ready', '16/16'], [15, 'budget', null]]) {
+    const page = await openPage(browser, multiplesUrl(CORNER, `&budget=${budget}&overviews=none`));
+    await waitView(page, [mode]);
+    if (files) {
+      assert.equal(await page.evaluate(() => document.body.dataset.files), files);
+    } else {
+      assert.match(await page.locator('#progress').innerText(), /^16 files in view/);
+      assert.equal(page.requests.filter((u) => u.endsWith('.tif')).length, 0, 'over the budget, no file is read');
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+const DERIVED_REFERENCE = path.join(root, 'tests/e2e/derived_reference.py');
+
+/** derived_reference.py's γ(t) of `season`'s rho and tau at `pixels` of `tile`. */
+function gammaReference(tile, season, pixels, t, [lo, hi]) {
+  const files = [`${tile}_${season}_vv_rho.tif`, `${tile}_${season}_vv_tau.tif`];
+  const args = [
+    DERIVED_REFERENCE, DEMO, 'gamma', '--files', ...files,
+    ...pixels.flatMap(([r, c]) => ['--pixel', String(r), String(c)]),
+    '--t', String(t), '--min', String(lo), '--max', String(hi),
+  ];
+  return { files, pixels: JSON.parse(execFileSync(PYTHON, args, { encoding: 'utf8' })).pixels };
+}
+
+test('multiples: a derived map (gamma, t = 24) is that season\'s γ(24) in each panel', async () => {
+  const range = [0.1, 0.5];
+  const url =
+    `${app.url}/?refs=${encodeURIComponent(`${data.url}/refs.json`)}&season=winter&pol=vv&derive=gamma&t=24` +
+    `&multiples=seasons&${cameraQuery(CORNER)}&cmap=gray&min=${range[0]}&max=${range[1]}`;
+  const page = await openPage(browser, url, { width: 1280, height: 900 });
+  await waitView(page);
+  assert.equal(await page.locator('li.failure').count(), 0, 'no file failed');
+  // rho and tau of four seasons of four tiles.
+  assert.equal(await page.evaluate(() => document.body.dataset.files), '32/32');
+  const q = new URL(page.url()).searchParams;
+  assert.deepEqual([q.get('derive'), q.get('t'), q.get('multiples')], ['gamma', '24', 'seasons']);
+  const [width, height] = await canvasSize(page);
+  const box = await page.locator('#map-wrap').boundingBox();
+  const values = {};
+  for (const panel of panelsOf(width, height)) {
+    values[panel.season] = [];
+    for (const [tile, pixels] of Object.entries(PROBES)) {
+      const ref = gammaReference(tile, panel.season, pixels, 24, range);
+      for (const [i, [row, col]] of pixels.entries()) {
+        const want = ref.pixels[i];
+        const p = panelPixel(CORNER, panel, tile, row, col);
+        const where = `${panel.season} panel, ${tile} (${row}, ${col}) at canvas (${p.px}, ${p.py}), DNs ${JSON.stringify(want.dns)}`;
+        assert.ok(insidePanel(p, panel), `${where}: outside the panel`);
+        assert.notEqual(want.value, null, `${where}: choose a pixel with data`);
+        values[panel.season].push(want.value);
+        const rgba = await pixelAt(page, p.px, p.py);
+        await hover(page, box, p);
+        const got = await page.evaluate(() => ({
+          number: document.querySelector('#readout [data-field=value]').getAttribute('data-number'),
+          value: document.querySelector('#readout [data-field=value]').textContent,
+          tile: document.querySelector('#readout [data-field=tile]').textContent,
+          inputs: Array.from(document.querySelectorAll('#readout [data-field=inputs] li[data-file]')).map((li) => [li.dataset.file, li.textContent]),
+        }));
+        assert.equal(got.tile, tile, where);
+        assert.notEqual(got.number, null, `${where}: no data-number`);
+        assert.ok(
+          Math.abs(Number(got.number) - want.value) <= 1e-9 * Math.abs(want.value),
+          `${where}: data-number ${got.number}, Python's γ(24) of ${panel.season} ${want.value}`,
+        );
+        assert.ok(want.texts.includes(got.value), `${where}: readout ${got.value}, Python ${want.text}`);
+        assert.deepEqual(
+          got.inputs,
+          ref.files.map((f) => [f, `${f}: ${want.inputs[f]}`]),
+          `${where}: the readout's inputs`,
+        );
+        assert.ok(
+          rgba[0] === rgba[1] && rgba[1] === rgba[2] && rgba[3] === 255 && want.greys.includes(rgba[0]),
+          `${where}: canvas ${rgba}, expected grey ${want.greys.join(' or ')} (γ ${want.value})`,
+        );
+      }
+    }
+  }
+  // Not vacuous: the seasons' γ differ.
+  for (const [a, b] of [['winter', 'spring'], ['spring', 'summer'], ['summer', 'fall'], ['winter', 'fall']]) {
+    assert.notDeepEqual(values[a], values[b], `${a} and ${b} panels`);
+  }
+  await shot(page, 'compare-multiples-gamma');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

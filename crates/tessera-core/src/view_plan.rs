@@ -513,7 +513,12 @@ impl ViewPlan {
         plan.sources = sources;
         plan.records = records;
         plan.prefetch = Vec::new();
-        plan.panels = panels;
+        // Over the budget the map is one map (the selected season's
+        // overview or coverage), not four panels: panels would label
+        // seasons they do not show.
+        if !plan.over_budget {
+            plan.panels = panels;
+        }
         Some(plan)
     }
 
