@@ -172,22 +172,17 @@ pub struct ValuePalette {
     bounds: Vec<f64>,
     /// ln of the first bound, and bounds per unit of ln.
     log_scale: (f64, f64),
+    /// ln(1 + (m + ½)/1024) for a mantissa's top 10 bits m (log scales).
+    ln_table: Vec<f64>,
 }
 
 /// ln(v) to about 5·10⁻⁴ for positive finite `v`: the exponent, and the
-/// logarithm of the mantissa's top 10 bits from a table.
-fn fast_ln(v: f64) -> f64 {
-    use std::sync::OnceLock;
-    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        (0..1024)
-            .map(|m| (1.0 + (f64::from(m) + 0.5) / 1024.0).ln())
-            .collect()
-    });
+/// logarithm of the mantissa's top 10 bits from `table`.
+fn fast_ln(table: &[f64], v: f64) -> f64 {
     let bits = v.to_bits();
     let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
     let mantissa = ((bits >> 42) & 0x3ff) as usize;
-    exponent as f64 * std::f64::consts::LN_2 + table[mantissa]
+    exponent as f64 * std::f64::consts::LN_2 + table.get(mantissa).copied().unwrap_or(0.0)
 }
 
 /// The step nearest `s` (in steps from the bottom), clamped.
@@ -195,7 +190,9 @@ fn step_of(s: f64) -> usize {
     if s.is_nan() {
         return 0;
     }
-    (s.round().clamp(0.0, (VALUE_STEPS - 1) as f64)) as usize
+    // Half up by adding a half and truncating: `f64::round` is a library
+    // call per pixel in wasm and on baseline x86-64.
+    (s.clamp(0.0, (VALUE_STEPS - 1) as f64) + 0.5) as usize
 }
 
 /// Steps of a [`ValuePalette`].
@@ -229,7 +226,15 @@ impl ValuePalette {
             ),
             _ => (0.0, 0.0),
         };
+        let ln_table = if bounds.is_empty() {
+            Vec::new()
+        } else {
+            (0..1024)
+                .map(|m| (1.0 + (f64::from(m) + 0.5) / 1024.0).ln())
+                .collect()
+        };
         ValuePalette {
+            ln_table,
             log_scale,
             table,
             range,
@@ -283,11 +288,11 @@ impl ValuePalette {
         let last = self.bounds.len();
         // The bounds are evenly spaced in ln: step j + 1 starts at bound j.
         let (ln_first, steps_per_ln) = self.log_scale;
-        let guess = 1.0 + (fast_ln(value) - ln_first) * steps_per_ln;
+        let guess = 1.0 + (fast_ln(&self.ln_table, value) - ln_first) * steps_per_ln;
         let mut i = if guess.is_nan() {
             0
         } else {
-            guess.round().clamp(0.0, last as f64) as usize
+            (guess.clamp(0.0, last as f64) + 0.5) as usize
         };
         while i > 0 && self.bounds[i - 1] > value {
             i -= 1;
@@ -303,7 +308,16 @@ impl ValuePalette {
     /// scale per run.
     pub fn paint_run(&self, values: &[f64], columns: &[Option<u32>], out: &mut [u8]) {
         let pixels = out.chunks_exact_mut(4).zip(values).zip(columns);
+        let (lo, hi) = self.range;
+        let last = (VALUE_STEPS - 1) as f64;
         match self.scale {
+            _ if lo == hi => {
+                for ((pixel, &v), column) in pixels {
+                    if column.is_some() && !v.is_nan() {
+                        pixel.copy_from_slice(&self.rgba(v));
+                    }
+                }
+            }
             Scale::Log if !self.bounds.is_empty() => {
                 for ((pixel, &v), column) in pixels {
                     if column.is_some() && !v.is_nan() {
@@ -311,10 +325,22 @@ impl ValuePalette {
                     }
                 }
             }
+            Scale::Diverging if self.negative_slope > 0.0 => {
+                for ((pixel, &v), column) in pixels {
+                    if column.is_some() && !v.is_nan() {
+                        let s = if v < 0.0 {
+                            (v - lo) * self.negative_slope
+                        } else {
+                            0.5 * last + v * self.slope
+                        };
+                        pixel.copy_from_slice(&self.table[step_of(s)]);
+                    }
+                }
+            }
             _ => {
                 for ((pixel, &v), column) in pixels {
                     if column.is_some() && !v.is_nan() {
-                        pixel.copy_from_slice(&self.rgba(v));
+                        pixel.copy_from_slice(&self.table[step_of((v - lo) * self.slope)]);
                     }
                 }
             }
@@ -328,8 +354,12 @@ impl ValuePalette {
             return [0; 4];
         }
         let (lo, hi) = self.range;
+        // A range of zero width: everything at or above it is the top.
+        if lo == hi {
+            return self.table[if value >= hi { VALUE_STEPS - 1 } else { 0 }];
+        }
         let last = (VALUE_STEPS - 1) as f64;
-        let step = match self.scale {
+        match self.scale {
             Scale::Log if !self.bounds.is_empty() => self.table[self.log_step(value)],
             Scale::Diverging if self.negative_slope > 0.0 => {
                 let s = if value < 0.0 {
@@ -340,12 +370,18 @@ impl ValuePalette {
                 self.table[step_of(s)]
             }
             _ => self.table[step_of((value - lo) * self.slope)],
-        };
-        // A range of zero width: everything at or above it is the top.
-        if lo == hi {
-            return self.table[if value >= hi { VALUE_STEPS - 1 } else { 0 }];
         }
-        step
+    }
+
+    /// The colour of step `i` (0 to 255).
+    pub fn step_rgba(&self, i: usize) -> [u8; 4] {
+        self.table.get(i).copied().unwrap_or([0; 4])
+    }
+
+    /// On a log scale, the value at each half step (255 of them,
+    /// increasing): a value's step is how many are at or below it.
+    pub fn log_bounds(&self) -> Option<&[f64]> {
+        (self.scale == Scale::Log && !self.bounds.is_empty()).then_some(&self.bounds[..])
     }
 }
 

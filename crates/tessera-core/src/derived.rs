@@ -571,12 +571,163 @@ pub fn paint<'a>(
     let (width, height) = view.size();
     rgba.clear();
     rgba.resize(width as usize * height as usize * 4, 0);
+    // Maps of two inputs: one pass per run, DNs to colour (painting is
+    // per frame while the map moves; the general path below made three).
+    // A difference of two uint8 layers (COH, inc): the colour of every
+    // DN pair, 65,536 of them, in a table made once per paint.
+    let pairs: Option<Vec<[u8; 4]>> = match evaluator.derived {
+        Derived::Difference { .. } if evaluator.values.iter().all(|t| t.len() == 256) => Some(
+            (0..1usize << 16)
+                .map(|i| {
+                    let (x, y) = ((i >> 8) as u16, (i & 0xff) as u16);
+                    palette.rgba(evaluator.at(&[Some(x), Some(y)]).unwrap_or(f64::NAN))
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    let fused = match evaluator.derived {
+        Derived::Coherence { .. } | Derived::DeformationError { .. } => true,
+        Derived::Difference { .. } => pairs.is_some(),
+        Derived::SeasonalRange => false,
+    };
+    if fused && evaluator.inputs() == 2 {
+        let sigma = SigmaSteps::new(evaluator, palette);
+        let grid = ScreenGrid::new(view);
+        grid.for_each_tile_run(|y, start, tile_id, base, columns| {
+            let (InputTile::Samples(a), InputTile::Samples(b)) =
+                (tile(0, tile_id), tile(1, tile_id))
+            else {
+                return;
+            };
+            let at = (y * grid.width + start) * 4;
+            let Some(out) = rgba.get_mut(at..at + columns.len() * 4) else {
+                return;
+            };
+            let ta = &evaluator.values[0][..];
+            let value = |t: &[f64], dn: u16| t.get(usize::from(dn)).copied().unwrap_or(f64::NAN);
+            match (evaluator.derived, &sigma) {
+                (Derived::DeformationError { .. }, Some(sigma)) => {
+                    let decay = &evaluator.decay[..];
+                    paint_pairs(a, b, base, columns, out, |r, t| {
+                        sigma.rgba(modelled_coherence(value(ta, r), value(decay, t)), palette)
+                    })
+                }
+                (Derived::Coherence { .. } | Derived::DeformationError { .. }, _) => {
+                    let decay = &evaluator.decay[..];
+                    let error = matches!(evaluator.derived, Derived::DeformationError { .. });
+                    paint_pairs(a, b, base, columns, out, |r, t| {
+                        let gamma = modelled_coherence(value(ta, r), value(decay, t));
+                        if !error {
+                            palette.rgba(gamma)
+                        } else if gamma > 0.0 {
+                            let g2 = gamma * gamma;
+                            palette.rgba(evaluator.error_factor * ((1.0 - g2).max(0.0) / g2).sqrt())
+                        } else {
+                            [0; 4]
+                        }
+                    })
+                }
+                _ => {
+                    let Some(pairs) = &pairs else { return };
+                    paint_pairs(a, b, base, columns, out, |x, y| {
+                        pairs
+                            .get(usize::from(x) << 8 | usize::from(y))
+                            .copied()
+                            .unwrap_or([0; 4])
+                    })
+                }
+            }
+        });
+        return;
+    }
     for_each_run(view, evaluator, tile, |at, columns, values| {
         let Some(out) = rgba.get_mut(at * 4..(at + columns.len()) * 4) else {
             return;
         };
         palette.paint_run(values, columns, out);
     });
+}
+
+/// Colours a run from two tiles' DNs (each dtype pair its own loop).
+fn paint_pairs(
+    a: TileSamples,
+    b: TileSamples,
+    base: usize,
+    columns: &[Option<u32>],
+    out: &mut [u8],
+    colour: impl Fn(u16, u16) -> [u8; 4],
+) {
+    fn run<A: Copy + Into<u16>, B: Copy + Into<u16>>(
+        a: &[A],
+        b: &[B],
+        base: usize,
+        columns: &[Option<u32>],
+        out: &mut [u8],
+        colour: impl Fn(u16, u16) -> [u8; 4],
+    ) {
+        for (pixel, column) in out.chunks_exact_mut(4).zip(columns) {
+            let Some(c) = column else { continue };
+            let i = base + *c as usize;
+            if let (Some(&x), Some(&y)) = (a.get(i), b.get(i)) {
+                pixel.copy_from_slice(&colour(x.into(), y.into()));
+            }
+        }
+    }
+    match (a, b) {
+        (TileSamples::U8(a), TileSamples::U8(b)) => run(a, b, base, columns, out, colour),
+        (TileSamples::U8(a), TileSamples::U16(b)) => run(a, b, base, columns, out, colour),
+        (TileSamples::U16(a), TileSamples::U8(b)) => run(a, b, base, columns, out, colour),
+        (TileSamples::U16(a), TileSamples::U16(b)) => run(a, b, base, columns, out, colour),
+    }
+}
+
+/// σ's colour step straight from γ: σ falls as γ rises, so σ ≥ a log
+/// bound b exactly where γ ≤ 1/√(1 + (b/k)²) (k = λ/(4π)/√(2·N_L)).
+/// Counting those γ bounds (from a guess by γ's 1/4096th) gives the step
+/// without σ's division, square root and logarithm per pixel.
+struct SigmaSteps {
+    /// Decreasing.
+    gamma_bounds: Vec<f64>,
+    /// The step of γ = k/4096, k = 0..=4096.
+    guess: Vec<u16>,
+}
+
+impl SigmaSteps {
+    fn new(evaluator: &Evaluator, palette: &ValuePalette) -> Option<SigmaSteps> {
+        if !matches!(evaluator.derived, Derived::DeformationError { .. }) {
+            return None;
+        }
+        let bounds = palette.log_bounds()?;
+        let k = evaluator.error_factor;
+        let gamma_bounds: Vec<f64> = bounds
+            .iter()
+            .map(|b| 1.0 / (1.0 + (b / k) * (b / k)).sqrt())
+            .collect();
+        let count = |g: f64| gamma_bounds.partition_point(|c| *c >= g) as u16;
+        let guess = (0..=4096).map(|k| count(f64::from(k) / 4096.0)).collect();
+        Some(SigmaSteps {
+            gamma_bounds,
+            guess,
+        })
+    }
+
+    fn rgba(&self, gamma: f64, palette: &ValuePalette) -> [u8; 4] {
+        // No phase to measure (γ not above 0), or no data.
+        if gamma.is_nan() || gamma <= 0.0 {
+            return [0; 4];
+        }
+        let n = self.gamma_bounds.len();
+        let bin = (gamma.min(1.0) * 4096.0) as usize;
+        let mut i = self.guess.get(bin).map_or(0, |&g| usize::from(g));
+        while i < n && self.gamma_bounds[i] >= gamma {
+            i += 1;
+        }
+        while i > 0 && self.gamma_bounds[i - 1] < gamma {
+            i -= 1;
+        }
+        palette.step_rgba(i)
+    }
 }
 
 #[cfg(test)]
