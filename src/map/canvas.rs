@@ -91,16 +91,12 @@ pub fn draw_overlay(
     marks: &TileMarks,
     pixel_ratio: f64,
 ) {
-    let Some(ctx) = context_2d(canvas) else {
-        return;
-    };
-    let (width, height) = view.size();
-    ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
-    draw_overlay_on(&ctx, view, coastlines, marks, pixel_ratio);
+    draw_overlay_panels(canvas, view, &[], coastlines, marks, pixel_ratio);
 }
 
 /// Small multiples: each panel's overlay (clipped to it) and its season's
-/// name, and the lines between the panels. `view` is the whole canvas's.
+/// name, and the lines between the panels. `view` is the whole canvas's;
+/// with no panels, its overlay is drawn ([`draw_overlay`]).
 pub fn draw_overlay_panels(
     canvas: &HtmlCanvasElement,
     view: &Viewport,
@@ -114,6 +110,10 @@ pub fn draw_overlay_panels(
     };
     let (width, height) = view.size();
     ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
+    if panels.is_empty() {
+        draw_overlay_on(&ctx, view, coastlines, marks, pixel_ratio);
+        return;
+    }
     for (panel, (x, y), name) in panels {
         let (pw, ph) = panel.size();
         ctx.save();

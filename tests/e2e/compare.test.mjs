@@ -430,15 +430,10 @@ test('dragging the divider, or the arrow keys, move it and `divide` in the URL; 
   assert.equal(await divider.getAttribute('aria-valuenow'), (divide * 100).toFixed(0));
   await page.waitForTimeout(400); // the URL is written 300 ms after the last change
   const url = page.url();
-  assert.deepEqual(page.errors, []);
-  await page.context().close();
 
   // A fresh page: the divider where the URL says, winter left of it and
   // summer right; and again, byte for byte.
-  const fresh = await openPage(browser, url, { width: 1280, height: 900 });
-  await waitView(fresh);
-  await fresh.waitForTimeout(400);
-  assert.equal(fresh.url(), url, 'the restored page rewrites the same URL');
+  const fresh = await reopen(page, url);
   assert.equal(await fresh.locator('#swipe-divider').getAttribute('aria-valuenow'), (divide * 100).toFixed(0));
   const restored = await canvasBytes(fresh);
   assertSides(restored, await seasons(), width, divide, `restored ${url}`);
@@ -574,13 +569,8 @@ test('the URL restores the auto range, the histogram and the canvas', async () =
   const url = page.url();
   const stretched = await canvasBytes(page);
   assert.ok(!stretched.equals(before), 'the auto range changed the colours');
-  assert.deepEqual(page.errors, []);
-  await page.context().close();
 
-  const fresh = await openPage(browser, url, { width: 1280, height: 900 });
-  await waitView(fresh);
-  await fresh.waitForTimeout(400);
-  assert.equal(fresh.url(), url, 'the restored page rewrites the same URL');
+  const fresh = await reopen(page, url);
   const p = new URL(fresh.url()).searchParams;
   assert.deepEqual([p.get('min'), p.get('max')], [q.get('min'), q.get('max')]);
   await waitHistogram(fresh, histogram, 'restored');
@@ -787,13 +777,8 @@ test('multiples: the URL restores identical canvas bytes; choosing "the four sea
   const url = page.url();
   assert.equal(new URL(url).searchParams.get('multiples'), 'seasons', url);
   const original = await assertPanels(page, camera, 'at zoom 10');
-  assert.deepEqual(page.errors, []);
-  await page.context().close();
 
-  const fresh = await openPage(browser, url, { width: 1280, height: 900 });
-  await waitView(fresh);
-  await fresh.waitForTimeout(400);
-  assert.equal(fresh.url(), url, 'the restored page rewrites the same URL');
+  const fresh = await reopen(page, url);
   const restored = await canvasBytes(fresh);
   assert.equal(restored.length, original.length);
   assert.ok(restored.equals(original), `the canvas differs after restoring ${url}`);
@@ -915,3 +900,18 @@ test('multiples: a derived map (gamma, t = 24) is that season\'s γ(24) in each 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+/**
+ * Closes `page` (which must have had no page errors) and opens `url` in a
+ * fresh one: the restored page, once its view is ready and it has
+ * rewritten the same URL.
+ */
+async function reopen(page, url) {
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+  const fresh = await openPage(browser, url, { width: 1280, height: 900 });
+  await waitView(fresh);
+  await fresh.waitForTimeout(400);
+  assert.equal(fresh.url(), url, 'the restored page rewrites the same URL');
+  return fresh;
+}

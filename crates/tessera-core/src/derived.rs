@@ -641,11 +641,80 @@ pub fn paint<'a>(
         });
         return;
     }
+    if evaluator.derived == Derived::SeasonalRange {
+        paint_ranges(view, evaluator, tile, palette, rgba);
+        return;
+    }
     for_each_run(view, evaluator, tile, |at, columns, values| {
         let Some(out) = rgba.get_mut(at * 4..(at + columns.len()) * 4) else {
             return;
         };
         palette.paint_run(values, columns, out);
+    });
+}
+
+/// A seasonal range in one pass per run: its inputs are one variable's
+/// seasons, so of one dtype (the general path when they are not).
+fn paint_ranges<'a>(
+    view: &Viewport,
+    evaluator: &Evaluator,
+    tile: impl Fn(usize, Tile) -> InputTile<'a>,
+    palette: &ValuePalette,
+    rgba: &mut [u8],
+) {
+    fn run<T: Copy + Into<u16>>(
+        seasons: &[(&[T], &[f64])],
+        base: usize,
+        columns: &[Option<u32>],
+        palette: &ValuePalette,
+        out: &mut [u8],
+    ) {
+        for (pixel, column) in out.chunks_exact_mut(4).zip(columns) {
+            let Some(c) = column else { continue };
+            let i = base + *c as usize;
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for (dns, table) in seasons {
+                let v = dns
+                    .get(i)
+                    .and_then(|&dn| table.get(usize::from(dn.into())))
+                    .copied()
+                    .unwrap_or(f64::NAN);
+                // A season with a file but no data: no range.
+                if v.is_nan() {
+                    lo = f64::NAN;
+                    break;
+                }
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            pixel.copy_from_slice(&palette.rgba(hi - lo));
+        }
+    }
+    let grid = ScreenGrid::new(view);
+    let n = evaluator.inputs().min(MAX_INPUTS);
+    grid.for_each_tile_run(|y, start, tile_id, base, columns| {
+        let mut u8s: Vec<(&[u8], &[f64])> = Vec::with_capacity(n);
+        let mut u16s: Vec<(&[u16], &[f64])> = Vec::with_capacity(n);
+        for i in 0..n {
+            let table = &evaluator.values[i][..];
+            match tile(i, tile_id) {
+                InputTile::Samples(TileSamples::U8(v)) => u8s.push((v, table)),
+                InputTile::Samples(TileSamples::U16(v)) => u16s.push((v, table)),
+                InputTile::NoFile => {}
+                InputTile::Missing => return,
+            }
+        }
+        let at = (y * grid.width + start) * 4;
+        let Some(out) = rgba.get_mut(at..at + columns.len() * 4) else {
+            return;
+        };
+        // Seasons of mixed dtypes cannot be (a variable has one dtype, its
+        // .zarray's); they would stay transparent, never a wrong number.
+        match (u8s.len(), u16s.len()) {
+            (listed, 0) if listed >= 2 => run(&u8s, base, columns, palette, out),
+            (0, listed) if listed >= 2 => run(&u16s, base, columns, palette, out),
+            _ => {}
+        }
     });
 }
 
@@ -933,6 +1002,117 @@ mod tests {
                     expected.unwrap_or(f64::NAN).to_bits(),
                     "({x}, {y})"
                 );
+            }
+        }
+    }
+
+    /// Each kind's one-pass painting (γ, σ from γ, a uint8 difference by
+    /// its pair table, a seasonal range with a season not listed) gives
+    /// the palette's colour of the scalar value at every screen pixel.
+    #[test]
+    fn every_kind_paints_its_scalar_value() {
+        use crate::coordinates::GlobalPixel;
+        let here = Tile::parse("N35W118").unwrap();
+        let pol = Polarization::Vv;
+        let coh = |s| Layer::Coherence(s, pol, RepeatInterval::Days12);
+        let kinds = [
+            (
+                Derived::Coherence { days: 30 },
+                Variable::Rho,
+                Layer::Seasonal(Season::Fall, pol),
+            ),
+            (
+                Derived::DeformationError { days: 30, looks: 9 },
+                Variable::Rho,
+                Layer::Seasonal(Season::Fall, pol),
+            ),
+            (
+                Derived::Difference {
+                    minus: coh(Season::Winter),
+                },
+                Variable::Coh,
+                coh(Season::Summer),
+            ),
+            (Derived::SeasonalRange, Variable::Coh, coh(Season::Summer)),
+        ];
+        let view = Viewport::new(34.5, -117.5, 0.0021, 200, 150).unwrap();
+        for (derived, variable, layer) in kinds {
+            let inputs = derived.inputs(variable, Some(layer)).unwrap();
+            let data: Vec<Vec<u16>> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, input)| {
+                    let top: u32 = if input.variable.dtype() == crate::DType::U8 {
+                        101
+                    } else {
+                        60_000
+                    };
+                    (0..1_440_000u32)
+                        .map(|p| ((p * (13 + 2 * i as u32) + 7 * i as u32) % top) as u16)
+                        .collect()
+                })
+                .collect();
+            let bytes: Vec<Vec<u8>> = data
+                .iter()
+                .map(|v| v.iter().map(|&x| x as u8).collect())
+                .collect();
+            let tile = |i: usize, t: Tile| {
+                // Spring is not listed for the seasonal range.
+                if t != here || (derived == Derived::SeasonalRange && i == 1) {
+                    return InputTile::NoFile;
+                }
+                if inputs[i].variable.dtype() == crate::DType::U8 {
+                    InputTile::Samples(TileSamples::U8(&bytes[i]))
+                } else {
+                    InputTile::Samples(TileSamples::U16(&data[i]))
+                }
+            };
+            let palette = ValuePalette::new(
+                Colormap::Gray,
+                derived.default_range(variable),
+                derived.scale(),
+            );
+            let evaluator = Evaluator::new(derived, &inputs);
+            let mut rgba = Vec::new();
+            paint(&view, &evaluator, tile, &palette, &mut rgba);
+            for y in (0..150).step_by(3) {
+                for x in (0..200).step_by(3) {
+                    let (lat, lon) = view.screen_to_lat_lon(x as f64 + 0.5, y as f64 + 0.5);
+                    let (t, r, c) = GlobalPixel::containing(lat, lon)
+                        .unwrap()
+                        .tile_pixel()
+                        .unwrap();
+                    let expected = if t != here {
+                        None
+                    } else {
+                        let samples: Vec<Sample> = inputs
+                            .iter()
+                            .enumerate()
+                            .map(|(i, input)| match tile(i, t) {
+                                InputTile::NoFile => Sample::NoFile,
+                                _ => physical::value(
+                                    input.variable,
+                                    data[i][(r * 1200 + c) as usize],
+                                )
+                                .map_or(Sample::NoData, Sample::Value),
+                            })
+                            .collect();
+                        derived.evaluate(&samples)
+                    };
+                    let at = ((y * 200 + x) * 4) as usize;
+                    let want = palette.rgba(expected.unwrap_or(f64::NAN));
+                    // σ's step from γ may differ only at a hair from a
+                    // half step.
+                    let near =
+                        |a: &[u8], b: &[u8]| a.iter().zip(b).all(|(p, q)| p.abs_diff(*q) <= 1);
+                    assert!(
+                        rgba[at..at + 4] == want
+                            || (matches!(derived, Derived::DeformationError { .. })
+                                && near(&rgba[at..at + 4], &want)),
+                        "{derived:?} ({x}, {y}): {:?} vs {want:?} of {expected:?}",
+                        &rgba[at..at + 4]
+                    );
+                }
             }
         }
     }

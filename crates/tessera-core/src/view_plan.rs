@@ -176,7 +176,8 @@ pub struct DerivedPlan {
 impl DerivedPlan {
     /// The chunk key of input `i` in `tile`.
     pub fn key(&self, i: usize, tile: Tile) -> Option<ChunkKey> {
-        input_key(&self.inputs, i, tile)
+        let input = self.inputs.get(i)?;
+        ChunkKey::new(input.variable, input.layer, tile).ok()
     }
 }
 
@@ -195,18 +196,6 @@ pub struct Panel {
 pub struct CompositePlan {
     pub composite: Composite,
     pub inputs: Vec<Input>,
-}
-
-impl CompositePlan {
-    /// The chunk key of channel `i` in `tile`.
-    pub fn key(&self, i: usize, tile: Tile) -> Option<ChunkKey> {
-        input_key(&self.inputs, i, tile)
-    }
-}
-
-fn input_key(inputs: &[Input], i: usize, tile: Tile) -> Option<ChunkKey> {
-    let input = inputs.get(i)?;
-    ChunkKey::new(input.variable, input.layer, tile).ok()
 }
 
 /// Tile rows and columns of the grid a view shows.
