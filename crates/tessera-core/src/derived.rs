@@ -662,8 +662,14 @@ fn paint_ranges<'a>(
     palette: &ValuePalette,
     rgba: &mut [u8],
 ) {
+    // Every variable's value rises with its DN (AMP's decibels too), so
+    // the range is the value of the largest DN less that of the smallest:
+    // integer minima and maxima per pixel, two lookups, the same bits as
+    // the scalar definition. DN 0 (no data) in any season is the
+    // smallest, and makes no value.
     fn run<T: Copy + Into<u16>>(
-        seasons: &[(&[T], &[f64])],
+        seasons: &[&[T]],
+        table: &[f64],
         base: usize,
         columns: &[Option<u32>],
         palette: &ValuePalette,
@@ -672,34 +678,30 @@ fn paint_ranges<'a>(
         for (pixel, column) in out.chunks_exact_mut(4).zip(columns) {
             let Some(c) = column else { continue };
             let i = base + *c as usize;
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for (dns, table) in seasons {
-                let v = dns
-                    .get(i)
-                    .and_then(|&dn| table.get(usize::from(dn.into())))
-                    .copied()
-                    .unwrap_or(f64::NAN);
-                // A season with a file but no data: no range.
-                if v.is_nan() {
-                    lo = f64::NAN;
-                    break;
-                }
-                lo = lo.min(v);
-                hi = hi.max(v);
+            let (mut lo, mut hi) = (u16::MAX, 0u16);
+            for dns in seasons {
+                let dn = dns.get(i).map_or(FILL_VALUE, |&d| d.into());
+                lo = lo.min(dn);
+                hi = hi.max(dn);
             }
-            pixel.copy_from_slice(&palette.rgba(hi - lo));
+            if lo == FILL_VALUE {
+                continue;
+            }
+            let value = |dn: u16| table.get(usize::from(dn)).copied().unwrap_or(f64::NAN);
+            pixel.copy_from_slice(&palette.rgba(value(hi) - value(lo)));
         }
     }
     let grid = ScreenGrid::new(view);
     let n = evaluator.inputs().min(MAX_INPUTS);
+    // The seasons are one variable's: one table of values by DN.
+    let table = evaluator.values.first().map_or(&[][..], Vec::as_slice);
     grid.for_each_tile_run(|y, start, tile_id, base, columns| {
-        let mut u8s: Vec<(&[u8], &[f64])> = Vec::with_capacity(n);
-        let mut u16s: Vec<(&[u16], &[f64])> = Vec::with_capacity(n);
+        let mut u8s: Vec<&[u8]> = Vec::with_capacity(n);
+        let mut u16s: Vec<&[u16]> = Vec::with_capacity(n);
         for i in 0..n {
-            let table = &evaluator.values[i][..];
             match tile(i, tile_id) {
-                InputTile::Samples(TileSamples::U8(v)) => u8s.push((v, table)),
-                InputTile::Samples(TileSamples::U16(v)) => u16s.push((v, table)),
+                InputTile::Samples(TileSamples::U8(v)) => u8s.push(v),
+                InputTile::Samples(TileSamples::U16(v)) => u16s.push(v),
                 InputTile::NoFile => {}
                 InputTile::Missing => return,
             }
@@ -711,8 +713,8 @@ fn paint_ranges<'a>(
         // Seasons of mixed dtypes cannot be (a variable has one dtype, its
         // .zarray's); they would stay transparent, never a wrong number.
         match (u8s.len(), u16s.len()) {
-            (listed, 0) if listed >= 2 => run(&u8s, base, columns, palette, out),
-            (0, listed) if listed >= 2 => run(&u16s, base, columns, palette, out),
+            (listed, 0) if listed >= 2 => run(&u8s, table, base, columns, palette, out),
+            (0, listed) if listed >= 2 => run(&u16s, table, base, columns, palette, out),
             _ => {}
         }
     });
@@ -1113,6 +1115,32 @@ mod tests {
                         &rgba[at..at + 4]
                     );
                 }
+            }
+        }
+    }
+
+    /// Painting a seasonal range takes the values of the largest and
+    /// smallest DN: it needs every seasonal variable's value to rise with
+    /// its DN.
+    #[test]
+    fn seasonal_values_rise_with_the_dn() {
+        for variable in [
+            Variable::Coh,
+            Variable::Amp,
+            Variable::Tau,
+            Variable::Rho,
+            Variable::Rmse,
+        ] {
+            let top = if variable.dtype() == crate::DType::U8 {
+                255u16
+            } else {
+                u16::MAX
+            };
+            let mut last = f64::NEG_INFINITY;
+            for dn in 1..=top {
+                let v = physical::value(variable, dn).unwrap();
+                assert!(v > last, "{variable:?} at DN {dn}");
+                last = v;
             }
         }
     }
