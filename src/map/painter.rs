@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use tessera_core::colormap::{Colormap, Palette, Scale, ValuePalette};
 use tessera_core::composite::{self, Composite, CompositePalette};
 use tessera_core::derived::Input;
-use tessera_core::derived::{self, Derived, Evaluator, InputTile};
+use tessera_core::derived::{self, Derived, DerivedColours, Evaluator, InputTile};
 use tessera_core::mosaic;
 use tessera_core::mosaic::TileSamples;
 use tessera_core::overview_view;
@@ -56,12 +56,12 @@ impl Colours {
 }
 
 /// A derived map's colours and arithmetic, made again only when they
-/// change.
+/// change: they depend on the inputs' variables, not their layers, so
+/// the four seasons' panels share them.
 struct DerivedPalette {
     colours: Colours,
-    inputs: Vec<derived::Input>,
-    palette: ValuePalette,
-    evaluator: Evaluator,
+    variables: Vec<Variable>,
+    colouring: DerivedColours,
 }
 
 /// What to paint.
@@ -414,27 +414,28 @@ impl Painter {
                 ..
             } => match &plan.derived {
                 Some(of) => {
+                    let variables: Vec<Variable> = of.inputs.iter().map(|i| i.variable).collect();
                     let fresh = self
                         .derived
                         .as_ref()
-                        .is_some_and(|d| d.colours == *colours && d.inputs == of.inputs);
+                        .is_some_and(|d| d.colours == *colours && d.variables == variables);
                     if !fresh {
+                        let palette =
+                            ValuePalette::new(colours.colormap, colours.range, colours.scale);
                         self.derived = Some(DerivedPalette {
                             colours: *colours,
-                            inputs: of.inputs.clone(),
-                            palette: ValuePalette::new(
-                                colours.colormap,
-                                colours.range,
-                                colours.scale,
+                            colouring: DerivedColours::new(
+                                Evaluator::new(of.derived, &of.inputs),
+                                palette,
                             ),
-                            evaluator: Evaluator::new(of.derived, &of.inputs),
+                            variables,
                         });
                     }
                     match &self.derived {
                         Some(d) => {
                             let listed: HashSet<&ChunkKey> = plan.keys.iter().collect();
                             let input = input_tile(&of.inputs, &listed, scene.tiles);
-                            derived::paint(view, &d.evaluator, input, &d.palette, &mut self.rgba);
+                            derived::paint(view, &d.colouring, input, &mut self.rgba);
                             Ok(true)
                         }
                         None => Ok(false),

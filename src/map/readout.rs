@@ -20,52 +20,48 @@ use crate::state::AppState;
 pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<Readout> {
     let size = state.canvas.get_untracked()?;
     let camera = state.selection.with_untracked(|s| s.camera)?;
-    // Small multiples: the panel under the pointer, where in it, and its
-    // plan (its season's layer).
-    let panel = session.plan.with_untracked(|p| {
-        let (dx, dy) = size.to_device(x, y);
-        p.as_ref()?.panels.iter().find_map(|panel| {
-            let (w, h) = panel.plan.viewport.size();
-            let (ox, oy) = (f64::from(panel.origin.0), f64::from(panel.origin.1));
-            let inside = dx >= ox && dx < ox + f64::from(w) && dy >= oy && dy < oy + f64::from(h);
-            inside.then(|| {
-                let (lat, lon) = panel.plan.viewport.screen_to_lat_lon(dx - ox, dy - oy);
-                (lat, lon, panel.plan.clone())
-            })
-        })
-    });
-    let (lat, lon) = match &panel {
-        Some((lat, lon, _)) => (*lat, *lon),
-        None => lat_lon_at(camera, size, x, y)?,
-    };
-    let (variable, layer) = match &panel {
-        Some((_, _, plan)) => (plan.variable, plan.layer),
-        None => session
-            .plan
-            .with_untracked(|p| p.as_ref().map(|p| (p.variable, p.layer)))?,
-    };
-    let pixel = GlobalPixel::containing(lat, lon).and_then(|p| p.tile_pixel());
     // Right of the swipe's divider: the layer shown there.
     let right_of_divider = state.selection.with_untracked(|s| {
         s.swipe
             .filter(|w| x >= w.position * size.css_width)
             .map(|w| (w.variable, Some(w.layer)))
     });
-    let (variable, layer) = match right_of_divider {
-        Some(other) => other,
-        None => {
-            let derived = match &panel {
-                Some((_, _, plan)) => derived_readout(state, session, plan, lat, lon, pixel),
-                None => session.plan.with_untracked(|plan| {
-                    derived_readout(state, session, plan.as_ref()?, lat, lon, pixel)
-                }),
-            };
-            if let Some(readout) = derived {
-                return Some(readout);
+    // The plan under the pointer (with small multiples, its panel's:
+    // its season's layer) and where it points; a derived map's readout.
+    let (lat, lon, pixel, shown, in_panel, derived) = session.plan.with_untracked(|p| {
+        let plan = p.as_ref()?;
+        let (dx, dy) = size.to_device(x, y);
+        let panel = plan.panels.iter().find(|panel| {
+            let (w, h) = panel.plan.viewport.size();
+            let (ox, oy) = (f64::from(panel.origin.0), f64::from(panel.origin.1));
+            dx >= ox && dx < ox + f64::from(w) && dy >= oy && dy < oy + f64::from(h)
+        });
+        let (under, (lat, lon)) = match panel {
+            Some(panel) => {
+                let (ox, oy) = (f64::from(panel.origin.0), f64::from(panel.origin.1));
+                let at = panel.plan.viewport.screen_to_lat_lon(dx - ox, dy - oy);
+                (&panel.plan, at)
             }
-            (variable, layer)
-        }
-    };
+            None => (plan, lat_lon_at(camera, size, x, y)?),
+        };
+        let pixel = GlobalPixel::containing(lat, lon).and_then(|p| p.tile_pixel());
+        let derived = right_of_divider
+            .is_none()
+            .then(|| derived_readout(state, session, under, lat, lon, pixel))
+            .flatten();
+        Some((
+            lat,
+            lon,
+            pixel,
+            (under.variable, under.layer),
+            panel.is_some(),
+            derived,
+        ))
+    })?;
+    if let Some(readout) = derived {
+        return Some(readout);
+    }
+    let (variable, layer) = right_of_divider.unwrap_or(shown);
     let (tile, dn) = match (pixel, layer) {
         (Some((tile, row, col)), Some(layer)) => {
             let dn = ChunkKey::new(variable, layer, tile).ok().and_then(|key| {
@@ -102,16 +98,16 @@ pub fn readout_at(state: AppState, session: Session, x: f64, y: f64) -> Option<R
         }
         _ => (dn, None),
     };
-    // Right of the divider, which file the value is from.
-    let source = match (right_of_divider, &panel, pixel, layer) {
-        (Some(_), _, Some((tile, _, _)), Some(layer)) => ChunkKey::new(variable, layer, tile)
-            .ok()
-            .map(|k| format!("{} (right of the divider)", FileName(k)))
-            .or(source),
-        (None, Some(_), Some((tile, _, _)), Some(layer)) => ChunkKey::new(variable, layer, tile)
-            .ok()
-            .map(|k| FileName(k).to_string())
-            .or(source),
+    // Right of the divider, or in a panel, which file the value is from.
+    let file = match (pixel, layer) {
+        (Some((tile, _, _)), Some(layer)) => {
+            ChunkKey::new(variable, layer, tile).ok().map(FileName)
+        }
+        _ => None,
+    };
+    let source = match (right_of_divider, in_panel, file) {
+        (Some(_), _, Some(file)) => Some(format!("{file} (right of the divider)")),
+        (None, true, Some(file)) => Some(file.to_string()),
         _ => source,
     };
     let value = match dn {

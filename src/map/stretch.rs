@@ -3,7 +3,10 @@
 //! derived), worked out again only when a view is complete or its colours
 //! change, never per frame.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::rc::Rc;
+use std::time::Duration;
 
 use leptos::prelude::*;
 use tessera_core::colormap::Scale;
@@ -55,31 +58,50 @@ fn histogram(values: &[f64], range: (f64, f64), scale: Scale) -> Option<ViewHist
     Some(ViewHistogram { histogram, log })
 }
 
+/// How long the map must be still before the histogram is made again:
+/// made for every frame of a pan, it took the whole screen's values each
+/// time.
+const HISTOGRAM_DELAY: Duration = Duration::from_millis(150);
+
 /// Keeps `state.histogram` the histogram of the complete view in its
 /// colour range (`None` while it loads, over the budget or with lsmap's
-/// categories).
+/// categories), made once the view has been still for
+/// [`HISTOGRAM_DELAY`].
 pub fn keep_histogram(state: AppState, session: Session) {
-    Effect::new(move |_| {
-        let ready = state.report.with(|r| r.mode == ViewMode::Ready);
-        let (range, scale, categorical) = state.selection.with(|s| {
+    // Only what changes the histogram: not a report's other figures, nor
+    // the pin or the URL's other parameters.
+    let ready = Memo::new(move |_| state.report.with(|r| r.mode == ViewMode::Ready));
+    let colours = Memo::new(move |_| {
+        state.selection.with(|s| {
             (
                 s.range_shown(),
                 s.scale(),
                 s.derived.is_none() && physical::is_categorical(s.variable),
             )
-        });
-        let histogram = if ready && !categorical {
-            session.plan.with_untracked(|plan| {
+        })
+    });
+    let pending: Rc<RefCell<Option<TimeoutHandle>>> = Rc::new(RefCell::new(None));
+    Effect::new(move |_| {
+        session.plan.track();
+        let (ready, (range, scale, categorical)) = (ready.get(), colours.get());
+        if let Some(handle) = pending.borrow_mut().take() {
+            handle.clear();
+        }
+        if !ready || categorical {
+            state.histogram.set(None);
+            return;
+        }
+        let make = move || {
+            let histogram = session.plan.with_untracked(|plan| {
                 let plan = plan
                     .as_ref()
                     .filter(|p| !p.over_budget && p.composite.is_none())?;
                 let values = session.tiles().with(|t| view_values(plan, t));
                 histogram(&values, range, scale)
-            })
-        } else {
-            None
+            });
+            state.histogram.set(histogram);
         };
-        state.histogram.set(histogram);
+        *pending.borrow_mut() = set_timeout_with_handle(make, HISTOGRAM_DELAY).ok();
     });
 }
 

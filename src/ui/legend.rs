@@ -5,7 +5,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use tessera_core::colormap::{Colormap, Palette, Scale};
 use tessera_core::composite::{Channel, Composite, CHANNEL_NAMES};
-use tessera_core::derived::layer_name;
+use tessera_core::derived::Input;
 use tessera_core::physical;
 use tessera_core::{Layer, Variable};
 
@@ -226,7 +226,11 @@ fn CompositeLegend() -> impl IntoView {
                 layers
                     .iter()
                     .map(|&(v, l)| {
-                        let value = format!("{}:{}", v.name(), layer_name(l));
+                        let value = Input {
+                            variable: v,
+                            layer: l,
+                        }
+                        .name();
                         let selected = current.is_some_and(|c| c.variable == v && c.layer == l);
                         let text = value.clone();
                         view! { <option value=value selected=selected>{text}</option> }

@@ -6,7 +6,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use tessera_core::colormap::Colormap;
 use tessera_core::composite::Composite;
-use tessera_core::derived::{self, Derived};
+use tessera_core::derived::{self, Derived, Input};
 use tessera_core::view_state::Swipe;
 use tessera_core::{
     physical, FlightDirection, Layer, Orbit, Polarization, RepeatInterval, Season, Variable,
@@ -360,10 +360,7 @@ fn DerivedChoice() -> impl IntoView {
                 return;
             }
             s.composite = None;
-            let days = match s.derived {
-                Some(Derived::Coherence { days } | Derived::DeformationError { days, .. }) => days,
-                _ => derived::DEFAULT_DAYS,
-            };
+            let days = s.derived.and_then(days_of).unwrap_or(derived::DEFAULT_DAYS);
             let new = match k.as_str() {
                 "gamma" => Some(Derived::Coherence { days }),
                 "sigma" => Some(Derived::DeformationError {
@@ -513,8 +510,8 @@ fn CompareChoice() -> impl IntoView {
                 layers.retain(|l| *l != w.layer || w.variable != v);
             }
         }
-        out.extend(layers.into_iter().map(|l| {
-            let value = format!("{}:{}", v.name(), derived::layer_name(l));
+        out.extend(layers.into_iter().map(|layer| {
+            let value = Input { variable: v, layer }.name();
             (value.clone(), format!("swipe: {value}"))
         }));
         out
@@ -527,10 +524,7 @@ fn CompareChoice() -> impl IntoView {
         })
     });
     let pick = move |value: String| {
-        let parsed = value.split_once(':').and_then(|(v, l)| {
-            let variable = Variable::from_name(v)?;
-            Some((variable, derived::parse_layer_name(variable, l)?))
-        });
+        let parsed = Input::parse(&value).map(|i| (i.variable, i.layer));
         sel.update(|s| {
             s.multiples = value == "seasons";
             s.swipe = parsed.map(|(variable, layer)| Swipe {

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use tessera_core::colormap::{default_for, Colormap, Palette, ValuePalette};
+use tessera_core::colormap::{default_for, Palette, ValuePalette};
 use tessera_core::composite::{self, Composite, CompositePalette};
-use tessera_core::derived::{self, Derived, Evaluator, Input, InputTile};
+use tessera_core::derived::{self, Derived, DerivedColours, Evaluator, Input, InputTile};
 use tessera_core::geotiff::TILE_LEN;
 use tessera_core::mosaic::{self, TileSamples};
 use tessera_core::viewport::Viewport;
@@ -143,22 +143,16 @@ fn main() {
             .push(t.elapsed().as_secs_f64() * 1e3);
         for (name, d, variable, layer) in &maps {
             let inputs = d.inputs(*variable, Some(*layer)).expect("inputs");
-            let evaluator = Evaluator::new(*d, &inputs);
-            let palette = ValuePalette::new(
-                if matches!(d, Derived::Difference { .. }) {
-                    Colormap::RedBlue
-                } else {
-                    d.default_colormap()
-                },
-                d.default_range(*variable),
-                d.scale(),
+            // Made once per colours in the app, not per paint.
+            let colours = DerivedColours::new(
+                Evaluator::new(*d, &inputs),
+                ValuePalette::new(d.default_colormap(), d.default_range(*variable), d.scale()),
             );
             let t = Instant::now();
             derived::paint(
                 &view,
-                &evaluator,
+                &colours,
                 |i, tile| input_tile(&inputs, i, tile),
-                &palette,
                 &mut rgba,
             );
             times

@@ -304,45 +304,11 @@ impl ValuePalette {
     }
 
     /// Colours `values` into `out` (4 bytes each) where `columns` has a
-    /// column; NaN stays as `out` has it (transparent). One branch on the
-    /// scale per run.
+    /// column; NaN stays as `out` has it (transparent).
     pub fn paint_run(&self, values: &[f64], columns: &[Option<u32>], out: &mut [u8]) {
-        let pixels = out.chunks_exact_mut(4).zip(values).zip(columns);
-        let (lo, hi) = self.range;
-        let last = (VALUE_STEPS - 1) as f64;
-        match self.scale {
-            _ if lo == hi => {
-                for ((pixel, &v), column) in pixels {
-                    if column.is_some() && !v.is_nan() {
-                        pixel.copy_from_slice(&self.rgba(v));
-                    }
-                }
-            }
-            Scale::Log if !self.bounds.is_empty() => {
-                for ((pixel, &v), column) in pixels {
-                    if column.is_some() && !v.is_nan() {
-                        pixel.copy_from_slice(&self.table[self.log_step(v)]);
-                    }
-                }
-            }
-            Scale::Diverging if self.negative_slope > 0.0 => {
-                for ((pixel, &v), column) in pixels {
-                    if column.is_some() && !v.is_nan() {
-                        let s = if v < 0.0 {
-                            (v - lo) * self.negative_slope
-                        } else {
-                            0.5 * last + v * self.slope
-                        };
-                        pixel.copy_from_slice(&self.table[step_of(s)]);
-                    }
-                }
-            }
-            _ => {
-                for ((pixel, &v), column) in pixels {
-                    if column.is_some() && !v.is_nan() {
-                        pixel.copy_from_slice(&self.table[step_of((v - lo) * self.slope)]);
-                    }
-                }
+        for ((pixel, &v), column) in out.chunks_exact_mut(4).zip(values).zip(columns) {
+            if column.is_some() && !v.is_nan() {
+                pixel.copy_from_slice(&self.rgba(v));
             }
         }
     }

@@ -35,13 +35,11 @@ pub const CHANNEL_NAMES: [&str; 3] = ["red", "green", "blue"];
 impl Channel {
     /// `VAR:layer:min:max` as the URL writes it (`COH:winter_vv_12:0:1`).
     pub fn to_param(&self) -> String {
-        format!(
-            "{}:{}:{}:{}",
-            self.variable.name(),
-            layer_name(self.layer),
-            self.range.0,
-            self.range.1
-        )
+        let input = Input {
+            variable: self.variable,
+            layer: self.layer,
+        };
+        format!("{}:{}:{}", input.name(), self.range.0, self.range.1)
     }
 
     /// Reads [`Channel::to_param`]'s form; the range may be left out

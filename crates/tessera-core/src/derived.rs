@@ -58,6 +58,24 @@ pub struct Input {
     pub layer: Layer,
 }
 
+impl Input {
+    /// `VAR:layer`, as the URL's `swipe` and composite channels write a
+    /// stored layer (`COH:winter_vv_12`, `AMP:summer_vh`, `inc:64A`).
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.variable.name(), layer_name(self.layer))
+    }
+
+    /// Reads [`Input::name`]'s form.
+    pub fn parse(text: &str) -> Option<Input> {
+        let (variable, layer) = text.split_once(':')?;
+        let variable = Variable::from_name(variable)?;
+        Some(Input {
+            variable,
+            layer: parse_layer_name(variable, layer)?,
+        })
+    }
+}
+
 /// Why a derived map cannot be made from a selection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DerivedError {
@@ -281,8 +299,14 @@ pub fn deformation_error(gamma: f64, looks: u16) -> Option<f64> {
     if gamma <= 0.0 || gamma.is_nan() {
         return None;
     }
+    Some(error_from(error_factor(looks), gamma))
+}
+
+/// σ from γ (above 0) and λ/(4π)/√(2·N_L): Eq. 1's arithmetic, written
+/// once so that every path gives the same bits.
+fn error_from(factor: f64, gamma: f64) -> f64 {
     let g2 = gamma * gamma;
-    Some(error_factor(looks) * ((1.0 - g2).max(0.0) / g2).sqrt())
+    factor * ((1.0 - g2).max(0.0) / g2).sqrt()
 }
 
 /// λ/(4π) · 1/√(2·N_L), in millimetres.
@@ -381,10 +405,6 @@ impl Evaluator {
         }
     }
 
-    pub fn derived(&self) -> Derived {
-        self.derived
-    }
-
     /// Inputs read per pixel.
     pub fn inputs(&self) -> usize {
         self.values.len()
@@ -401,11 +421,12 @@ impl Evaluator {
                 present[i] = true;
             }
         }
-        let inputs: Vec<Option<&[u16]>> = (0..dns.len().min(MAX_INPUTS))
-            .map(|i| present[i].then_some(&columns[i][..]))
-            .collect();
+        let mut inputs: [Option<&[u16]>; MAX_INPUTS] = [None; MAX_INPUTS];
+        for ((slot, column), present) in inputs.iter_mut().zip(&columns).zip(present) {
+            *slot = present.then_some(&column[..]);
+        }
         let mut out = [f64::NAN];
-        self.run(&inputs, &mut out);
+        self.run(&inputs[..dns.len().min(MAX_INPUTS)], &mut out);
         (!out[0].is_nan()).then_some(out[0])
     }
 
@@ -438,8 +459,7 @@ impl Evaluator {
                     *v = if !error {
                         gamma
                     } else if gamma > 0.0 {
-                        let g2 = gamma * gamma;
-                        self.error_factor * ((1.0 - g2).max(0.0) / g2).sqrt()
+                        error_from(self.error_factor, gamma)
                     } else {
                         f64::NAN
                     };
@@ -528,14 +548,13 @@ fn for_each_run<'a>(
                 s.gather(base, columns, dns);
             }
         }
-        let runs: Vec<Option<&[u16]>> = gathered
-            .iter()
-            .zip(&inputs)
-            .map(|(dns, s)| s.map(|_| dns.as_slice()))
-            .collect();
+        let mut runs: [Option<&[u16]>; MAX_INPUTS] = [None; MAX_INPUTS];
+        for ((run, dns), s) in runs.iter_mut().zip(&gathered).zip(&inputs) {
+            *run = s.map(|_| dns.as_slice());
+        }
         values.clear();
         values.resize(columns.len(), f64::NAN);
-        evaluator.run(&runs, &mut values);
+        evaluator.run(&runs[..n], &mut values);
         f(y * grid.width + start, columns, &values);
     });
 }
@@ -559,102 +578,115 @@ pub fn values<'a>(
     out
 }
 
-/// The derived map of `view` in `palette`'s colours, RGBA as
+/// A derived map's arithmetic and colours, with what painting works out
+/// from them once rather than per frame: σ's colour steps by γ, and a
+/// difference of two uint8 layers as the colour of every DN pair.
+pub struct DerivedColours {
+    evaluator: Evaluator,
+    palette: ValuePalette,
+    sigma: Option<SigmaSteps>,
+    /// The colour of DN pair (x, y) at `x << 8 | y`.
+    pairs: Option<Vec<[u8; 4]>>,
+}
+
+impl DerivedColours {
+    pub fn new(evaluator: Evaluator, palette: ValuePalette) -> DerivedColours {
+        let sigma = SigmaSteps::new(&evaluator, &palette);
+        let pairs = match evaluator.derived {
+            Derived::Difference { .. } if evaluator.values.iter().all(|t| t.len() == 256) => {
+                let (a, b) = (&evaluator.values[0], &evaluator.values[1]);
+                // The arithmetic of `Evaluator::run`'s difference.
+                Some(
+                    (0..1usize << 16)
+                        .map(|i| palette.rgba(a[i >> 8] - b[i & 0xff]))
+                        .collect(),
+                )
+            }
+            _ => None,
+        };
+        DerivedColours {
+            evaluator,
+            palette,
+            sigma,
+            pairs,
+        }
+    }
+}
+
+/// The derived map of `view` in `colours`, RGBA as
 /// [`crate::mosaic::paint`] gives it (no data transparent).
 pub fn paint<'a>(
     view: &Viewport,
-    evaluator: &Evaluator,
+    colours: &DerivedColours,
     tile: impl Fn(usize, Tile) -> InputTile<'a>,
-    palette: &ValuePalette,
     rgba: &mut Vec<u8>,
 ) {
     let (width, height) = view.size();
     rgba.clear();
     rgba.resize(width as usize * height as usize * 4, 0);
+    let (evaluator, palette) = (&colours.evaluator, &colours.palette);
     // Maps of two inputs: one pass per run, DNs to colour (painting is
-    // per frame while the map moves; the general path below made three).
-    // A difference of two uint8 layers (COH, inc): the colour of every
-    // DN pair, 65,536 of them, in a table made once per paint.
-    let pairs: Option<Vec<[u8; 4]>> = match evaluator.derived {
-        Derived::Difference { .. } if evaluator.values.iter().all(|t| t.len() == 256) => Some(
-            (0..1usize << 16)
-                .map(|i| {
-                    let (x, y) = ((i >> 8) as u16, (i & 0xff) as u16);
-                    palette.rgba(evaluator.at(&[Some(x), Some(y)]).unwrap_or(f64::NAN))
-                })
-                .collect(),
-        ),
-        _ => None,
-    };
+    // per frame while the map moves; the general path below makes three).
     let fused = match evaluator.derived {
         Derived::Coherence { .. } | Derived::DeformationError { .. } => true,
-        Derived::Difference { .. } => pairs.is_some(),
-        Derived::SeasonalRange => false,
+        Derived::Difference { .. } => colours.pairs.is_some(),
+        Derived::SeasonalRange => {
+            paint_ranges(view, evaluator, tile, palette, rgba);
+            return;
+        }
     };
-    if fused && evaluator.inputs() == 2 {
-        let sigma = SigmaSteps::new(evaluator, palette);
-        let grid = ScreenGrid::new(view);
-        grid.for_each_tile_run(|y, start, tile_id, base, columns| {
-            let (InputTile::Samples(a), InputTile::Samples(b)) =
-                (tile(0, tile_id), tile(1, tile_id))
-            else {
-                return;
-            };
-            let at = (y * grid.width + start) * 4;
-            let Some(out) = rgba.get_mut(at..at + columns.len() * 4) else {
-                return;
-            };
-            let ta = &evaluator.values[0][..];
-            let value = |t: &[f64], dn: u16| t.get(usize::from(dn)).copied().unwrap_or(f64::NAN);
-            match (evaluator.derived, &sigma) {
-                (Derived::DeformationError { .. }, Some(sigma)) => {
-                    let decay = &evaluator.decay[..];
-                    paint_pairs(a, b, base, columns, out, |r, t| {
-                        sigma.rgba(modelled_coherence(value(ta, r), value(decay, t)), palette)
-                    })
-                }
-                (Derived::Coherence { .. } | Derived::DeformationError { .. }, _) => {
-                    let decay = &evaluator.decay[..];
-                    let error = matches!(evaluator.derived, Derived::DeformationError { .. });
-                    paint_pairs(a, b, base, columns, out, |r, t| {
-                        let gamma = modelled_coherence(value(ta, r), value(decay, t));
-                        if !error {
-                            palette.rgba(gamma)
-                        } else if gamma > 0.0 {
-                            let g2 = gamma * gamma;
-                            palette.rgba(evaluator.error_factor * ((1.0 - g2).max(0.0) / g2).sqrt())
-                        } else {
-                            [0; 4]
-                        }
-                    })
-                }
-                _ => {
-                    let Some(pairs) = &pairs else { return };
-                    paint_pairs(a, b, base, columns, out, |x, y| {
-                        pairs
-                            .get(usize::from(x) << 8 | usize::from(y))
-                            .copied()
-                            .unwrap_or([0; 4])
-                    })
-                }
+    if !(fused && evaluator.inputs() == 2) {
+        for_each_run(view, evaluator, tile, |at, columns, values| {
+            if let Some(out) = rgba.get_mut(at * 4..(at + columns.len()) * 4) {
+                palette.paint_run(values, columns, out);
             }
         });
         return;
     }
-    if evaluator.derived == Derived::SeasonalRange {
-        paint_ranges(view, evaluator, tile, palette, rgba);
-        return;
-    }
-    for_each_run(view, evaluator, tile, |at, columns, values| {
-        let Some(out) = rgba.get_mut(at * 4..(at + columns.len()) * 4) else {
+    let grid = ScreenGrid::new(view);
+    let value = |t: &[f64], dn: u16| t.get(usize::from(dn)).copied().unwrap_or(f64::NAN);
+    let (rhos, decay) = (&evaluator.values[0][..], &evaluator.decay[..]);
+    grid.for_each_tile_run(|y, start, tile_id, base, columns| {
+        let (InputTile::Samples(a), InputTile::Samples(b)) = (tile(0, tile_id), tile(1, tile_id))
+        else {
             return;
         };
-        palette.paint_run(values, columns, out);
+        let at = (y * grid.width + start) * 4;
+        let Some(out) = rgba.get_mut(at..at + columns.len() * 4) else {
+            return;
+        };
+        match (evaluator.derived, &colours.sigma, &colours.pairs) {
+            (Derived::DeformationError { .. }, Some(sigma), _) => {
+                paint_pairs(a, b, base, columns, out, |r, t| {
+                    sigma.rgba(modelled_coherence(value(rhos, r), value(decay, t)), palette)
+                })
+            }
+            (Derived::DeformationError { .. }, None, _) => {
+                paint_pairs(a, b, base, columns, out, |r, t| {
+                    let gamma = modelled_coherence(value(rhos, r), value(decay, t));
+                    if gamma > 0.0 {
+                        palette.rgba(error_from(evaluator.error_factor, gamma))
+                    } else {
+                        [0; 4]
+                    }
+                })
+            }
+            (Derived::Coherence { .. }, _, _) => paint_pairs(a, b, base, columns, out, |r, t| {
+                palette.rgba(modelled_coherence(value(rhos, r), value(decay, t)))
+            }),
+            (_, _, Some(pairs)) => paint_pairs(a, b, base, columns, out, |x, y| {
+                pairs
+                    .get(usize::from(x) << 8 | usize::from(y))
+                    .copied()
+                    .unwrap_or([0; 4])
+            }),
+            _ => {}
+        }
     });
 }
 
 /// A seasonal range in one pass per run: its inputs are one variable's
-/// seasons, so of one dtype (the general path when they are not).
+/// seasons, so of one dtype.
 fn paint_ranges<'a>(
     view: &Viewport,
     evaluator: &Evaluator,
@@ -696,12 +728,19 @@ fn paint_ranges<'a>(
     // The seasons are one variable's: one table of values by DN.
     let table = evaluator.values.first().map_or(&[][..], Vec::as_slice);
     grid.for_each_tile_run(|y, start, tile_id, base, columns| {
-        let mut u8s: Vec<&[u8]> = Vec::with_capacity(n);
-        let mut u16s: Vec<&[u16]> = Vec::with_capacity(n);
+        let (mut u8s, mut u16s): ([&[u8]; MAX_INPUTS], [&[u16]; MAX_INPUTS]) =
+            ([&[]; MAX_INPUTS], [&[]; MAX_INPUTS]);
+        let (mut n8, mut n16) = (0, 0);
         for i in 0..n {
             match tile(i, tile_id) {
-                InputTile::Samples(TileSamples::U8(v)) => u8s.push(v),
-                InputTile::Samples(TileSamples::U16(v)) => u16s.push(v),
+                InputTile::Samples(TileSamples::U8(v)) => {
+                    u8s[n8] = v;
+                    n8 += 1;
+                }
+                InputTile::Samples(TileSamples::U16(v)) => {
+                    u16s[n16] = v;
+                    n16 += 1;
+                }
                 InputTile::NoFile => {}
                 InputTile::Missing => return,
             }
@@ -712,9 +751,9 @@ fn paint_ranges<'a>(
         };
         // Seasons of mixed dtypes cannot be (a variable has one dtype, its
         // .zarray's); they would stay transparent, never a wrong number.
-        match (u8s.len(), u16s.len()) {
-            (listed, 0) if listed >= 2 => run(&u8s, table, base, columns, palette, out),
-            (0, listed) if listed >= 2 => run(&u16s, table, base, columns, palette, out),
+        match (n8, n16) {
+            (listed, 0) if listed >= 2 => run(&u8s[..listed], table, base, columns, palette, out),
+            (0, listed) if listed >= 2 => run(&u16s[..listed], table, base, columns, palette, out),
             _ => {}
         }
     });
@@ -927,6 +966,14 @@ mod tests {
         assert_eq!(parse_layer_name(Variable::Inc, "176A"), None);
         assert_eq!(parse_layer_name(Variable::Inc, ""), None);
         assert_eq!(parse_layer_name(Variable::Inc, "A"), None);
+        let input = Input {
+            variable: Variable::Amp,
+            layer: Layer::Seasonal(Season::Summer, Polarization::Vh),
+        };
+        assert_eq!(input.name(), "AMP:summer_vh");
+        assert_eq!(Input::parse(&input.name()), Some(input));
+        assert_eq!(Input::parse("AMP:summer_vh_12"), None);
+        assert_eq!(Input::parse("summer_vh"), None);
     }
 
     /// Every screen pixel of a painted γ(t) map is the scalar value of
@@ -969,9 +1016,14 @@ mod tests {
         let view = Viewport::new(35.0, -120.0, 0.004, 300, 260).unwrap();
         let palette = ValuePalette::new(Colormap::Gray, (0.0, 1.0), Scale::Linear);
         let evaluator = Evaluator::new(derived, &inputs);
-        let mut rgba = Vec::new();
-        paint(&view, &evaluator, tile, &palette, &mut rgba);
         let values = values(&view, &evaluator, tile);
+        let mut rgba = Vec::new();
+        paint(
+            &view,
+            &DerivedColours::new(evaluator, palette.clone()),
+            tile,
+            &mut rgba,
+        );
         for y in (0..260).step_by(7) {
             for x in (0..300).step_by(5) {
                 let (lat, lon) = view.screen_to_lat_lon(x as f64 + 0.5, y as f64 + 0.5);
@@ -1074,9 +1126,9 @@ mod tests {
                 derived.default_range(variable),
                 derived.scale(),
             );
-            let evaluator = Evaluator::new(derived, &inputs);
+            let colours = DerivedColours::new(Evaluator::new(derived, &inputs), palette.clone());
             let mut rgba = Vec::new();
-            paint(&view, &evaluator, tile, &palette, &mut rgba);
+            paint(&view, &colours, tile, &mut rgba);
             for y in (0..150).step_by(3) {
                 for x in (0..200).step_by(3) {
                     let (lat, lon) = view.screen_to_lat_lon(x as f64 + 0.5, y as f64 + 0.5);

@@ -473,15 +473,12 @@ impl ViewPlan {
                 })
             })
             .collect();
+        // A layer two panels read (a difference's `minus`) is loaded once.
         let mut keys = Vec::new();
-        let mut sources = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut records = Vec::new();
         for panel in &panels {
-            for key in &panel.plan.keys {
-                if !keys.contains(key) {
-                    keys.push(*key);
-                }
-            }
+            keys.extend(panel.plan.keys.iter().filter(|k| seen.insert(**k)));
             for record in &panel.plan.records {
                 if !records.contains(record) {
                     records.push(*record);
@@ -489,13 +486,18 @@ impl ViewPlan {
             }
         }
         plan.over_budget = keys.len() > input.selection.budget as usize;
+        let mut sources = Vec::new();
         if !plan.over_budget {
+            let mut seen = std::collections::HashSet::new();
             for panel in &panels {
-                for source in &panel.plan.sources {
-                    if !sources.iter().any(|s: &ChunkSource| s.key == source.key) {
-                        sources.push(source.clone());
-                    }
-                }
+                sources.extend(
+                    panel
+                        .plan
+                        .sources
+                        .iter()
+                        .filter(|s| seen.insert(s.key))
+                        .cloned(),
+                );
             }
         }
         plan.keys = keys;

@@ -95,11 +95,11 @@ pub struct Swipe {
 impl Swipe {
     /// `VAR:layer` as the URL writes it.
     pub fn to_param(&self) -> String {
-        format!(
-            "{}:{}",
-            self.variable.name(),
-            derived::layer_name(self.layer)
-        )
+        derived::Input {
+            variable: self.variable,
+            layer: self.layer,
+        }
+        .name()
     }
 }
 
@@ -158,7 +158,12 @@ impl fmt::Display for Notice {
 impl ViewState {
     /// The layer the selection shows, `None` for inc/lsmap without an orbit.
     pub fn layer(&self) -> Option<Layer> {
-        Some(match self.variable {
+        self.layer_of(self.variable)
+    }
+
+    /// The layer of `variable` the selectors choose.
+    fn layer_of(&self, variable: Variable) -> Option<Layer> {
+        Some(match variable {
             Variable::Coh => Layer::Coherence(self.season, self.polarization, self.interval),
             Variable::Amp | Variable::Tau | Variable::Rmse | Variable::Rho => {
                 Layer::Seasonal(self.season, self.polarization)
@@ -178,14 +183,7 @@ impl ViewState {
 
     /// The layer of [`ViewState::shown_variable`] the selectors choose.
     pub fn shown_layer(&self) -> Option<Layer> {
-        if self.shown_variable() == self.variable {
-            return self.layer();
-        }
-        ViewState {
-            variable: self.shown_variable(),
-            ..self.clone()
-        }
-        .layer()
+        self.layer_of(self.shown_variable())
     }
 
     /// Whether the map shows the four seasons side by side: asked for,
@@ -376,11 +374,8 @@ impl ViewState {
         }
         state.derived = derived_of(&state, derive, &mut notices);
         match swipe {
-            (Some(text), position) => match text.split_once(':').and_then(|(v, l)| {
-                let variable = Variable::from_name(v)?;
-                Some((variable, derived::parse_layer_name(variable, l)?))
-            }) {
-                Some((variable, layer)) => {
+            (Some(text), position) => match derived::Input::parse(&text) {
+                Some(derived::Input { variable, layer }) => {
                     state.swipe = Some(Swipe {
                         variable,
                         layer,
