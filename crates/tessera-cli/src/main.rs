@@ -1,6 +1,8 @@
 //! `tessera`: the command line of Tessera, a thin shell over `tessera-core`.
 
 mod demo;
+mod export;
+mod files;
 mod overviews;
 mod serve;
 
@@ -133,6 +135,28 @@ enum Command {
     ///   tessera overviews refs.json -o out --shard "$AWS_BATCH_JOB_ARRAY_INDEX/64"
     #[command(verbatim_doc_comment)]
     Overviews(overviews::OverviewsArgs),
+
+    /// Export a layer over an area as a GeoTIFF of the data's own pixels
+    /// (or coarser ones), with the same values the web app's map shows,
+    /// and optionally the Python that selects the same array with fsspec
+    /// and xarray. The web app's "GeoTIFF" download writes the same bytes
+    /// for the same view.
+    ///
+    /// The GeoTIFF has one band: the variable's stored type (DNs, uint8 or
+    /// uint16, GDAL_NODATA 0) for a stored layer, float32 in physical units
+    /// (GDAL_NODATA nan) for a derived map; tiled 256x256, Deflate,
+    /// EPSG:4326, with the variable, layer, scaling and source files in
+    /// its GDAL metadata. A file that cannot be read is named, its pixels
+    /// are no data, and the exit code is 2.
+    ///
+    /// Examples:
+    ///
+    ///   tessera export demo/refs.json --bbox 36,32.5,-121,-115 \
+    ///       --view 'var=COH&season=winter&pol=vv&days=12' -o socal.tif
+    ///   tessera export refs.json --bbox 36,35,-119,-118 --step 12 \
+    ///       --view 'var=rho&derive=gamma&t=24' -o gamma24.tif --python gamma24.py
+    #[command(verbatim_doc_comment)]
+    Export(export::ExportArgs),
 }
 
 #[derive(clap::Args)]
@@ -203,6 +227,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Overviews(args) => overviews::run(&args),
+        Command::Export(args) => export::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -19,8 +19,10 @@ use tessera_core::geotiff::decode_tile;
 use tessera_core::overview::{
     build_pyramid, layer_name, Aggregation, Manifest, ManifestLayer, OverviewGrid, PyramidSources,
 };
-use tessera_core::reader::{ChunkRef, References};
+use tessera_core::reader::References;
 use tessera_core::{Layer, Tile, Variable};
+
+use crate::files::{fetch, Source};
 
 /// The bucket's own mosaics' pixel size, degrees.
 pub const DEFAULT_RESOLUTION: f64 = 0.01;
@@ -113,12 +115,6 @@ struct LayerJob {
     files: BTreeMap<Tile, Source>,
 }
 
-/// Where one file's bytes are.
-#[derive(Clone)]
-struct Source {
-    location: String,
-    range: Option<(u64, u64)>,
-}
 
 pub fn run(args: &OverviewsArgs) -> Result<ExitCode> {
     let outcome = make(args)?;
@@ -269,13 +265,9 @@ fn layer_jobs(refs: &References) -> Vec<LayerJob> {
     let mut jobs: BTreeMap<(Variable, Layer), LayerJob> = BTreeMap::new();
     for variable in Variable::ALL {
         for (key, chunk) in refs.chunks(variable) {
-            let source = match chunk {
-                ChunkRef::Remote(remote) => Source {
-                    location: remote.url(),
-                    range: remote.range.map(|r| (r.offset, r.length)),
-                },
-                // Inline chunks do not occur in the data set's references.
-                ChunkRef::Inline(_) => continue,
+            // Inline chunks do not occur in the data set's references.
+            let Some(source) = Source::of(&chunk) else {
+                continue;
             };
             jobs.entry((variable, key.layer))
                 .or_insert_with(|| LayerJob {
@@ -435,57 +427,3 @@ fn write_cog(
     Ok(summary)
 }
 
-/// One file's bytes: over HTTP(S), from a file:// URL or a path (relative
-/// to the references' folder).
-fn fetch(client: &ureq::Agent, base: &Path, source: &Source) -> Result<Vec<u8>, String> {
-    let location = &source.location;
-    let named = |e: &dyn std::fmt::Display| format!("{location}: {e}");
-    if location.starts_with("http://") || location.starts_with("https://") {
-        let mut request = client.get(location);
-        if let Some((offset, length)) = source.range {
-            let last = offset + length.saturating_sub(1);
-            request = request.header("Range", format!("bytes={offset}-{last}"));
-        }
-        let mut response = request.call().map_err(|e| named(&e))?;
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_FILE_BYTES)
-            .read_to_vec()
-            .map_err(|e| named(&e))?;
-        return Ok(body);
-    }
-    let path = match location.strip_prefix("file://") {
-        Some(p) => PathBuf::from(p),
-        None => base.join(location),
-    };
-    let mut file = File::open(&path).map_err(|e| named(&e))?;
-    let len = file.metadata().map_err(|e| named(&e))?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(named(&format!(
-            "{len} bytes, more than a file of the data set can be"
-        )));
-    }
-    match source.range {
-        None => {
-            let mut bytes = Vec::with_capacity(len as usize);
-            file.read_to_end(&mut bytes).map_err(|e| named(&e))?;
-            Ok(bytes)
-        }
-        Some((offset, length)) => {
-            if offset.saturating_add(length) > len {
-                return Err(named(&format!(
-                    "the range {offset}+{length} ends past the file's {len} bytes"
-                )));
-            }
-            let mut bytes = vec![0; length as usize];
-            file.seek(SeekFrom::Start(offset)).map_err(|e| named(&e))?;
-            file.read_exact(&mut bytes).map_err(|e| named(&e))?;
-            Ok(bytes)
-        }
-    }
-}
-
-/// A 1200×1200 uint16 file uncompressed is 2.9 MB; anything far larger is
-/// not a file of the data set.
-const MAX_FILE_BYTES: u64 = 64 << 20;

@@ -456,7 +456,7 @@ pub fn decode_tile(bytes: &[u8], format: &TileFormat) -> Result<Vec<u16>, CogTil
 
 /// GDAL's metadata XML (tag 42112), with the few characters XML needs
 /// escaped.
-fn gdal_metadata(items: &[(String, String)]) -> String {
+pub(crate) fn gdal_metadata(items: &[(String, String)]) -> String {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -477,27 +477,27 @@ fn gdal_metadata(items: &[(String, String)]) -> String {
 
 /// One IFD being built: entries (tag, type, count, value bytes).
 #[derive(Default)]
-struct Ifd {
+pub(crate) struct Ifd {
     entries: Vec<(u16, u16, u32, Vec<u8>)>,
 }
 
 impl Ifd {
-    fn short(&mut self, tag: u16, values: &[u16]) {
+    pub(crate) fn short(&mut self, tag: u16, values: &[u16]) {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.entries.push((tag, 3, values.len() as u32, bytes));
     }
 
-    fn long(&mut self, tag: u16, values: &[u32]) {
+    pub(crate) fn long(&mut self, tag: u16, values: &[u32]) {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.entries.push((tag, 4, values.len() as u32, bytes));
     }
 
-    fn double(&mut self, tag: u16, values: &[f64]) {
+    pub(crate) fn double(&mut self, tag: u16, values: &[f64]) {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.entries.push((tag, 12, values.len() as u32, bytes));
     }
 
-    fn ascii(&mut self, tag: u16, text: &str) {
+    pub(crate) fn ascii(&mut self, tag: u16, text: &str) {
         let mut bytes = text.as_bytes().to_vec();
         bytes.push(0);
         self.entries.push((tag, 2, bytes.len() as u32, bytes));
@@ -505,7 +505,7 @@ impl Ifd {
 
     /// Appends the IFD at the end of `out` (word-aligned), its out-of-line
     /// values after it, and points it at the next IFD unless `last`.
-    fn write(mut self, out: &mut Vec<u8>, last: bool) {
+    pub(crate) fn write(mut self, out: &mut Vec<u8>, last: bool) {
         if out.len() % 2 == 1 {
             out.push(0);
         }

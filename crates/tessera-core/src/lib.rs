@@ -22,6 +22,8 @@
 //! * [`composite`]: RGB composites of three stored layers.
 //! * [`derived`]: maps computed per pixel from stored layers (the decay
 //!   model's coherence and deformation error, differences, seasonal ranges).
+//! * [`export`]: a layer over an area as a GeoTIFF of native (or coarser)
+//!   pixels, and the xarray code that selects the same array.
 //! * [`tile_cache`]: decoded tiles kept in memory, bounded in bytes.
 //! * [`view_state`]: the app's whole selection, to and from the page URL.
 //! * [`camera`]: the map's camera on a canvas, and how gestures move it.
@@ -42,6 +44,7 @@ pub mod composite;
 pub mod coordinates;
 pub mod dataset;
 pub mod derived;
+pub mod export;
 pub mod geotiff;
 pub mod listing;
 pub mod lzw;

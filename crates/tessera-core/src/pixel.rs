@@ -324,6 +324,25 @@ pub fn python_snippet(
         .iter()
         .map(|v| format!("'{}'", v.name()))
         .collect();
+    let open = python_opening(refs_url, parquet);
+    format!(
+        "{open}\
+         # Tile {tile}, row {row}, column {column}; the pixel's centre:\n\
+         pixel = ds.sel(latitude={lat}, longitude={lon}, method='nearest')\n\
+         for name in [{names}]:\n\
+         \x20   print(name, pixel[name].values)\n",
+        tile = place.tile,
+        row = place.row,
+        column = place.column,
+        lat = place.lat,
+        lon = place.lon,
+        names = names.join(", "),
+    )
+}
+
+/// Python that imports what the snippets use and opens the references at
+/// `refs_url` as `ds`, as the seed does (see [`python_snippet`]).
+pub(crate) fn python_opening(refs_url: &str, parquet: bool) -> String {
     let url = python_string(refs_url);
     let open = if parquet {
         "# A parquet reference store, read a record file at a time (its\n\
@@ -343,28 +362,18 @@ pub fn python_snippet(
     };
     format!(
         "import json, urllib.parse\n\
-         import fsspec, imagecodecs.numcodecs, xarray\n\
+         import fsspec, imagecodecs.numcodecs, numpy, xarray\n\
          imagecodecs.numcodecs.register_codecs()\n\
          \n\
          url = {url}\n\
          {open}\
          ds = xarray.open_dataset(mapper, engine='zarr', mask_and_scale=False,\n\
-         \x20                        backend_kwargs={{'consolidated': False}})\n\
-         # Tile {tile}, row {row}, column {column}; the pixel's centre:\n\
-         pixel = ds.sel(latitude={lat}, longitude={lon}, method='nearest')\n\
-         for name in [{names}]:\n\
-         \x20   print(name, pixel[name].values)\n",
-        tile = place.tile,
-        row = place.row,
-        column = place.column,
-        lat = place.lat,
-        lon = place.lon,
-        names = names.join(", "),
+         \x20                        backend_kwargs={{'consolidated': False}})\n"
     )
 }
 
 /// A Python string literal of `text`.
-fn python_string(text: &str) -> String {
+pub(crate) fn python_string(text: &str) -> String {
     let mut out = String::from("'");
     for c in text.chars() {
         match c {
