@@ -14,8 +14,9 @@ use common::python::assert_python;
 /// 33 N.
 const BBOX: &str = "-121,32,-119,35";
 
-/// Across tile borders (34 N, 120 W) and into the sea tiles of 33 N.
-const AREA: &str = "34.3,32.8,-120.4,-119.6";
+/// Across tile borders (34 N, 33 N, 120 W), half land, and into 33 N
+/// where the demo has no files (open sea).
+const AREA: &str = "34.9,32.8,-120.3,-119.7";
 
 fn demo() -> PathBuf {
     static DEMO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -99,14 +100,14 @@ fn a_uint8_layer_across_tile_borders_and_sea_equals_xarray() {
         1,
         None,
     );
-    assert!(stderr.contains("960 × 1800 pixels of uint8"), "{stderr}");
+    assert!(stderr.contains("720 × 2520 pixels of uint8"), "{stderr}");
 }
 
 #[test]
 fn a_uint16_layer_at_a_coarser_step_equals_xarray() {
     let refs = demo().join("refs.json");
     let stderr = export_and_check("amp", &refs, "var=AMP&season=summer&pol=vh", AREA, 4, None);
-    assert!(stderr.contains("240 × 450 pixels of uint16"), "{stderr}");
+    assert!(stderr.contains("180 × 630 pixels of uint16"), "{stderr}");
 }
 
 #[test]
