@@ -8,6 +8,7 @@
 //! ([`coastlines`]).
 
 pub mod coastlines;
+pub mod export;
 pub mod inspector;
 pub mod overviews;
 pub mod record_loader;

@@ -140,3 +140,26 @@ pub fn SwipeDivider(wrap: NodeRef<html::Main>) -> impl IntoView {
         })
     }
 }
+
+/// The export's drawn rectangle over the map, while there is one.
+#[component]
+pub fn ExportAreaBox() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        let area = state.export_choice.with(|c| c.area)?;
+        let size = state.canvas.get()?;
+        let camera = state.selection.with(|s| s.camera)?;
+        let view = viewport(camera, size)?;
+        let (x0, y0) = view.lat_lon_to_screen(area.north, area.west);
+        let (x1, y1) = view.lat_lon_to_screen(area.south, area.east);
+        let r = size.pixel_ratio.max(f64::MIN_POSITIVE);
+        let style = format!(
+            "left: {:.1}px; top: {:.1}px; width: {:.1}px; height: {:.1}px",
+            x0 / r,
+            y0 / r,
+            (x1 - x0) / r,
+            (y1 - y0) / r
+        );
+        Some(view! { <div id="export-area" style=style></div> })
+    }
+}

@@ -23,6 +23,9 @@ pub struct Gestures {
     pointers: RefCell<BTreeMap<i32, (f64, f64)>>,
     /// The press that may be a click: its pointer and how far it moved.
     press: RefCell<Option<(i32, f64)>>,
+    /// Drawing the export's rectangle: the pointer and the corner (lat,
+    /// lon) it started at.
+    drawing_from: RefCell<Option<(i32, (f64, f64))>>,
 }
 
 /// A press that moves less than this many CSS pixels is a click.
@@ -35,6 +38,7 @@ impl Gestures {
             wrap,
             pointers: RefCell::new(BTreeMap::new()),
             press: RefCell::new(None),
+            drawing_from: RefCell::new(None),
         }
     }
 
@@ -93,6 +97,12 @@ impl Gestures {
             let _ = wrap.focus();
         }
         let at = self.position(e.client_x(), e.client_y());
+        if self.state.export_choice.with_untracked(|c| c.drawing) {
+            if let Some(corner) = self.lat_lon(at.0, at.1) {
+                *self.drawing_from.borrow_mut() = Some((e.pointer_id(), corner));
+            }
+            return;
+        }
         let mut pointers = self.pointers.borrow_mut();
         pointers.insert(e.pointer_id(), at);
         // A second finger makes it a pinch, not a tap.
@@ -103,6 +113,21 @@ impl Gestures {
     /// pointer is (CSS pixels of the map).
     pub fn pointer_move(&self, e: &ev::PointerEvent) -> (f64, f64) {
         let (x, y) = self.position(e.client_x(), e.client_y());
+        let drawing = *self.drawing_from.borrow();
+        if let Some((id, (lat0, lon0))) = drawing {
+            if id == e.pointer_id() {
+                if let Some((lat, lon)) = self.lat_lon(x, y) {
+                    let area = tessera_core::Bounds {
+                        north: lat0.max(lat),
+                        south: lat0.min(lat),
+                        west: lon0.min(lon),
+                        east: lon0.max(lon),
+                    };
+                    self.state.export_choice.update(|c| c.area = Some(area));
+                }
+                return (x, y);
+            }
+        }
         let mut down = self.pointers.borrow_mut();
         if let Some(&(px, py)) = down.get(&e.pointer_id()) {
             if let Some((id, moved)) = self.press.borrow_mut().as_mut() {
@@ -139,6 +164,17 @@ impl Gestures {
 
     /// Ends a press: a click (or tap) pins the pixel under it.
     pub fn pointer_up(&self, e: &ev::PointerEvent) {
+        if self
+            .drawing_from
+            .borrow_mut()
+            .take_if(|(id, _)| *id == e.pointer_id())
+            .is_some()
+        {
+            // Drawn: the map drags again. A press that drew nothing keeps
+            // the view's extent.
+            self.state.export_choice.update(|c| c.drawing = false);
+            return;
+        }
         let was_down = self.pointers.borrow_mut().remove(&e.pointer_id()).is_some();
         let press = self.press.borrow_mut().take();
         if let (true, Some((id, moved))) = (was_down, press) {
@@ -151,8 +187,16 @@ impl Gestures {
 
     /// A press that ends without being a click (cancelled by the browser).
     pub fn pointer_cancel(&self, e: &ev::PointerEvent) {
+        self.drawing_from.borrow_mut().take();
         self.pointers.borrow_mut().remove(&e.pointer_id());
         self.press.borrow_mut().take();
+    }
+
+    /// The place under (x, y) CSS pixels of the map.
+    fn lat_lon(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        let size = self.state.canvas.get_untracked()?;
+        let camera = self.state.selection.with_untracked(|s| s.camera)?;
+        lat_lon_at(camera, size, x, y)
     }
 
     /// Pins the data pixel under (x, y) CSS pixels of the map (its centre

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod gestures;
 pub mod painter;
 pub mod readout;
+pub mod snapshot;
 pub mod stretch;
 
 use std::cell::{Cell, RefCell};
@@ -24,7 +25,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::data::Session;
-use crate::map::controls::{BudgetNote, ScaleBar, SwipeDivider};
+use crate::map::controls::{BudgetNote, ExportAreaBox, ScaleBar, SwipeDivider};
 use crate::map::frame::Frames;
 use crate::map::gestures::Gestures;
 use crate::map::painter::Painter;
@@ -198,6 +199,7 @@ pub fn Map() -> impl IntoView {
             <BudgetNote/>
             <ScaleBar/>
             <SwipeDivider wrap=wrap_ref/>
+            <ExportAreaBox/>
         </main>
     }
 }

@@ -11,7 +11,10 @@ use leptos::prelude::*;
 use tessera_core::camera::{fit_seed, CanvasSize};
 use tessera_core::view_state::ViewState;
 
-use report::{PixelReport, Readout, ReferencesSummary, RefsLoad, ViewHistogram, ViewReport};
+use report::{
+    ExportChoice, ExportReport, PixelReport, Readout, ReferencesSummary, RefsLoad, ViewHistogram,
+    ViewReport,
+};
 
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -29,6 +32,10 @@ pub struct AppState {
     pub pixel: RwSignal<Option<PixelReport>>,
     /// The complete view's histogram in the colour range.
     pub histogram: RwSignal<Option<ViewHistogram>>,
+    /// What an export writes (area, resolution).
+    pub export_choice: RwSignal<ExportChoice>,
+    /// An export under way, or the last one's outcome.
+    pub export: RwSignal<ExportReport>,
 }
 
 impl AppState {
@@ -45,6 +52,8 @@ impl AppState {
             readout: RwSignal::new(None),
             pixel: RwSignal::new(None),
             histogram: RwSignal::new(None),
+            export_choice: RwSignal::new(ExportChoice::default()),
+            export: RwSignal::new(ExportReport::default()),
         }
     }
 

@@ -169,3 +169,70 @@ pub struct PixelReport {
     /// still being read.
     pub records_pending: bool,
 }
+
+/// What an export writes: the area (the view's, or a rectangle drawn on
+/// the map) and the resolution. Chosen in the export panel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExportChoice {
+    /// A rectangle drawn on the map; `None`: the view's extent.
+    pub area: Option<tessera_core::Bounds>,
+    /// The next drag on the map draws the rectangle.
+    pub drawing: bool,
+    /// Source pixels per output pixel (1: native).
+    pub step: u32,
+}
+
+impl Default for ExportChoice {
+    fn default() -> ExportChoice {
+        ExportChoice {
+            area: None,
+            drawing: false,
+            step: 1,
+        }
+    }
+}
+
+/// Where an export is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExportPhase {
+    #[default]
+    Idle,
+    /// Fetching the area's files not in memory.
+    Loading,
+    /// Compressing the GeoTIFF's tiles.
+    Encoding,
+    Done,
+    Failed,
+}
+
+impl ExportPhase {
+    /// As `<body data-export>` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportPhase::Idle => "idle",
+            ExportPhase::Loading => "loading",
+            ExportPhase::Encoding => "encoding",
+            ExportPhase::Done => "done",
+            ExportPhase::Failed => "failed",
+        }
+    }
+
+    pub fn busy(self) -> bool {
+        matches!(self, ExportPhase::Loading | ExportPhase::Encoding)
+    }
+}
+
+/// An export under way, or how the last one ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExportReport {
+    pub phase: ExportPhase,
+    /// Files of the area read (loaded or failed), and in all.
+    pub files: (usize, usize),
+    /// GeoTIFF tiles compressed, and in all.
+    pub tiles: (usize, usize),
+    /// What happened, for the user (the file saved, the limit, the
+    /// files that could not be read).
+    pub message: Option<String>,
+    /// The user asked to stop.
+    pub cancel: bool,
+}

@@ -57,4 +57,15 @@ pub fn sync_body_attributes(state: AppState) {
             &format!("{}/{}", progress.loaded + progress.failed, progress.total),
         );
     });
+    // `<body data-export>`: where an export is (idle, loading, encoding,
+    // done, failed).
+    Effect::new(move |_| {
+        let phase = state.export.with(|e| e.phase);
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-export", phase.name());
+        }
+    });
 }

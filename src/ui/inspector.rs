@@ -345,27 +345,8 @@ fn TakeAway(card: PixelCard) -> impl IntoView {
 
 /// Offers `text` as a file download named `name`.
 fn download_text(name: &str, text: &str, kind: &str) {
-    use wasm_bindgen::JsCast;
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(kind);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Some(a) = document
-        .create_element("a")
-        .ok()
-        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-    {
-        a.set_href(&url);
-        a.set_download(name);
-        a.click();
+    if let Err(problem) = crate::ui::download_parts(name, &parts, kind) {
+        web_sys::console::warn_1(&problem.into());
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }

@@ -3,9 +3,9 @@
 
 use leptos::ev;
 use leptos::prelude::*;
-use tessera_core::colormap::{Colormap, Palette, Scale};
 use tessera_core::composite::{Channel, Composite, CHANNEL_NAMES};
 use tessera_core::derived::Input;
+use tessera_core::legend::LegendKey;
 use tessera_core::physical;
 use tessera_core::{Layer, Variable};
 
@@ -19,84 +19,53 @@ use crate::ui::format_bound;
 pub fn Legend() -> impl IntoView {
     let state = expect_context::<AppState>();
     move || {
-        let (variable, layer, colormap, range, scale, derived) = state.selection.with(|s| {
-            (
-                s.variable,
-                s.layer(),
-                s.colormap_shown(),
-                s.range_shown(),
-                s.scale(),
-                s.derived,
-            )
-        });
-        if state.selection.with(|s| s.composite.is_some()) {
-            return view! { <CompositeLegend/> }.into_any();
-        }
-        let title = match derived {
-            Some(d) => d.title(variable, layer),
-            None => format!("{} — {}", variable.name(), physical::quantity(variable)),
-        };
-        if derived.is_none()
-            && physical::is_categorical(variable)
-            && colormap == Colormap::Categories
-        {
-            let palette = Palette::new(variable, colormap, range);
-            let rows = [1u16, 5, 17, 21]
-                .into_iter()
-                .map(|code| {
-                    let [r, g, b, _] = palette.rgba(code);
-                    let style = format!("background: rgb({r}, {g}, {b})");
-                    let text = format!("{code}: {}", physical::format_value(variable, code));
-                    view! { <li><span class="swatch" style=style></span>{text}</li> }
-                })
-                .collect_view();
-            view! {
-                <section id="legend"><h2>{title}</h2><ul class="categories">{rows}</ul></section>
+        let legend = state.selection.with(tessera_core::legend::Legend::of);
+        let title = legend.title;
+        match legend.key {
+            LegendKey::Channels(_) => view! { <CompositeLegend/> }.into_any(),
+            LegendKey::Categories(rows) => {
+                let rows = rows
+                    .into_iter()
+                    .map(|([r, g, b], text)| {
+                        let style = format!("background: rgb({r}, {g}, {b})");
+                        view! { <li><span class="swatch" style=style></span>{text}</li> }
+                    })
+                    .collect_view();
+                view! {
+                    <section id="legend"><h2>{title}</h2><ul class="categories">{rows}</ul></section>
+                }
+                .into_any()
             }
-            .into_any()
-        } else {
-            // The bar's colours come from our own colormap, never from input.
-            let stops: Vec<String> = (0..=16)
-                .map(|i| {
-                    let t = f64::from(i) / 16.0;
-                    let [r, g, b] = colormap.rgb(t);
-                    format!("rgb({r}, {g}, {b}) {:.1}%", t * 100.0)
-                })
-                .collect();
-            let style = format!(
-                "background: linear-gradient(to right, {})",
-                stops.join(", ")
-            );
-            let unit = match derived {
-                Some(d) => d.unit(variable),
-                None => physical::unit(variable),
-            };
-            // The middle tick at the middle of the bar: the geometric mean
-            // on a log scale, 0 on a diverging one.
-            let mid = match scale {
-                Scale::Log if range.0 > 0.0 => (range.0 * range.1).sqrt(),
-                Scale::Diverging if range.0 < 0.0 && range.1 > 0.0 => 0.0,
-                _ => (range.0 + range.1) / 2.0,
-            };
-            let scale_note = match scale {
-                Scale::Log => " (log scale)",
-                _ => "",
-            };
-            view! {
-                <section id="legend">
-                    <h2>{title}</h2>
-                    <HistogramBars/>
-                    <div class="colour-bar" style=style></div>
-                    <div class="ticks">
-                        <span>{format_bound(range.0)}</span>
-                        <span>{format_bound(mid)}</span>
-                        <span>{format!("{} {unit}{scale_note}", format_bound(range.1))}</span>
-                    </div>
-                    <StretchControls/>
-                    <p class="hint">"Transparent: no data (0) or no file."</p>
-                </section>
+            LegendKey::Bar { colormap, ticks } => {
+                // The bar's colours come from our own colormap, never from input.
+                let stops: Vec<String> = (0..=16)
+                    .map(|i| {
+                        let t = f64::from(i) / 16.0;
+                        let [r, g, b] = colormap.rgb(t);
+                        format!("rgb({r}, {g}, {b}) {:.1}%", t * 100.0)
+                    })
+                    .collect();
+                let style = format!(
+                    "background: linear-gradient(to right, {})",
+                    stops.join(", ")
+                );
+                let [low, mid, high] = ticks;
+                view! {
+                    <section id="legend">
+                        <h2>{title}</h2>
+                        <HistogramBars/>
+                        <div class="colour-bar" style=style></div>
+                        <div class="ticks">
+                            <span>{low}</span>
+                            <span>{mid}</span>
+                            <span>{high}</span>
+                        </div>
+                        <StretchControls/>
+                        <p class="hint">"Transparent: no data (0) or no file."</p>
+                    </section>
+                }
+                .into_any()
             }
-            .into_any()
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::data::Session;
 use crate::map::Map;
 use crate::state::url::{sync_body_attributes, sync_page_url};
 use crate::state::AppState;
+use crate::ui::export::ExportPanel;
 use crate::ui::inspector::PixelCardPanel;
 use crate::ui::legend::Legend;
 use crate::ui::panels::{LoadPanel, Notices, ReadoutPanel, StatusPanel};
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <LoadPanel/>
                     <Notices/>
                     <Legend/>
+                    <ExportPanel/>
                     <ReadoutPanel/>
                     <StatusPanel/>
                 </Show>

@@ -38,7 +38,13 @@ pub struct ExportArgs {
 
     /// The area: north, south, west and east edges in degrees, snapped
     /// outward to whole output pixels, e.g. 36,32.5,-121,-115.
-    #[arg(long, value_name = "N,S,W,E", value_delimiter = ',', allow_hyphen_values = true, required = true)]
+    #[arg(
+        long,
+        value_name = "N,S,W,E",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        required = true
+    )]
     pub bbox: Vec<f64>,
 
     /// Source pixels per output pixel along each axis: 1 is the data's own
@@ -209,7 +215,10 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode> {
             if missing.is_empty() {
                 String::new()
             } else {
-                format!("; {} files could not be read (their pixels are no data)", missing.len())
+                format!(
+                    "; {} files could not be read (their pixels are no data)",
+                    missing.len()
+                )
             }
         );
     }

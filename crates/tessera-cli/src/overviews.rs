@@ -115,7 +115,6 @@ struct LayerJob {
     files: BTreeMap<Tile, Source>,
 }
 
-
 pub fn run(args: &OverviewsArgs) -> Result<ExitCode> {
     let outcome = make(args)?;
     Ok(if outcome.failed_files > 0 {
@@ -426,4 +425,3 @@ fn write_cog(
     })?;
     Ok(summary)
 }
-

@@ -115,7 +115,10 @@ fn derived_maps_are_float32_equal_to_numpy_on_xarray() {
     let refs = demo().join("refs.json");
     for (name, view) in [
         ("gamma", "var=rho&season=winter&pol=vv&derive=gamma&t=24"),
-        ("sigma", "var=rho&season=summer&pol=vv&derive=sigma&t=36&looks=10"),
+        (
+            "sigma",
+            "var=rho&season=summer&pol=vv&derive=sigma&t=36&looks=10",
+        ),
         (
             "difference",
             "var=COH&season=summer&pol=vv&days=12&derive=difference&minus=winter_vv_12",

@@ -117,7 +117,7 @@ impl ExportArea {
         east: f64,
         step: u32,
     ) -> Result<ExportArea, ExportError> {
-        if step == 0 || TILE_PIXELS % step != 0 {
+        if step == 0 || !TILE_PIXELS.is_multiple_of(step) {
             return Err(ExportError::Step(step));
         }
         let outside = ExportError::Outside {
@@ -519,7 +519,8 @@ impl Export {
             .min(EXPORT_TILE);
         let mut values: Vec<f64> = Vec::with_capacity(size);
         let mut dns: Vec<u16> = Vec::with_capacity(size);
-        let mut gathered: Vec<Vec<u16>> = vec![Vec::with_capacity(size); MAX_INPUTS];
+        let mut gathered: Vec<Vec<u16>> =
+            (0..MAX_INPUTS).map(|_| Vec::with_capacity(size)).collect();
         for r in 0..EXPORT_TILE {
             let row = ty * EXPORT_TILE + r;
             dns.clear();

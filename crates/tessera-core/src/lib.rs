@@ -19,6 +19,7 @@
 //! * [`pixel`]: one pixel across every file: its card (coherence against
 //!   repeat interval, the decay model), CSV and the xarray code.
 //! * [`colormap`]: colormaps and the colours of a mosaic.
+//! * [`legend`]: what a map's legend says (title, colour bar, categories).
 //! * [`composite`]: RGB composites of three stored layers.
 //! * [`derived`]: maps computed per pixel from stored layers (the decay
 //!   model's coherence and deformation error, differences, seasonal ranges).
@@ -46,6 +47,7 @@ pub mod dataset;
 pub mod derived;
 pub mod export;
 pub mod geotiff;
+pub mod legend;
 pub mod listing;
 pub mod lzw;
 pub mod mosaic;

@@ -37,6 +37,8 @@ pub enum RequestGroup {
     View,
     /// The files of the pinned pixel (its rows, read by byte ranges).
     Inspector,
+    /// The files of an export being written, a band of its area at a time.
+    Export,
     /// Files the map will likely need next: started only when no other
     /// group's file waits.
     Prefetch,

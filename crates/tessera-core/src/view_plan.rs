@@ -45,6 +45,31 @@ pub enum ReferenceIndex<'a> {
 }
 
 impl<'a> ReferenceIndex<'a> {
+    /// A parquet store's record files, not read yet, that hold the files
+    /// of `inputs` in `tiles` (empty for a reference document).
+    pub fn records_for(self, inputs: &[Input], tiles: &[Tile]) -> Vec<RecordFile> {
+        let (Some(rows), Some(columns)) = (
+            span(tiles.iter().map(|t| t.lat_index())),
+            span(tiles.iter().map(|t| t.lon_index())),
+        ) else {
+            return Vec::new();
+        };
+        let mut records = Vec::new();
+        for input in inputs {
+            for record in self.records_needed(
+                input.variable,
+                &[input.layer],
+                rows.clone(),
+                columns.clone(),
+            ) {
+                if !records.contains(&record) {
+                    records.push(record);
+                }
+            }
+        }
+        records
+    }
+
     /// The chunk references read so far.
     pub fn references(self) -> &'a References {
         match self {
@@ -382,24 +407,24 @@ impl ViewPlan {
             // around it is prefetched yet.
             (false, _, _) if inputs.is_some() => (
                 keys.iter()
-                    .filter_map(|&key| source(refs, key, dtype_of(key.variable)))
+                    .filter_map(|&key| chunk_source(refs, key, dtype_of(key.variable)))
                     .collect(),
                 Vec::new(),
             ),
             (false, Some(layer), Some(ranges)) => (
                 keys.iter()
-                    .filter_map(|&key| source(refs, key, dtype))
+                    .filter_map(|&key| chunk_source(refs, key, dtype))
                     .collect(),
                 ring(&viewport, ranges)
                     .into_iter()
                     .filter_map(|tile| ChunkKey::new(variable, layer, tile).ok())
-                    .filter_map(|key| source(refs, key, dtype))
+                    .filter_map(|key| chunk_source(refs, key, dtype))
                     .take(PREFETCH_FILES)
                     .collect(),
             ),
             (false, _, _) => (
                 keys.iter()
-                    .filter_map(|&key| source(refs, key, dtype))
+                    .filter_map(|&key| chunk_source(refs, key, dtype))
                     .collect(),
                 Vec::new(),
             ),
@@ -632,7 +657,16 @@ fn pick_orbit(
         })
 }
 
-fn source(refs: &References, key: ChunkKey, dtype: DType) -> Option<ChunkSource> {
+/// The smallest range holding every index.
+fn span(indices: impl Iterator<Item = u16>) -> Option<Range<u16>> {
+    let (lo, hi) = indices.fold((u16::MAX, None), |(lo, hi): (u16, Option<u16>), i| {
+        (lo.min(i), Some(hi.map_or(i, |h| h.max(i))))
+    });
+    Some(lo..hi? + 1)
+}
+
+/// Where the references say `key`'s bytes are, if they list it.
+pub fn chunk_source(refs: &References, key: ChunkKey, dtype: DType) -> Option<ChunkSource> {
     let location = match refs.chunk(key)? {
         ChunkRef::Inline(bytes) => ChunkLocation::Inline(Arc::from(bytes)),
         ChunkRef::Remote(remote) => ChunkLocation::Remote {
