@@ -51,7 +51,10 @@ pub fn export_request(state: AppState, session: Session) -> Result<ExportRequest
         .with_untracked(|s| ExportContent::of_view(s, layer))
         .map_err(|e| e.to_string())?;
     let choice = state.export_choice.get_untracked();
-    let b = choice.area.unwrap_or_else(|| viewport.bounds());
+    let b = state
+        .selection
+        .with_untracked(|s| s.area)
+        .unwrap_or_else(|| viewport.bounds());
     let area = ExportArea::covering(b.north, b.south, b.west, b.east, choice.step)
         .and_then(|a| a.within(EXPORT_MAX_PIXELS))
         .map_err(|e| e.to_string())?;

@@ -146,7 +146,7 @@ pub fn SwipeDivider(wrap: NodeRef<html::Main>) -> impl IntoView {
 pub fn ExportAreaBox() -> impl IntoView {
     let state = expect_context::<AppState>();
     move || {
-        let area = state.export_choice.with(|c| c.area)?;
+        let area = state.selection.with(|s| s.area)?;
         let size = state.canvas.get()?;
         let camera = state.selection.with(|s| s.camera)?;
         let view = viewport(camera, size)?;

@@ -123,7 +123,7 @@ impl Gestures {
                         west: lon0.min(lon),
                         east: lon0.max(lon),
                     };
-                    self.state.export_choice.update(|c| c.area = Some(area));
+                    self.state.selection.update(|s| s.area = Some(area));
                 }
                 return (x, y);
             }

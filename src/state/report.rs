@@ -170,12 +170,11 @@ pub struct PixelReport {
     pub records_pending: bool,
 }
 
-/// What an export writes: the area (the view's, or a rectangle drawn on
-/// the map) and the resolution. Chosen in the export panel.
+/// How an export is chosen beyond the selection (whose `area` is the
+/// rectangle drawn on the map): the resolution, and whether a rectangle
+/// is being drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExportChoice {
-    /// A rectangle drawn on the map; `None`: the view's extent.
-    pub area: Option<tessera_core::Bounds>,
     /// The next drag on the map draws the rectangle.
     pub drawing: bool,
     /// Source pixels per output pixel (1: native).
@@ -185,7 +184,6 @@ pub struct ExportChoice {
 impl Default for ExportChoice {
     fn default() -> ExportChoice {
         ExportChoice {
-            area: None,
             drawing: false,
             step: 1,
         }

@@ -104,10 +104,8 @@ pub fn ExportPanel() -> impl IntoView {
         })
     };
     let use_view = move |_: ev::MouseEvent| {
-        choice.update(|c| {
-            c.area = None;
-            c.drawing = false;
-        })
+        state.selection.update(|s| s.area = None);
+        choice.update(|c| c.drawing = false);
     };
     let pick_step = move |e: ev::Event| {
         if let Ok(step) = event_target_value(&e).parse::<u32>() {
@@ -124,7 +122,7 @@ pub fn ExportPanel() -> impl IntoView {
             }
         })
         .collect_view();
-    let area_text = move || match choice.with(|c| c.area) {
+    let area_text = move || match state.selection.with(|s| s.area) {
         Some(a) => format!(
             "Drawn: {:.4}° to {:.4}° N, {:.4}° to {:.4}° E",
             a.north, a.south, a.west, a.east
@@ -157,7 +155,7 @@ pub fn ExportPanel() -> impl IntoView {
                 <button id="export-draw" on:click=draw aria-pressed=move || choice.with(|c| c.drawing).to_string()>
                     {move || if choice.with(|c| c.drawing) { "Drag on the map…" } else { "Draw an area" }}
                 </button>
-                <Show when=move || choice.with(|c| c.area.is_some())>
+                <Show when=move || state.selection.with(|s| s.area.is_some())>
                     " "
                     <button id="export-use-view" on:click=use_view>"Use the view"</button>
                 </Show>

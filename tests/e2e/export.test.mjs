@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import {
-  DEMO, TESSERA, root, serve, openPage, waitView, canvasBytes, shot, demoCopy, tilePath,
+  DEMO, TESSERA, root, serve, openPage, waitView, waitQuery, shot, demoCopy, tilePath,
   useAppAndDemo,
 } from './harness.mjs';
 
@@ -120,6 +120,9 @@ test('γ(t) over a drawn rectangle at 1/600°, its files fetched with a progress
     assert.equal(await page.getAttribute('body', 'data-drawing'), 'false');
     assert.match(await page.textContent('#export-area-text'), /^Drawn: /);
     assert.ok(await page.isVisible('#export-area'));
+    // The rectangle is in the URL (tessera export reads it from there too).
+    const drawn = (await waitQuery(page, (q) => q.has('area'), 'given the drawn area')).get('area');
+    assert.equal(drawn.split(',').length, 4);
     await page.selectOption('#export-step', '2');
     const info = await exportInfo(page);
     assert.match(info.text, /pixels of float32/);
@@ -137,6 +140,7 @@ test('γ(t) over a drawn rectangle at 1/600°, its files fetched with a progress
     // "Use the view" goes back to the view's extent.
     await page.click('#export-use-view');
     assert.equal(await page.isVisible('#export-area'), false);
+    await waitQuery(page, (q) => !q.has('area'), 'without the area');
     await shot(page, 'export-gamma-drawn');
   } finally {
     await page.context().close();

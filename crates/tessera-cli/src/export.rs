@@ -37,13 +37,13 @@ pub struct ExportArgs {
     pub view: String,
 
     /// The area: north, south, west and east edges in degrees, snapped
-    /// outward to whole output pixels, e.g. 36,32.5,-121,-115.
+    /// outward to whole output pixels, e.g. 36,32.5,-121,-115 (default:
+    /// the view's `area`, the rectangle drawn in the app).
     #[arg(
         long,
         value_name = "N,S,W,E",
         value_delimiter = ',',
-        allow_hyphen_values = true,
-        required = true
+        allow_hyphen_values = true
     )]
     pub bbox: Vec<f64>,
 
@@ -83,8 +83,11 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode> {
         bail!("--view: {}={}: {}", n.parameter, n.value, n.problem);
     }
     let content = ExportContent::of_view(&selection, None).context("--view")?;
-    let &[north, south, west, east] = args.bbox.as_slice() else {
-        bail!("--bbox takes four numbers: north, south, west, east");
+    let [north, south, west, east] = match (args.bbox.as_slice(), selection.area) {
+        (&[n, s, w, e], _) => [n, s, w, e],
+        ([], Some(a)) => [a.north, a.south, a.west, a.east],
+        ([], None) => bail!("give the area: --bbox N,S,W,E, or area=N,S,W,E in --view"),
+        _ => bail!("--bbox takes four numbers: north, south, west, east"),
     };
     let area = ExportArea::covering(north, south, west, east, args.step)
         .and_then(|a| a.within(args.max_pixels))

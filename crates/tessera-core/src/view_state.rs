@@ -81,6 +81,9 @@ pub struct ViewState {
     pub swipe: Option<Swipe>,
     /// The four seasons of the selection as linked small multiples.
     pub multiples: bool,
+    /// The area an export writes, drawn on the map (`None`: the view's
+    /// extent).
+    pub area: Option<crate::dataset::Bounds>,
 }
 
 /// A stored layer shown right of a divider over the map.
@@ -124,6 +127,7 @@ impl Default for ViewState {
             composite: None,
             swipe: None,
             multiples: false,
+            area: None,
         }
     }
 }
@@ -326,6 +330,10 @@ impl ViewState {
                     Ok(pin) => state.pin = Some(pin),
                     Err(e) => notice(&e),
                 },
+                "area" => match parse_area(v) {
+                    Ok(area) => state.area = Some(area),
+                    Err(e) => notice(&e),
+                },
                 "derive" => match derived::KINDS.iter().find(|k| **k == v) {
                     Some(_) => derive.0 = Some(v.to_string()),
                     None => notice("not a derived map (gamma, sigma, difference, range); showing the stored layer"),
@@ -503,6 +511,12 @@ impl ViewState {
         if let Some(overviews) = &self.overviews {
             out.push(("overviews", encode_component(overviews)));
         }
+        if let Some(a) = self.area {
+            out.push((
+                "area",
+                format!("{},{},{},{}", a.north, a.south, a.west, a.east),
+            ));
+        }
         out.iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
@@ -592,6 +606,26 @@ fn parse_pin(text: &str) -> Result<(f64, f64), String> {
     let lat = number_in(lat, -90.0, 90.0).map_err(|e| format!("latitude {e}"))?;
     let lon = number_in(lon, -180.0, 180.0).map_err(|e| format!("longitude {e}"))?;
     Ok((lat, lon))
+}
+
+/// `N,S,W,E` in degrees, north above south and west of east.
+fn parse_area(text: &str) -> Result<crate::dataset::Bounds, String> {
+    let parts: Vec<&str> = text.split(',').collect();
+    let [north, south, west, east] = parts.as_slice() else {
+        return Err("not NORTH,SOUTH,WEST,EAST; ignored".into());
+    };
+    let lat = |t: &str| number_in(t, -90.0, 90.0).map_err(|e| format!("latitude {e}"));
+    let lon = |t: &str| number_in(t, -180.0, 180.0).map_err(|e| format!("longitude {e}"));
+    let area = crate::dataset::Bounds {
+        north: lat(north)?,
+        south: lat(south)?,
+        west: lon(west)?,
+        east: lon(east)?,
+    };
+    if area.north <= area.south || area.east <= area.west {
+        return Err("north must be above south and west of east; ignored".into());
+    }
+    Ok(area)
 }
 
 /// A finite number within `lo..=hi`, or what is wrong with it.
@@ -731,6 +765,29 @@ mod tests {
             assert_eq!(notices.len(), 1, "{bad}: {notices:?}");
             assert_eq!(notices[0].parameter, "pin");
         }
+        for bad in [
+            "area=1,2,3,4",
+            "area=36,32.5,-115,-121",
+            "area=95,0,0,1",
+            "area=1,0,0",
+        ] {
+            let (state, notices) = ViewState::from_query(bad);
+            assert_eq!(state.area, None, "{bad}");
+            assert_eq!(notices[0].parameter, "area", "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_export_area_round_trips() {
+        let query = "var=COH&season=winter&pol=vv&days=12&area=36,32.5,-121,-115.25";
+        let (state, notices) = ViewState::from_query(query);
+        assert!(notices.is_empty(), "{notices:?}");
+        let area = state.area.unwrap();
+        assert_eq!(
+            (area.north, area.south, area.west, area.east),
+            (36.0, 32.5, -121.0, -115.25)
+        );
+        assert_eq!(state.to_query(), query);
     }
 
     #[test]
@@ -932,6 +989,14 @@ mod tests {
                         range: r.map(|(lo, span)| (lo, lo + span)),
                         budget,
                         pin,
+                        area: pin.filter(|&(lat, lon)| lat > -89.0 && lon < 179.0).map(
+                            |(lat, lon)| crate::dataset::Bounds {
+                                north: lat,
+                                south: lat - 0.75,
+                                west: lon,
+                                east: lon + 0.5,
+                            },
+                        ),
                         derived: match k {
                             1 => Some(Derived::Coherence { days }),
                             2 => Some(Derived::DeformationError { days, looks }),
