@@ -3,8 +3,9 @@
 //! and the GeoTIFF written from it. The area's files are asked for as the
 //! Export request group, a band of the GeoTIFF's tiles at a time (memory
 //! holds a band's files, not the area's); files the view has already are
-//! taken from the cache. Compressing yields to the page between tiles, so
-//! the tab never freezes, and the user can stop it.
+//! taken from the cache. The page gathers each tile's values (yielding
+//! between tiles, so the tab never freezes and the user can stop it);
+//! the decoder workers compress them.
 
 use leptos::prelude::*;
 use tessera_core::derived::InputTile;
@@ -153,10 +154,14 @@ async fn write(
     });
     let key_of = |source: &ChunkSource| source.key;
     let mut missing: Vec<String> = Vec::new();
-    let mut blob_parts: Vec<js_sys::Uint8Array> = Vec::with_capacity(export.tile_count());
-    let mut counts: Vec<u32> = Vec::with_capacity(export.tile_count());
+    // Tiles being compressed in the workers, in order.
+    let mut compressing = Vec::with_capacity(export.tile_count());
+    let pool = session.pool();
     let mut files_done: std::collections::HashSet<ChunkKey> = std::collections::HashSet::new();
     let tiles_down = export.tiles_down();
+    // The page gets a turn every SLICE_MS across bands (a band of cached
+    // files takes less than a slice to gather).
+    let mut slice_start = now();
     for band in 0..tiles_down {
         // This band's files, then the next band's (so that fetching goes
         // on while this one is compressed).
@@ -176,7 +181,6 @@ async fn write(
                 }
             }
         }
-        state.export.update(|e| e.phase = ExportPhase::Loading);
         session.want_tiles(RequestGroup::Export, wanted);
         loop {
             let waiting = session.tiles().with(|r| {
@@ -212,16 +216,12 @@ async fn write(
             }
         });
         files_done.extend(here.iter().map(|(_, s)| s.key));
-        state.export.update(|e| {
-            e.phase = ExportPhase::Encoding;
-            e.files.0 = files_done.len();
-        });
+        state.export.update(|e| e.files.0 = files_done.len());
         let across = export.tiles_across() as usize;
         let first = band as usize * across;
-        let mut slice_start = now();
         for index in first..first + across {
-            let bytes = session.tiles().with(|r| {
-                export.encode_tile(index, |i, tile| {
+            let raw = session.tiles().with(|r| {
+                export.raw_tile(index, |i, tile| {
                     match here.iter().find(|((j, t), _)| *j == i && *t == tile) {
                         None => InputTile::NoFile,
                         Some((_, s)) => match r.tile(&key_of(s)) {
@@ -231,9 +231,8 @@ async fn write(
                     }
                 })
             });
-            counts.push(bytes.len() as u32);
-            blob_parts.push(js_sys::Uint8Array::from(&bytes[..]));
-            state.export.update(|e| e.tiles.0 = index + 1);
+            // Compressed in a worker (the page only gathers the values).
+            compressing.push(pool.deflate(js_sys::Uint8Array::from(&raw[..]).buffer()));
             if now() - slice_start > SLICE_MS {
                 sleep_ms(0).await;
                 if cancelled(state) {
@@ -241,6 +240,26 @@ async fn write(
                 }
                 slice_start = now();
             }
+        }
+    }
+    state.export.update(|e| e.phase = ExportPhase::Encoding);
+    let mut blob_parts: Vec<js_sys::Uint8Array> = Vec::with_capacity(compressing.len());
+    let mut counts: Vec<u32> = Vec::with_capacity(compressing.len());
+    let total = compressing.len();
+    for (index, tile) in compressing.into_iter().enumerate() {
+        let buffer = tile.await.map_err(|e| e.reason().to_string())?;
+        let bytes = js_sys::Uint8Array::new(&buffer);
+        counts.push(bytes.length());
+        blob_parts.push(bytes);
+        // Tiles done already resolve at once: the progress bar is redrawn
+        // and the page given a turn once per slice, not per tile.
+        if now() - slice_start > SLICE_MS || index + 1 == total {
+            state.export.update(|e| e.tiles.0 = index + 1);
+            sleep_ms(0).await;
+            if cancelled(state) {
+                return stopped();
+            }
+            slice_start = now();
         }
     }
     missing.sort_by_key(|m| listed.iter().position(|l| l == m));

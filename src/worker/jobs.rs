@@ -103,6 +103,13 @@ impl Jobs {
             Request::DecodeTile { id, bytes, dtype } => send(decode(id, &bytes, dtype)),
             Request::ReadDocument { id, url } => self.read_document(id, &url, &send).await,
             Request::ReadCoastlines { id, json } => send(read_coastlines(id, &json)),
+            Request::Deflate { id, raw } => send(Reply::Deflated {
+                id,
+                bytes: Uint8Array::from(
+                    &tessera_core::export::compress_tile(&Uint8Array::new(&raw).to_vec())[..],
+                )
+                .buffer(),
+            }),
             Request::Cancel { id } => self.cancel(id),
         }
     }

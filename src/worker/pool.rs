@@ -187,6 +187,7 @@ fn request_id(request: &Request) -> JobId {
         | Request::ReadCogTiles { id, .. }
         | Request::ReadDocument { id, .. }
         | Request::ReadCoastlines { id, .. }
+        | Request::Deflate { id, .. }
         | Request::Cancel { id } => *id,
     }
 }
@@ -589,6 +590,22 @@ impl WorkerPool {
                     .map_err(|e| JobError::Invalid(e.to_string()))
             }
             (other, _) => Err(job_error(other)),
+        }
+    }
+
+    /// An export's GeoTIFF tile compressed in a worker (its raw bytes
+    /// are transferred there): the job starts now, its bytes come when
+    /// awaited.
+    pub fn deflate(
+        &self,
+        raw: ArrayBuffer,
+    ) -> impl std::future::Future<Output = Result<ArrayBuffer, JobError>> {
+        let (_, last) = self.job(|id| Request::Deflate { id, raw }, |_, _| {});
+        async move {
+            match last.await {
+                (Reply::Deflated { bytes, .. }, _) => Ok(bytes),
+                (other, _) => Err(job_error(other)),
+            }
         }
     }
 

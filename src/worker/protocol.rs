@@ -63,6 +63,9 @@ pub enum Request {
     ReadDocument { id: JobId, url: String },
     /// Read the coastlines of this TopoJSON document (transferred).
     ReadCoastlines { id: JobId, json: ArrayBuffer },
+    /// Compress an export's GeoTIFF tile (its raw bytes, transferred)
+    /// with `tessera_core::export::compress_tile`.
+    Deflate { id: JobId, raw: ArrayBuffer },
     /// Stop job `id`'s download.
     Cancel { id: JobId },
 }
@@ -136,6 +139,8 @@ pub enum Reply {
     /// Job `id`'s coastlines, packed by `topojson::pack_lines`
     /// (transferred).
     Coastlines { id: JobId, packed: ArrayBuffer },
+    /// Job `id`'s tile compressed (transferred).
+    Deflated { id: JobId, bytes: ArrayBuffer },
     /// Job `id` was cancelled before it ended.
     Cancelled { id: JobId },
     /// Job `id` failed: why, for the user.
@@ -158,6 +163,7 @@ impl Reply {
             | Reply::Text { id, .. }
             | Reply::DocumentRead { id, .. }
             | Reply::Coastlines { id, .. }
+            | Reply::Deflated { id, .. }
             | Reply::Cancelled { id }
             | Reply::Failed { id, .. } => Some(*id),
         }
@@ -399,6 +405,7 @@ impl Request {
                 .id(*id)
                 .buffer("json", json)
                 .done(),
+            Request::Deflate { id, raw } => Out::new("deflate").id(*id).buffer("raw", raw).done(),
             Request::Cancel { id } => Out::new("cancel").id(*id).done(),
         }
     }
@@ -458,6 +465,10 @@ impl Request {
             "read-coastlines" => Request::ReadCoastlines {
                 id: m.id()?,
                 json: m.buffer("json")?,
+            },
+            "deflate" => Request::Deflate {
+                id: m.id()?,
+                raw: m.buffer("raw")?,
             },
             "cancel" => Request::Cancel { id: m.id()? },
             other => return Err(ProtocolError(format!("unknown request {other:?}"))),
@@ -546,6 +557,9 @@ impl Reply {
                 .id(*id)
                 .buffer("lines", packed)
                 .done(),
+            Reply::Deflated { id, bytes } => {
+                Out::new("deflated").id(*id).buffer("bytes", bytes).done()
+            }
             Reply::Cancelled { id } => Out::new("cancelled").id(*id).done(),
             Reply::Failed {
                 id,
@@ -606,6 +620,10 @@ impl Reply {
             "coastlines" => Reply::Coastlines {
                 id: m.id()?,
                 packed: m.buffer("lines")?,
+            },
+            "deflated" => Reply::Deflated {
+                id: m.id()?,
+                bytes: m.buffer("bytes")?,
             },
             "cancelled" => Reply::Cancelled { id: m.id()? },
             "failed" => Reply::Failed {

@@ -498,10 +498,21 @@ impl Export {
     }
 
     /// GeoTIFF tile `index` (row-major) compressed, its values read from
-    /// `tile(input, grid tile)`: a listed file not in (failed) gives no
-    /// data, as on the map. Past the image's right and bottom edges the
-    /// tile is padded with no data.
+    /// `tile(input, grid tile)` ([`Export::raw_tile`], then
+    /// [`compress_tile`]).
     pub fn encode_tile<'a>(
+        &self,
+        index: usize,
+        tile: impl Fn(usize, Tile) -> InputTile<'a>,
+    ) -> Vec<u8> {
+        compress_tile(&self.raw_tile(index, tile))
+    }
+
+    /// GeoTIFF tile `index` (row-major) before compression, its values
+    /// read from `tile(input, grid tile)`: a listed file not in (failed)
+    /// gives no data, as on the map. Past the image's right and bottom
+    /// edges the tile is padded with no data.
+    pub fn raw_tile<'a>(
         &self,
         index: usize,
         tile: impl Fn(usize, Tile) -> InputTile<'a>,
@@ -588,7 +599,7 @@ impl Export {
             }
             self.push_row(&mut raw, &dns, &values);
         }
-        miniz_oxide::deflate::compress_to_vec_zlib(&raw, DEFLATE_LEVEL)
+        raw
     }
 
     /// One tile row's bytes, padded to the tile's width with no data:
@@ -865,6 +876,12 @@ impl Export {
         }
         code
     }
+}
+
+/// A GeoTIFF tile's raw bytes ([`Export::raw_tile`]) as stored: a zlib
+/// stream (TIFF Adobe Deflate). The same bytes on every target.
+pub fn compress_tile(raw: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(raw, DEFLATE_LEVEL)
 }
 
 /// `.sel(...)`'s arguments for a layer's dimensions.
