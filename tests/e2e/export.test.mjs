@@ -7,7 +7,8 @@
 // a coarser resolution; files not yet loaded are fetched with a progress
 // bar; a file that cannot be read is no data and named; a view over the
 // pixel cap gets the message, not a download; the PNG's map pixels are
-// the canvas's, with the legend band below.
+// the canvas's, with the legend band below; with parquet references the
+// export reads the record files its area needs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -236,5 +237,29 @@ test('the PNG has the canvas\'s map pixels and the legend band below', async () 
     );
   } finally {
     await page.context().close();
+  }
+});
+
+test('parquet references: the export reads the record files and files its area needs', async () => {
+  const work = scratch();
+  // A view of a quarter degree; the area is 2° × 2°: record files and
+  // files outside the view are read for the export.
+  const query = 'var=AMP&season=summer&pol=vh&area=35.5,33.5,-119.5,-117.5&lat=34.1&lon=-118.2&zoom=12';
+  const page = await openPage(browser, `${app.url}/?refs=${data.url}/refs.parq&${query}`, { width: 1000, height: 700 });
+  try {
+    await waitView(page);
+    const info = await exportInfo(page);
+    assert.equal(info.text, '2400 × 2400 pixels of uint16, 100 GeoTIFF tiles');
+    const { file } = await downloadGeoTiff(page, work.dir);
+    // tessera export of the JSON references (the same files), naming the
+    // store as the references: the same bytes.
+    const cli = path.join(work.dir, 'cli.tif');
+    const run = cliExport(page, info, DEMO, `${data.url}/refs.parq`, cli);
+    assert.equal(run.status, 0, run.stderr.toString());
+    assert.ok(readFileSync(file).equals(readFileSync(cli)), 'the download is byte for byte what tessera export writes');
+    assert.match(info.python, /fo=url,\n\s+target_protocol=protocol/);
+  } finally {
+    await page.context().close();
+    work.remove();
   }
 });
