@@ -10,9 +10,6 @@
 # any test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-cargo build --release --locked -p tessera-cli
-scripts/build-app.sh
-./target/release/tessera demo --out tests/out/e2e-demo --bbox -121,32.5,-115,36 >&2
+bash scripts/bench-prepare.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 exec node bench/web/export.mjs --demo tests/out/e2e-demo "$@"

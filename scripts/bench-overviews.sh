@@ -18,14 +18,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-step "setup"
-bash scripts/setup.sh
+step "setup, the CLI, the app and the demo"
+bash scripts/bench-prepare.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-step "build the CLI and the app"
-cargo build --release --locked -p tessera-cli
-scripts/build-app.sh
-step "demo"
-./target/release/tessera demo --out tests/out/e2e-demo --bbox -121,32.5,-115,36 -q
 step "the demo's overviews with Deflate and with LZW (codec comparison)"
 for codec in deflate lzw; do
   [ -s "bench/out/overviews-codecs/$codec/overviews.json" ] ||

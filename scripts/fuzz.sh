@@ -37,6 +37,28 @@ case $target in
     cargo run -q --release -p tessera-core --example fuzz_seeds -- --cog "$corpus"
     max_len=262144
     ;;
+  record_file)
+    # Record files of every encoding the tests read, fsspec's store's too.
+    for f in tests/fixtures/parquet/variants/*.parq tests/fixtures/parquet/fsspec_store/*/*.parq; do
+      cp "$f" "$corpus/seed-$(echo "$f" | tr / _)"
+    done
+    max_len=65536
+    ;;
+  query)
+    # Every parameter the app writes, from the e2e tests' URLs.
+    printf '%s' 'refs=demo/refs.json&var=COH&season=summer&pol=vh&days=24&lat=34.5&lon=-118.25&zoom=9.5&cmap=magma&min=0.1&max=0.9&budget=12&pin=35.91625,-120.91625' > "$corpus/seed-view"
+    printf '%s' 'var=rho&derive=sigma&t=36&looks=10&swipe=COH:summer_vv_12&divide=0.3&area=36,32.5,-121,-115' > "$corpus/seed-derived"
+    printf '%s' 'red=COH:winter_vv_12:0:1&green=COH:summer_vv_12:0:1&blue=AMP:winter_vv:-25:0&multiples=seasons&overviews=none' > "$corpus/seed-rgb"
+    max_len=4096
+    ;;
+  references)
+    # A byte choosing the pieces, then the fixtures' documents.
+    for f in tests/fixtures/small_refs.json; do
+      { printf '\x07'; cat "$f"; } > "$corpus/seed-$(basename "$f")"
+    done
+    printf '\x03{"version":1,"templates":{"u":"http://h/x"},"gen":[{"key":"COH/0.0.0.{{i}}.0","url":"{{u}}","dimensions":{"i":{"stop":4}}}],"refs":{}}' > "$corpus/seed-v1-gen"
+    max_len=262144
+    ;;
 esac
 
 cargo +nightly fuzz run "$target" "$corpus" -- \

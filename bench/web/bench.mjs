@@ -16,6 +16,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, DIST, SETTLE_MS, serve, launch, openPage, recordingServer } from '../../tests/e2e/harness.mjs';
+import { median, quantile } from './stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,12 +38,6 @@ const runs = Number(args.runs);
 const parts = new Set(args.parts.split(','));
 /** Where the site's chunk URLs point (see scripts/bench-web.sh). */
 const TILES = 'sentinel-1-global-coherence-earthbigdata.s3.us-west-2.amazonaws.com/data/tiles';
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const mb = (bytes) => bytes / 1e6;
 const log = (...a) => console.error(...a);
 

@@ -16,6 +16,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, DIST, SETTLE_MS, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
+import { median, quantile } from './stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,12 +26,6 @@ const { values: args } = parseArgs({
   },
 });
 const runs = Number(args.runs);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const log = (...a) => console.error(...a);
 
 /** The maps compared, each the seed's selection fitted to the window. */

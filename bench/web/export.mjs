@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, DIST, TESSERA, SETTLE_MS, serve, launch, openPage } from '../../tests/e2e/harness.mjs';
+import { median } from './stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,11 +34,6 @@ const { values: args } = parseArgs({
   },
 });
 const runs = Number(args.runs);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const log = (...a) => console.error(...a);
 const PYTHON = process.env.TESSERA_PYTHON || path.join(root, '.venv/bin/python');
 const SEED = '36,32.5,-121,-115';

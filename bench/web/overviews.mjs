@@ -19,6 +19,7 @@ import { mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { root, DIST, DEMO, serve, launch, recordingServer } from '../../tests/e2e/harness.mjs';
+import { median } from './stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,11 +37,6 @@ const { values: args } = parseArgs({
 });
 const parts = new Set(args.parts.split(','));
 const runs = Number(args.runs);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const log = (...a) => console.error(...a);
 
 // The COG alone in a folder of its own, served by a recording server.

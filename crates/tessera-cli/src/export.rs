@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -15,11 +15,10 @@ use rayon::prelude::*;
 use tessera_core::derived::InputTile;
 use tessera_core::export::{Export, ExportArea, ExportContent, DEFAULT_MAX_PIXELS};
 use tessera_core::geotiff::{decode_tile, DecodedTile};
-use tessera_core::reader::References;
 use tessera_core::view_state::ViewState;
 use tessera_core::{ChunkKey, Tile};
 
-use crate::files::{fetch, Source};
+use crate::files::{fetch, read_references, Source};
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
@@ -92,16 +91,7 @@ pub fn run(args: &ExportArgs) -> Result<ExitCode> {
     let area = ExportArea::covering(north, south, west, east, args.step)
         .and_then(|a| a.within(args.max_pixels))
         .context("--bbox")?;
-    let bytes = std::fs::read(&args.refs)
-        .with_context(|| format!("reading the references {}", args.refs.display()))?;
-    let refs = References::from_bytes(&bytes)
-        .with_context(|| format!("reading the references {}", args.refs.display()))?;
-    let base = args
-        .refs
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let (refs, base) = read_references(&args.refs)?;
     // By default a file:// URL, against which fsspec (in the Python) and
     // the metadata's readers resolve relative chunk URLs.
     let refs_url = match &args.references_url {

@@ -5,6 +5,23 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+/// The reference JSON at `path`, and the folder its relative chunk
+/// paths are relative to.
+pub(crate) fn read_references(
+    path: &Path,
+) -> anyhow::Result<(tessera_core::reader::References, PathBuf)> {
+    use anyhow::Context as _;
+    let context = || format!("reading the references {}", path.display());
+    let bytes = std::fs::read(path).with_context(context)?;
+    let refs = tessera_core::reader::References::from_bytes(&bytes).with_context(context)?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    Ok((refs, base))
+}
+
 /// Where one file's bytes are.
 #[derive(Clone)]
 pub(crate) struct Source {

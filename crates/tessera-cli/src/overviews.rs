@@ -22,7 +22,7 @@ use tessera_core::overview::{
 use tessera_core::reader::References;
 use tessera_core::{Layer, Tile, Variable};
 
-use crate::files::{fetch, Source};
+use crate::files::{fetch, read_references, Source};
 
 /// The bucket's own mosaics' pixel size, degrees.
 pub const DEFAULT_RESOLUTION: f64 = 0.01;
@@ -137,16 +137,7 @@ pub struct Outcome {
 pub fn make(args: &OverviewsArgs) -> Result<Outcome> {
     let started = Instant::now();
     let grid = OverviewGrid::new(args.resolution).context("--resolution")?;
-    let bytes = std::fs::read(&args.refs)
-        .with_context(|| format!("reading the references {}", args.refs.display()))?;
-    let refs = References::from_bytes(&bytes)
-        .with_context(|| format!("reading the references {}", args.refs.display()))?;
-    let base = args
-        .refs
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let (refs, base) = read_references(&args.refs)?;
 
     let all = layer_jobs(&refs);
     let chosen = choose(&all, &args.layers)?;
