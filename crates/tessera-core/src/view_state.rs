@@ -36,8 +36,10 @@ pub const SEED_BOUNDS: Bounds = Bounds {
 pub const DEFAULT_BUDGET: u32 = 64;
 /// The most a URL may ask for (each COH file is 1.4 MB decoded).
 pub const MAX_BUDGET: u32 = 4096;
-/// Zoom limits: degrees per CSS pixel is 2^-zoom.
-pub const MIN_ZOOM: f64 = -4.0;
+/// Zoom limits: degrees per CSS pixel is 2^-zoom. At the least, the
+/// whole world (360°) is 180 CSS pixels wide: further out there is nothing
+/// more to see.
+pub const MIN_ZOOM: f64 = -1.0;
 pub const MAX_ZOOM: f64 = 16.0;
 
 /// The map's centre and zoom, as in the URL.
@@ -239,7 +241,8 @@ impl ViewState {
         let mut channels: [Option<Channel>; 3] = [None; 3];
         let mut swipe: (Option<String>, Option<f64>) = (None, None);
         let query = query.strip_prefix('?').unwrap_or(query);
-        let mut seen: Vec<String> = Vec::new();
+        // A set, so that many parameters read in linear time.
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
             let (name, value) = match (decode_component(raw_name), decode_component(raw_value)) {
@@ -263,7 +266,7 @@ impl ViewState {
             if seen.contains(&name) {
                 notice("given more than once; the last one is used");
             } else {
-                seen.push(name.clone());
+                seen.insert(name.clone());
             }
             let v = value.as_str();
             match name.as_str() {
@@ -305,27 +308,15 @@ impl ViewState {
                     Some(x) => state.direction = x,
                     None => notice("not a flight direction (A, D)"),
                 },
-                "lat" => camera.0 = number_in(v, -90.0, 90.0).map_err(|e| notice(&e)).ok(),
-                "lon" => camera.1 = number_in(v, -180.0, 180.0).map_err(|e| notice(&e)).ok(),
-                "zoom" => {
-                    camera.2 = number_in(v, MIN_ZOOM, MAX_ZOOM)
-                        .map_err(|e| notice(&e))
-                        .ok()
-                }
+                "lat" => camera.0 = clamped(v, -90.0, 90.0, &mut notice),
+                "lon" => camera.1 = clamped(v, -180.0, 180.0, &mut notice),
+                "zoom" => camera.2 = clamped(v, MIN_ZOOM, MAX_ZOOM, &mut notice),
                 "cmap" => match Colormap::from_name(v) {
                     Some(x) => state.colormap = Some(x),
                     None => notice("not a colormap (viridis, magma, gray, lsmap)"),
                 },
-                "min" => {
-                    range.0 = number_in(v, f64::MIN, f64::MAX)
-                        .map_err(|e| notice(&e))
-                        .ok()
-                }
-                "max" => {
-                    range.1 = number_in(v, f64::MIN, f64::MAX)
-                        .map_err(|e| notice(&e))
-                        .ok()
-                }
+                "min" => range.0 = clamped(v, -RANGE_LIMIT, RANGE_LIMIT, &mut notice),
+                "max" => range.1 = clamped(v, -RANGE_LIMIT, RANGE_LIMIT, &mut notice),
                 "pin" => match parse_pin(v) {
                     Ok(pin) => state.pin = Some(pin),
                     Err(e) => notice(&e),
@@ -362,9 +353,16 @@ impl ViewState {
                     }
                     Err(e) => notice(&format!("{e}; no composite")),
                 },
-                "budget" => match v.parse::<u32>() {
-                    Ok(n) if (1..=MAX_BUDGET).contains(&n) => state.budget = n,
-                    _ => notice(&format!(
+                "budget" => match v.trim().parse::<i64>() {
+                    Ok(n) if (1..=i64::from(MAX_BUDGET)).contains(&n) => state.budget = n as u32,
+                    Ok(n) => {
+                        state.budget = n.clamp(1, i64::from(MAX_BUDGET)) as u32;
+                        notice(&format!(
+                            "out of range (1 to {MAX_BUDGET} files); using {}",
+                            state.budget
+                        ));
+                    }
+                    Err(_) => notice(&format!(
                         "not a number of files from 1 to {MAX_BUDGET}; using {DEFAULT_BUDGET}"
                     )),
                 },
@@ -420,7 +418,15 @@ impl ViewState {
         match range {
             (None, None) => {}
             (lo, hi) => {
-                let (lo, hi) = (lo.unwrap_or(default.0), hi.unwrap_or(default.1));
+                let (mut lo, mut hi) = (lo.unwrap_or(default.0), hi.unwrap_or(default.1));
+                if lo > hi {
+                    notices.push(Notice {
+                        parameter: "min, max".into(),
+                        value: format!("{lo}, {hi}"),
+                        problem: "min above max; swapped".into(),
+                    });
+                    (lo, hi) = (hi, lo);
+                }
                 if lo == hi {
                     notices.push(Notice {
                         parameter: "min, max".into(),
@@ -628,6 +634,27 @@ fn parse_area(text: &str) -> Result<crate::dataset::Bounds, String> {
     Ok(area)
 }
 
+/// The colour range's bounds, in physical units, are within ±this: no
+/// variable or derived map comes near it.
+const RANGE_LIMIT: f64 = 1e9;
+
+/// A finite number, clamped into `lo..=hi` with a notice when outside it;
+/// `None` with a notice when not a number.
+fn clamped(text: &str, lo: f64, hi: f64, notice: &mut impl FnMut(&str)) -> Option<f64> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (lo..=hi).contains(&x) => Some(x),
+        Ok(x) if !x.is_nan() => {
+            let y = x.clamp(lo, hi);
+            notice(&format!("out of range ({lo} to {hi}); using {y}"));
+            Some(y)
+        }
+        _ => {
+            notice("not a number; ignored");
+            None
+        }
+    }
+}
+
 /// A finite number within `lo..=hi`, or what is wrong with it.
 fn number_in(text: &str, lo: f64, hi: f64) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -755,10 +782,48 @@ mod tests {
         );
         assert_eq!(state.season, Season::Winter);
         assert_eq!(state.camera, None);
-        assert_eq!(state.budget, DEFAULT_BUDGET);
+        // Out of range is clamped, with a notice.
+        assert_eq!(state.budget, 1);
         assert!(notices[2].to_string().contains("lat=\"abc\": not a number"));
-        let (_, notices) = ViewState::from_query("zoom=99&lat=0&lon=0");
-        assert!(notices[0].problem.contains("out of range"), "{notices:?}");
+    }
+
+    #[test]
+    fn values_out_of_range_are_clamped_with_a_notice() {
+        let (state, notices) =
+            ViewState::from_query("zoom=99&lat=95&lon=-200&budget=100000&min=2e12&max=-5");
+        let camera = state.camera.unwrap();
+        assert_eq!(
+            (camera.lat, camera.lon, camera.zoom),
+            (90.0, -180.0, MAX_ZOOM)
+        );
+        assert_eq!(state.budget, MAX_BUDGET);
+        // Clamped to ±1e9, then swapped: min above max.
+        assert_eq!(state.range, Some((-5.0, 1e9)));
+        let named: Vec<&str> = notices.iter().map(|n| n.parameter.as_str()).collect();
+        assert_eq!(named, ["zoom", "lat", "lon", "budget", "min", "min, max"]);
+        assert!(
+            notices[0]
+                .problem
+                .contains("out of range (-1 to 16); using 16"),
+            "{notices:?}"
+        );
+        // zoom=-2 drew a world 16 times smaller than the canvas.
+        let (state, notices) = ViewState::from_query("zoom=-2&lat=0&lon=0");
+        assert_eq!(state.camera.unwrap().zoom, MIN_ZOOM);
+        assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn many_parameters_read_in_linear_time() {
+        // 200,000 different parameters: a list of the names seen made
+        // this 2·10^10 string comparisons (minutes); a set, a fraction of
+        // a second.
+        let query = (0..200_000)
+            .map(|i| format!("p{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let (_, notices) = ViewState::from_query(&query);
+        assert_eq!(notices.len(), 200_000);
         for bad in ["pin=35", "pin=95,0", "pin=1,x", "pin=,"] {
             let (state, notices) = ViewState::from_query(bad);
             assert_eq!(state.pin, None, "{bad}");

@@ -35,8 +35,16 @@ fn damaged(what: impl Into<String>) -> RecordFileError {
     RecordFileError::Damaged(what.into())
 }
 
-/// Largest page we decompress: record files hold thousands of short rows.
-const MAX_PAGE_BYTES: usize = 256 << 20;
+/// Largest page we decompress: record files hold thousands of short rows
+/// (a page of the longest record file, 2^20 paths of 100 bytes, is under
+/// this).
+const MAX_PAGE_BYTES: usize = 128 << 20;
+/// Most rows one record file may have, and values one page or column
+/// chunk may: kerchunk and `tessera refs` write 10,000 to 100,000 per
+/// file. Counts in a file's footer and page headers are checked against
+/// it before anything is allocated for them: a footer can claim any
+/// number, and a run of one value can stand for millions in a few bytes.
+pub const MAX_RECORD_ROWS: usize = 1 << 20;
 /// Deepest nesting of thrift structs we follow.
 const MAX_DEPTH: u32 = 32;
 
@@ -54,6 +62,12 @@ pub fn read_record_file(bytes: &[u8]) -> Result<Vec<Row>, RecordFileError> {
     for group in &file.row_groups {
         let start = rows.len();
         let n = group.num_rows;
+        if start + n > MAX_RECORD_ROWS {
+            return Err(damaged(format!(
+                "{} rows, more than the {MAX_RECORD_ROWS} a record file may have",
+                start + n
+            )));
+        }
         rows.resize(start + n, Row::default());
         let here = &mut rows[start..];
         let read = |index: usize| -> Result<Values, RecordFileError> {
@@ -294,7 +308,15 @@ fn read_column_metadata(c: &mut Compact, chunk: &mut ColumnChunk) -> Result<(), 
     c.read_struct(|c, id, t| {
         match (id, t) {
             (4, I32) => chunk.codec = c.int()?,
-            (5, I64) => chunk.num_values = unsigned(c.int()?, "num_values")?,
+            (5, I64) => {
+                chunk.num_values = unsigned(c.int()?, "num_values")?;
+                if chunk.num_values > MAX_RECORD_ROWS as u64 {
+                    return Err(format!(
+                        "a column chunk of {} values, more than {MAX_RECORD_ROWS}",
+                        chunk.num_values
+                    ));
+                }
+            }
             (7, I64) => chunk.total_compressed_size = unsigned(c.int()?, "size")?,
             (9, I64) => chunk.data_page_offset = unsigned(c.int()?, "data_page_offset")?,
             (11, I64) => {
@@ -532,6 +554,11 @@ impl PageHeader {
             ..PageHeader::default()
         };
         let size = |v: i64| usize::try_from(v).map_err(|_| "negative size".to_string());
+        let count = |v: i64| match usize::try_from(v) {
+            Ok(n) if n <= MAX_RECORD_ROWS => Ok(n),
+            Ok(n) => Err(format!("a page of {n} values, more than {MAX_RECORD_ROWS}")),
+            Err(_) => Err("a negative number of values".to_string()),
+        };
         c.read_struct(|c, id, t| {
             match (id, t) {
                 (1, I32) => h.kind = c.int()?,
@@ -539,7 +566,7 @@ impl PageHeader {
                 (3, I32) => h.compressed_size = size(c.int()?)?,
                 (5, STRUCT) | (7, STRUCT) => c.read_struct(|c, id, t| {
                     match (id, t) {
-                        (1, I32) => h.num_values = size(c.int()?)?,
+                        (1, I32) => h.num_values = count(c.int()?)?,
                         (2, I32) => h.encoding = c.int()?,
                         (3, I32) => h.def_level_encoding = c.int()?,
                         _ => c.skip(t)?,
@@ -548,7 +575,7 @@ impl PageHeader {
                 })?,
                 (8, STRUCT) => c.read_struct(|c, id, t| {
                     match (id, t) {
-                        (1, I32) => h.num_values = size(c.int()?)?,
+                        (1, I32) => h.num_values = count(c.int()?)?,
                         (4, I32) => h.encoding = c.int()?,
                         (5, I32) => h.def_levels_len = size(c.int()?)?,
                         (6, I32) => h.rep_levels_len = size(c.int()?)?,
@@ -855,11 +882,23 @@ fn decompress(
     };
     let data = match codec {
         0 => body.to_vec(),
-        1 => snap::raw::Decoder::new()
-            .decompress_vec(body)
-            .map_err(|e| failed("Snappy", e.to_string()))?,
+        1 => {
+            // The length Snappy's own header claims, checked before its
+            // buffer is allocated.
+            let claimed =
+                snap::raw::decompress_len(body).map_err(|e| failed("Snappy", e.to_string()))?;
+            if claimed != size {
+                return Err(schema.damaged(format!(
+                    "a Snappy page of {claimed} bytes where the header says {size}"
+                )));
+            }
+            snap::raw::Decoder::new()
+                .decompress_vec(body)
+                .map_err(|e| failed("Snappy", e.to_string()))?
+        }
         2 => {
-            let mut out = Vec::with_capacity(size);
+            // Grown as the data comes, not reserved from the header.
+            let mut out = Vec::with_capacity(size.min(body.len().saturating_mul(4)));
             flate2::read::MultiGzDecoder::new(body)
                 .take(MAX_PAGE_BYTES as u64)
                 .read_to_end(&mut out)
@@ -867,7 +906,8 @@ fn decompress(
             out
         }
         6 => {
-            let mut out = Vec::with_capacity(size);
+            // Grown as the data comes, not reserved from the header.
+            let mut out = Vec::with_capacity(size.min(body.len().saturating_mul(4)));
             let mut source = body;
             ruzstd::decoding::StreamingDecoder::new(&mut source)
                 .map_err(|e| failed("zstd", e.to_string()))?
@@ -876,7 +916,16 @@ fn decompress(
                 .map_err(|e| failed("zstd", e.to_string()))?;
             out
         }
-        7 => lz4_flex::block::decompress(body, size).map_err(|e| failed("LZ4", e.to_string()))?,
+        7 => {
+            // An LZ4 block expands at most 255 times (plus its last literals).
+            if size > body.len().saturating_mul(255).saturating_add(16) {
+                return Err(schema.damaged(format!(
+                    "an LZ4 page of {} bytes cannot hold {size}",
+                    body.len()
+                )));
+            }
+            lz4_flex::block::decompress(body, size).map_err(|e| failed("LZ4", e.to_string()))?
+        }
         other => {
             let name = match other {
                 3 => "LZO",
