@@ -847,7 +847,10 @@ fn rle_hybrid(data: &[u8], width: u8, count: usize, out: &mut Vec<u32>) -> Resul
                 (1u32 << width) - 1
             };
             let (mut buffer, mut bits, mut next) = (0u64, 0u32, 0usize);
-            for _ in 0..groups * 8 {
+            // Only the values still wanted are unpacked: a group count is
+            // the file's word, and at width 0 it costs no bytes at all.
+            let wanted = groups.saturating_mul(8).min(target - out.len());
+            for _ in 0..wanted {
                 while bits < u32::from(width) {
                     buffer |= u64::from(bytes[next]) << bits;
                     next += 1;
@@ -856,9 +859,7 @@ fn rle_hybrid(data: &[u8], width: u8, count: usize, out: &mut Vec<u32>) -> Resul
                 let value = (buffer as u32) & mask;
                 buffer >>= width;
                 bits -= u32::from(width);
-                if out.len() < target {
-                    out.push(value);
-                }
+                out.push(value);
             }
         }
         if run == 0 && c.pos >= data.len() {
