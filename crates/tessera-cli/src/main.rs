@@ -252,6 +252,16 @@ fn refs(args: &RefsArgs) -> Result<ExitCode> {
     let listing = Listing::parse(&text).with_context(|| display(&args.listing))?;
 
     let problems = listing.problems();
+    if listing.files().is_empty() {
+        // Binary garbage, a gzip file or an empty file: nothing to write.
+        bail!(
+            "{}: no file of the data set in {} lines ({} without .tif, {} .tif lines skipped); nothing written",
+            display(&args.listing),
+            listing.line_count(),
+            listing.other_line_count(),
+            problems.len()
+        );
+    }
     let shown = if args.max_problems == 0 {
         problems.len()
     } else {
@@ -563,7 +573,17 @@ pub(crate) fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> io::Result<T>,
 ) -> Result<T> {
-    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    let existing = std::fs::metadata(path).ok();
+    if existing
+        .as_ref()
+        .is_some_and(|m| m.is_file() && m.permissions().readonly())
+    {
+        bail!(
+            "{} exists and is read-only: not replaced (remove it, or make it writable)",
+            path.display()
+        );
+    }
+    let special = existing.is_some_and(|m| !m.is_file());
     if special {
         let direct = (|| -> io::Result<T> {
             let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);

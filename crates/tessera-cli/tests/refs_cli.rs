@@ -247,3 +247,101 @@ fn parquet_references_are_a_folder_of_record_files() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not parquet references"));
     assert!(other.join("cat.jpg").is_file());
 }
+
+#[test]
+fn a_listing_with_no_file_of_the_data_set_is_an_error() {
+    let gzip = {
+        use std::io::Write as _;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(BAD_LISTING.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i * 2_654_435_761 >> 24) as u8)
+        .collect();
+    for (what, input, strict) in [
+        ("empty", Vec::new(), false),
+        ("garbage", garbage, true),
+        ("gzip", gzip, false),
+        (
+            "only bad lines",
+            BAD_LISTING
+                .lines()
+                .skip(2)
+                .take(1)
+                .collect::<String>()
+                .into_bytes(),
+            true,
+        ),
+    ] {
+        let mut args = vec!["refs", "-"];
+        if strict {
+            args.push("--strict");
+        }
+        let run = tessera(&args, Some(&input));
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{what}: exit 0");
+        assert!(run.stdout.is_empty(), "{what}: wrote something");
+        assert!(
+            stderr.contains("<stdin>: no file of the data set in ")
+                && stderr.contains("nothing written"),
+            "{what}: {stderr}"
+        );
+    }
+    let run = tessera(&["refs", "-"], Some(b"a\nb\nc.tif\n"));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr
+            .contains("no file of the data set in 3 lines (2 without .tif, 1 .tif lines skipped)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn control_characters_of_a_listing_never_reach_the_terminal() {
+    let listing =
+        "2021-03-03 13:49:18 1 data/tiles/N36W121/N36W121_\x1b[31mwinter\x07_vv_COH12.tif\n\
+                   2021-03-03 13:49:18 1 data/tiles/N36W121/N36W121_winter_vv_COH12.tif\n";
+    let run = tessera(&["refs", "-"], Some(listing.as_bytes()));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains("N36W121_\\u{1b}[31mwinter\\u{7}_vv_COH12.tif"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_read_only_output_is_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("refs.json");
+    std::fs::write(&out, "keep me").unwrap();
+    let mut permissions = std::fs::metadata(&out).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&out, permissions).unwrap();
+    let run = tessera(
+        &[
+            "refs",
+            fixture("earthbigdata_small.txt").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        stderr.contains("exists and is read-only: not replaced"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}

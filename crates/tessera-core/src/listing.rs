@@ -49,9 +49,28 @@ pub struct ListingProblem {
 }
 
 impl fmt::Display for ListingProblem {
+    /// Control characters from the listing are escaped (`\u{1b}`): a
+    /// terminal never receives them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.path, self.kind)
+        let text = format!("{}: {}", self.path, self.kind);
+        write!(f, "line {}: {}", self.line, printable(&text))
     }
+}
+
+/// `text` with its control characters escaped as Rust writes them.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The listing is too large for 32-bit line and byte positions.
