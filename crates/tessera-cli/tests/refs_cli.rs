@@ -257,7 +257,7 @@ fn a_listing_with_no_file_of_the_data_set_is_an_error() {
         e.finish().unwrap()
     };
     let garbage: Vec<u8> = (0..4096u32)
-        .map(|i| (i * 2_654_435_761 >> 24) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     for (what, input, strict) in [
         ("empty", Vec::new(), false),
