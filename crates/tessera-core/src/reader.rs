@@ -45,7 +45,7 @@ use crate::dataset::{
 use crate::zarr::{self, ArrayMetadata, ArrayValues, ZarrError};
 
 mod streaming;
-pub use streaming::{DocumentText, ReferenceStream};
+pub use streaming::{DocumentText, ReferenceStream, MAX_DOCUMENT_BYTES};
 
 /// Most references one document may generate through `"gen"`.
 pub const MAX_GENERATED_REFS: u64 = 10_000_000;

@@ -47,8 +47,14 @@ impl Default for ReferenceStream {
 
 impl ReferenceStream {
     pub fn new() -> ReferenceStream {
+        ReferenceStream::with_limit(super::MAX_DOCUMENT_BYTES)
+    }
+
+    /// Reads a gzip document up to `limit` bytes decompressed (an error
+    /// past it, before the text is held).
+    pub fn with_limit(limit: u64) -> ReferenceStream {
         ReferenceStream {
-            text: DocumentText::new(),
+            text: DocumentText::with_limit(limit),
             splitter: Splitter::new(),
             failed: false,
         }
@@ -96,6 +102,8 @@ impl ReferenceStream {
 /// ```
 pub struct DocumentText {
     input: Input,
+    /// Most bytes a gzip document may decompress to.
+    limit: u64,
     /// The first bytes of a plain document, held back while undecided and
     /// handed out with the piece that decided it.
     head: Vec<u8>,
@@ -106,7 +114,7 @@ enum Input {
     Undecided,
     Plain,
     /// The decompressor writes into a buffer emptied at every piece.
-    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    Gzip(Box<flate2::write::MultiGzDecoder<Capped>>),
     /// An error was returned; nothing more is read.
     Failed,
 }
@@ -117,11 +125,50 @@ impl Default for DocumentText {
     }
 }
 
+/// Most bytes a gzip reference document may decompress to by default:
+/// the whole data set's document is 151 MB; a few MB of gzip can expand
+/// to gigabytes of nothing.
+pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+/// The decompressor's output: emptied at every piece, and an error once
+/// the document's text passes its limit.
+struct Capped {
+    out: Vec<u8>,
+    total: u64,
+    limit: u64,
+}
+
+impl Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.total += buf.len() as u64;
+        if self.total > self.limit {
+            return Err(std::io::Error::other(format!(
+                "the document decompresses to more than {} bytes, the limit",
+                self.limit
+            )));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl DocumentText {
+    /// Reads a document of any size plain, up to [`MAX_DOCUMENT_BYTES`]
+    /// decompressed.
     pub fn new() -> DocumentText {
+        DocumentText::with_limit(MAX_DOCUMENT_BYTES)
+    }
+
+    /// Reads a gzip document up to `limit` bytes decompressed.
+    pub fn with_limit(limit: u64) -> DocumentText {
         DocumentText {
             input: Input::Undecided,
             head: Vec::new(),
+            limit,
         }
     }
 
@@ -151,7 +198,11 @@ impl DocumentText {
                 return Ok(&self.head);
             }
             let head = std::mem::take(&mut self.head);
-            self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Vec::new())));
+            self.input = Input::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Capped {
+                out: Vec::new(),
+                total: 0,
+                limit: self.limit,
+            })));
             return self.inflate(&head);
         }
         self.head = Vec::new();
@@ -165,7 +216,7 @@ impl DocumentText {
     fn inflate(&mut self, piece: &[u8]) -> Result<&[u8], ReaderError> {
         let written = match &mut self.input {
             Input::Gzip(gzip) => {
-                gzip.get_mut().clear();
+                gzip.get_mut().out.clear();
                 gzip.write_all(piece)
             }
             _ => return Err(spent()),
@@ -175,7 +226,7 @@ impl DocumentText {
             return Err(ReaderError::Gzip(e.to_string()));
         }
         match &self.input {
-            Input::Gzip(gzip) => Ok(gzip.get_ref()),
+            Input::Gzip(gzip) => Ok(&gzip.get_ref().out),
             _ => Err(spent()),
         }
     }
@@ -188,10 +239,12 @@ impl DocumentText {
             Input::Undecided => Ok(self.head),
             Input::Plain => Ok(Vec::new()),
             Input::Gzip(mut gzip) => {
-                gzip.get_mut().clear();
+                gzip.get_mut().out.clear();
                 gzip.try_finish()
                     .map_err(|e| ReaderError::Gzip(e.to_string()))?;
-                gzip.finish().map_err(|e| ReaderError::Gzip(e.to_string()))
+                gzip.finish()
+                    .map(|capped| capped.out)
+                    .map_err(|e| ReaderError::Gzip(e.to_string()))
             }
             Input::Failed => Err(spent()),
         }
@@ -229,7 +282,15 @@ pub(super) struct Splitter {
     base: u64,
     lines_before: usize,
     line_start: u64,
+    /// An unfinished entry is read again only once the tail has grown to
+    /// this length (twice what it was at the last try): each byte is then
+    /// scanned a bounded number of times however the document is cut
+    /// into pieces, instead of once per piece (quadratic).
+    retry_at: usize,
 }
+
+/// The least an unfinished tail grows by before it is read again.
+const RETRY_MIN: usize = 64 << 10;
 
 /// A syntax problem at `at` (an index into the text being split).
 struct Syntax {
@@ -249,6 +310,7 @@ impl Splitter {
             base: 0,
             lines_before: 0,
             line_start: 0,
+            retry_at: 0,
         }
     }
 
@@ -257,6 +319,17 @@ impl Splitter {
         if self.buf.is_empty() {
             return self.push_in_place(piece, last);
         }
+        if !last && self.buf.len() + piece.len() < self.retry_at {
+            self.buf.extend_from_slice(piece);
+            return Ok(());
+        }
+        let result = self.complete_tail(piece, last);
+        self.retry_at = (2 * self.buf.len()).max(self.buf.len() + RETRY_MIN);
+        result
+    }
+
+    /// [`push`](Self::push) when the last piece left an unfinished entry.
+    fn complete_tail(&mut self, piece: &[u8], last: bool) -> Result<(), ReaderError> {
         // The unfinished entry left by the last piece is completed with
         // the start of this one, taken a little at a time, and the rest is
         // read in place: copying every piece behind the tail would cost a
@@ -290,6 +363,7 @@ impl Splitter {
         self.advance(piece, consumed);
         self.buf
             .extend_from_slice(piece.get(consumed..).unwrap_or_default());
+        self.retry_at = (2 * self.buf.len()).max(self.buf.len() + RETRY_MIN);
         result
     }
 
@@ -362,6 +436,9 @@ impl Splitter {
         let at = skip_whitespace(text, pos);
         let Some(&byte) = text.get(at) else {
             return match (last, self.state) {
+                // Whitespace between tokens is read, not kept for the
+                // next piece.
+                (false, _) if at > pos => Ok(Some(at)),
                 (false, _) | (true, State::End) => Ok(None),
                 (true, State::Start) => Err(self.eof_error(text, "a value")),
                 (true, _) => Err(self.eof_error(text, "an object")),
