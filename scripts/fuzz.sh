@@ -61,6 +61,13 @@ case $target in
     ;;
 esac
 
+mkdir -p fuzz/artifacts
+log=fuzz/artifacts/$target.log
+status=0
 cargo +nightly fuzz run "$target" "$corpus" -- \
   -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
-  -max_len="${max_len:-65536}" -print_final_stats=1 2>&1 | tail -n 8
+  -max_len="${max_len:-65536}" -print_final_stats=1 > "$log" 2>&1 || status=$?
+# The run's figures, and on a failure what failed and where its input is
+# (the whole output stays in $log).
+grep -E '^(Done|stat::|SUMMARY|==[0-9]+==ERROR|artifact_prefix)|Test unit written|panicked' "$log" || true
+exit "$status"

@@ -221,6 +221,9 @@ const EXIT_STRICT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        remove_temporary_files_on_signal();
+    }
     let result = match cli.command {
         Command::Refs(args) => refs(&args),
         Command::Info(args) => info(&args),
@@ -565,6 +568,40 @@ fn read_input(path: &Path, what: &str) -> Result<InputBytes> {
     Ok(InputBytes::Read(text))
 }
 
+/// Temporary files being written ([`write_atomically`]): removed if the
+/// process is stopped by SIGINT or SIGTERM, which end it without running
+/// destructors. (`serve` handles its signals with tokio.)
+static TEMPORARY_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn remove_temporary_files_on_signal() {
+    let installed = ctrlc::set_handler(|| {
+        if let Ok(files) = TEMPORARY_FILES.lock() {
+            for file in files.iter() {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        eprintln!("tessera: interrupted; nothing written");
+        // 128 + SIGINT, as shells report an interrupted command.
+        std::process::exit(130);
+    });
+    if let Err(e) = installed {
+        eprintln!("tessera: warning: temporary files will stay if interrupted: {e}");
+    }
+}
+
+/// Notes `path` as a temporary file while `write` runs, so that a signal
+/// removes it.
+fn while_temporary<T>(path: &Path, write: impl FnOnce() -> T) -> T {
+    if let Ok(mut files) = TEMPORARY_FILES.lock() {
+        files.push(path.to_path_buf());
+    }
+    let value = write();
+    if let Ok(mut files) = TEMPORARY_FILES.lock() {
+        files.retain(|f| f != path);
+    }
+    value
+}
+
 /// Writes through a temporary file beside `path` and renames it into place,
 /// so that a failed run never leaves a truncated reference file behind.
 /// Anything but a regular file (`/dev/null`, a FIFO) is written directly:
@@ -605,14 +642,14 @@ pub(crate) fn write_atomically<T>(
         name.to_string_lossy(),
         std::process::id()
     ));
-    let result = (|| -> io::Result<T> {
+    let result = while_temporary(&tmp, || -> io::Result<T> {
         let file = File::create(&tmp)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let value = write(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?;
         std::fs::rename(&tmp, path)?;
         Ok(value)
-    })();
+    });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

@@ -246,3 +246,62 @@ fn bad_arguments_and_unreadable_files_are_named() {
     assert!(scratch.join("out/COH/winter_vv_COH12.tif").is_file());
     let _ = fs::remove_file(refs_missing);
 }
+
+/// SIGTERM or SIGINT while a COG is being written removes its temporary
+/// file: the folder holds finished COGs only.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let refs = demo().join("refs.json");
+    for signal in ["TERM", "INT"] {
+        let out = fresh_dir(&format!("interrupted-{signal}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args([
+                "overviews",
+                refs.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .args(["--resolution", "0.002", "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let temporary = |dir: &Path| -> Vec<String> {
+            walk(dir)
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".tmp"))
+                .collect()
+        };
+        // Wait until a COG is being written, then interrupt.
+        let started = Instant::now();
+        while temporary(&out).is_empty() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "finished before a COG was seen being written"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no COG written in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130), "{signal}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+        assert_eq!(
+            temporary(&out),
+            Vec::<String>::new(),
+            "{signal}: temporary files left"
+        );
+    }
+}
