@@ -15,6 +15,7 @@
 #![cfg(target_arch = "wasm32")]
 
 pub mod data;
+pub mod download;
 pub mod fetch;
 pub mod map;
 pub mod perf;

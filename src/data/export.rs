@@ -275,7 +275,7 @@ async fn write(
         size += u64::from(*count);
     }
     let name = export.file_name();
-    crate::ui::download_parts(&name, &parts, "image/tiff")?;
+    crate::download::download_parts(&name, &parts, "image/tiff")?;
     let area = export.area;
     let mut message = format!(
         "Saved {name}: {} × {} pixels of {}, {:.1} MB",

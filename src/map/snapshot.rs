@@ -160,7 +160,7 @@ pub async fn save_png(state: AppState) -> Result<String, String> {
     let (width, height) = (canvas.width(), canvas.height());
     let blob = canvas_png(&canvas).await?;
     let parts = js_sys::Array::of1(&blob);
-    crate::ui::download_parts(&name, &parts, "image/png")?;
+    crate::download::download_parts(&name, &parts, "image/png")?;
     Ok(format!("Saved {name}: {width} × {height} pixels"))
 }
 

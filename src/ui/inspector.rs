@@ -346,7 +346,7 @@ fn TakeAway(card: PixelCard) -> impl IntoView {
 /// Offers `text` as a file download named `name`.
 fn download_text(name: &str, text: &str, kind: &str) {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    if let Err(problem) = crate::ui::download_parts(name, &parts, kind) {
+    if let Err(problem) = crate::download::download_parts(name, &parts, kind) {
         web_sys::console::warn_1(&problem.into());
     }
 }
