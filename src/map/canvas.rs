@@ -274,6 +274,15 @@ fn draw_pin(ctx: &CanvasRenderingContext2d, view: &Viewport, lat: f64, lon: f64,
 }
 
 /// A round number of degrees near `degrees`.
+/// The scale bar of a view: a round number of degrees about 120 CSS
+/// pixels long, and its length in CSS pixels (for the map's widget and
+/// the PNG alike).
+pub fn scale_bar(view: &Viewport, pixel_ratio: f64) -> (f64, f64) {
+    let degrees_per_css_pixel = view.degrees_per_pixel() * pixel_ratio;
+    let degrees = graticule_step(degrees_per_css_pixel * 120.0);
+    (degrees, degrees / degrees_per_css_pixel)
+}
+
 pub fn graticule_step(degrees: f64) -> f64 {
     const STEPS: [f64; 14] = [
         0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 45.0, 90.0,

@@ -6,7 +6,7 @@ use leptos::html;
 use leptos::prelude::*;
 use tessera_core::camera::viewport;
 
-use crate::map::canvas::graticule_step;
+use crate::map::canvas::scale_bar;
 use crate::state::report::ViewMode;
 use crate::state::AppState;
 
@@ -55,10 +55,8 @@ pub fn ScaleBar() -> impl IntoView {
         let size = state.canvas.get()?;
         let camera = state.selection.with(|s| s.camera)?;
         let view = viewport(camera, size)?;
-        let degrees_per_css_pixel = view.degrees_per_pixel() * size.pixel_ratio;
-        let degrees = graticule_step(degrees_per_css_pixel * 120.0);
-        let pixels = degrees / degrees_per_css_pixel;
-        let data_per_screen = degrees_per_css_pixel * 1200.0;
+        let (degrees, pixels) = scale_bar(&view, size.pixel_ratio);
+        let data_per_screen = view.degrees_per_pixel() * size.pixel_ratio * 1200.0;
         let style = format!("width: {pixels:.0}px");
         let label = format!("{degrees}° = {pixels:.0} px");
         let detail = if data_per_screen >= 1.0 {

@@ -11,7 +11,7 @@ use tessera_core::legend::{Legend, LegendKey};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::map::canvas::{context_2d, graticule_step};
+use crate::map::canvas::{context_2d, scale_bar};
 use crate::state::AppState;
 
 /// The map's background (`#map-wrap` in the style sheet).
@@ -85,9 +85,8 @@ pub fn compose(state: AppState) -> Result<(HtmlCanvasElement, String), String> {
         .unwrap_or_else(|| selection.shown_variable().name().to_string());
     let _ = ctx.fill_text(&layer, right, h + 18.0 * r);
     if let Some(view) = selection.camera.and_then(|c| viewport(c, size)) {
-        let degrees_per_css_pixel = view.degrees_per_pixel() * size.pixel_ratio;
-        let degrees = graticule_step(degrees_per_css_pixel * 120.0);
-        let length = degrees / degrees_per_css_pixel * r;
+        let (degrees, css_length) = scale_bar(&view, size.pixel_ratio);
+        let length = css_length * r;
         let y = h + 28.0 * r;
         ctx.fill_rect(right - length, y, length, 3.0 * r);
         let _ = ctx.fill_text(

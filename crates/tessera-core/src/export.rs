@@ -435,22 +435,29 @@ impl ExportContent {
 pub struct Export {
     pub area: ExportArea,
     pub content: ExportContent,
-    evaluator: Option<Evaluator>,
+    /// A derived map's per-DN tables, made when the first tile is: the
+    /// app makes an `Export` at every move of the map to show its size.
+    evaluator: std::sync::OnceLock<Option<Evaluator>>,
 }
 
 impl Export {
     pub fn new(area: ExportArea, content: ExportContent) -> Export {
-        let evaluator = match &content {
-            ExportContent::Derived {
-                derived, inputs, ..
-            } => Some(Evaluator::new(*derived, inputs)),
-            ExportContent::Stored(_) => None,
-        };
         Export {
             area,
             content,
-            evaluator,
+            evaluator: std::sync::OnceLock::new(),
         }
+    }
+
+    fn evaluator(&self) -> Option<&Evaluator> {
+        self.evaluator
+            .get_or_init(|| match &self.content {
+                ExportContent::Derived {
+                    derived, inputs, ..
+                } => Some(Evaluator::new(*derived, inputs)),
+                ExportContent::Stored(_) => None,
+            })
+            .as_ref()
     }
 
     pub fn tiles_across(&self) -> u32 {
@@ -557,7 +564,7 @@ impl Export {
                     let column_in = |k: u32| {
                         base + (self.area.source_column(first_column + k) % TILE_PIXELS) as usize
                     };
-                    match (&self.evaluator, grid_tile) {
+                    match (self.evaluator(), grid_tile) {
                         (None, Some(t)) => match tile(0, t) {
                             InputTile::Samples(s) => {
                                 dns.extend((c..end).map(|k| s.get(column_in(k))))
